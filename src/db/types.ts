@@ -1,0 +1,62 @@
+import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
+
+/** What a batch write did. inserted + duplicates === rows given. */
+export interface WriteResult {
+  inserted: number;
+  duplicates: number;
+}
+
+/** A stored snapshot as readers see it (API, CLI). Times are epoch ms. */
+export interface SnapshotRecord extends GreekSnapshot {
+  persistedAt: number;
+}
+
+export interface SnapshotFilter {
+  broker?: string;
+  account?: string;
+  contractKey?: string;
+  underlying?: string;
+  /** Inclusive lower bound on event_ts (epoch ms). */
+  from?: number;
+  /** Exclusive upper bound on event_ts (epoch ms). */
+  to?: number;
+  /** Newest first; default 100, max 10000. */
+  limit?: number;
+}
+
+export interface PositionRecord extends Position {
+  updatedAt: number;
+}
+
+export interface TradeFilter {
+  broker?: string;
+  account?: string;
+  contractKey?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+/**
+ * One interface over both backends (PostgreSQL via postgres.js, embedded PGlite).
+ * Every write is one statement per batch and idempotent (ON CONFLICT DO NOTHING).
+ * Failures are thrown as StorageError with `retryable` set (see errors.ts).
+ */
+export interface Storage {
+  readonly kind: 'postgres' | 'pglite';
+  /** Inserts snapshots; NaN/Infinity become null; persisted_at is set by the database. */
+  writeSnapshots(rows: GreekSnapshot[]): Promise<WriteResult>;
+  /** Replaces the open positions of (broker, account) with `positions` (closed ones removed). */
+  replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void>;
+  writeTrades(rows: TradeRow[]): Promise<WriteResult>;
+  querySnapshots(filter: SnapshotFilter): Promise<SnapshotRecord[]>;
+  /** Newest snapshot per (broker, account, contract_key) by event_ts, then seq. */
+  latestSnapshots(filter: Omit<SnapshotFilter, 'limit' | 'from'>): Promise<SnapshotRecord[]>;
+  listPositions(filter: { broker?: string; account?: string; underlying?: string }): Promise<PositionRecord[]>;
+  listTrades(filter: TradeFilter): Promise<TradeRow[]>;
+  /** Raw parameterised query ($1, $2, ...) for reporting queries (timeline). Rows as plain objects. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Makes sure daily partitions exist for [fromDay-1, toDay+7]. Called at start and daily. */
+  ensurePartitions(aroundMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
