@@ -1,0 +1,64 @@
+import { ConfigError } from '../../core/errors.js';
+import type { PluginFlags } from '../types.js';
+
+export interface IbkrConfig {
+  transport: 'cpapi' | 'tws';
+  gatewayUrl: string;
+  tlsInsecure: boolean;
+  heartbeatMs: number;
+  /** Empty = every account of the session. */
+  accounts: string[];
+  twsHost: string;
+  twsPort: number;
+  clientId: number;
+  /** reqMarketDataType: 1 live, 2 frozen, 3 delayed, 4 delayed-frozen. */
+  marketDataType: 1 | 2 | 3 | 4;
+}
+
+function intEnv(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}="${raw}" is not valid: use a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function isLocalHost(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]', '::1'].includes(url.hostname);
+}
+
+export function parseIbkrConfig(env: Record<string, string | undefined>, flags: PluginFlags = {}): IbkrConfig {
+  const transport = String(flags['ibkr-transport'] ?? env.IBKR_TRANSPORT ?? 'cpapi').toLowerCase();
+  if (transport !== 'cpapi' && transport !== 'tws') {
+    throw new ConfigError(`IBKR_TRANSPORT="${transport}" is not valid: use cpapi (Client Portal gateway) or tws (TWS / IB Gateway)`);
+  }
+  const rawUrl = env.IBKR_GATEWAY_URL || 'https://localhost:5000';
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new ConfigError(`IBKR_GATEWAY_URL="${rawUrl}" is not a URL: use e.g. https://localhost:5000`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`IBKR_GATEWAY_URL="${rawUrl}" must be http(s): use e.g. https://localhost:5000`);
+  }
+  const insecureRaw = env.IBKR_TLS_INSECURE;
+  if (insecureRaw !== undefined && insecureRaw !== '' && !['0', '1', 'true', 'false'].includes(insecureRaw)) {
+    throw new ConfigError(`IBKR_TLS_INSECURE="${insecureRaw}" is not valid: use 1 or 0`);
+  }
+  const tlsInsecure = insecureRaw === undefined || insecureRaw === '' ? isLocalHost(url) : insecureRaw === '1' || insecureRaw === 'true';
+  const mdt = intEnv(env, 'IBKR_MARKET_DATA_TYPE', 1, 1, 4) as 1 | 2 | 3 | 4;
+  return {
+    transport,
+    gatewayUrl: rawUrl.replace(/\/+$/, ''),
+    tlsInsecure,
+    heartbeatMs: intEnv(env, 'IBKR_HEARTBEAT_MS', 60_000, 100, 600_000),
+    accounts: (env.IBKR_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    twsHost: env.IBKR_TWS_HOST || '127.0.0.1',
+    twsPort: intEnv(env, 'IBKR_TWS_PORT', 4002, 1, 65535),
+    clientId: intEnv(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
+    marketDataType: mdt,
+  };
+}
