@@ -1,0 +1,321 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from './clock.js';
+import type { Journal } from './journal.js';
+
+/**
+ * The flush policy: rows wait in a bounded queue and go to the database in batches when
+ *  - `maxRows` are pending, or
+ *  - `intervalMs` has passed since the oldest pending row was queued, or
+ *  - the writer is idle (`eagerWhenIdle`: no batch in flight) — group commit: a lone update
+ *    does not wait for the timer, and under load batches still fill up while one is in flight;
+ * with at most `maxInFlight` batches in flight. Retryable failures put the batch back at the
+ * front and back off (exponential, jittered); permanent failures bisect the batch to isolate
+ * the bad rows, which are reported, not lost. Past `maxPendingRows` the newest rows spill to
+ * the on-disk journal and are replayed when the queue has room again.
+ */
+export interface FlushOptions {
+  maxRows: number;
+  intervalMs: number;
+  maxInFlight: number;
+  eagerWhenIdle: boolean;
+  maxPendingRows: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export const DEFAULT_FLUSH: FlushOptions = {
+  maxRows: 50,
+  intervalMs: 1000,
+  maxInFlight: 4,
+  eagerWhenIdle: true,
+  maxPendingRows: 50_000,
+  retryBaseMs: 100,
+  retryMaxMs: 5000,
+};
+
+export interface BatchResult {
+  inserted: number;
+  duplicates: number;
+}
+
+export interface FlushHooks<T> {
+  write(rows: T[]): Promise<BatchResult>;
+  isRetryable(err: unknown): boolean;
+  onWritten?(rows: T[], result: BatchResult, at: number): void;
+  onRejected?(row: T, err: unknown): void;
+}
+
+export interface FlushStats {
+  pending: number;
+  inFlight: number;
+  batches: number;
+  rowsWritten: number;
+  duplicates: number;
+  rejected: number;
+  retries: number;
+  consecutiveFailures: number;
+  journaledRows: number;
+  spilledRows: number;
+  lastError: string | null;
+}
+
+class RowQueue<T> {
+  private items: T[] = [];
+  private times: number[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(item: T, at: number): void {
+    this.items.push(item);
+    this.times.push(at);
+  }
+  oldestAt(): number | undefined {
+    return this.length > 0 ? this.times[this.head] : undefined;
+  }
+  take(n: number): T[] {
+    const out = this.items.slice(this.head, this.head + n);
+    this.head += out.length;
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+  /** Puts rows back at the front (a failed batch keeps its place). */
+  unshift(rows: T[], at: number): void {
+    if (this.head >= rows.length) {
+      this.head -= rows.length;
+      for (let i = 0; i < rows.length; i++) {
+        this.items[this.head + i] = rows[i];
+        this.times[this.head + i] = at;
+      }
+    } else {
+      this.items = rows.concat(this.items.slice(this.head));
+      this.times = rows.map(() => at).concat(this.times.slice(this.head));
+      this.head = 0;
+    }
+  }
+  /** Removes and returns the newest n rows. */
+  takeNewest(n: number): T[] {
+    const k = Math.min(n, this.length);
+    this.times.length -= k;
+    return this.items.splice(this.items.length - k, k);
+  }
+}
+
+export class Flusher<T extends object> {
+  private queue = new RowQueue<T>();
+  private inFlight = 0;
+  private timer: TimerHandle | undefined;
+  private timerAt = 0;
+  private retryAt = 0;
+  private draining = false;
+  private idleWaiters: Array<() => void> = [];
+  private segmentOf = new WeakMap<T, string>();
+  private segmentLeft = new Map<string, number>();
+  private segmentSize = new Map<string, number>();
+  /** Rows of journal segments currently loaded in the queue (cheap check, no directory reads on the hot path). */
+  private loadedRows = 0;
+  private s: FlushStats = {
+    pending: 0, inFlight: 0, batches: 0, rowsWritten: 0, duplicates: 0, rejected: 0, retries: 0,
+    consecutiveFailures: 0, journaledRows: 0, spilledRows: 0, lastError: null,
+  };
+
+  constructor(
+    private readonly hooks: FlushHooks<T>,
+    private readonly opts: FlushOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly journal?: Journal,
+  ) {
+    if (journal && journal.segments().length > 0) {
+      log.info({ rows: journal.rowsOnDisk, segments: journal.segments().length }, 'journal found: replaying rows from an earlier run');
+    }
+  }
+
+  add(rows: T[]): void {
+    const now = this.clock.now();
+    for (const r of rows) this.queue.push(r, now);
+    if (this.queue.length > this.opts.maxPendingRows) this.spill();
+    this.pump();
+  }
+
+  stats(): FlushStats {
+    return { ...this.s, pending: this.queue.length, inFlight: this.inFlight, journaledRows: this.journal?.rowsOnDisk ?? 0 };
+  }
+
+  /** Writes everything pending (and the journal), ignoring the interval; resolves when all is written. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0 || this.inFlight > 0 || this.journalWaiting()) {
+        await new Promise<void>((resolve) => {
+          this.idleWaiters.push(resolve);
+          this.pump();
+        });
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /**
+   * Last resort at shutdown when the database does not come back in time: everything pending
+   * goes to the journal (in-flight batches too: replaying them is harmless, writes are idempotent).
+   * Returns the number of rows journaled.
+   */
+  spillAll(inFlightRows: T[] = []): number {
+    const rows = this.queue.take(this.queue.length).concat(inFlightRows);
+    if (!this.journal || rows.length === 0) return 0;
+    this.journal.append(rows);
+    this.s.spilledRows += rows.length;
+    return rows.length;
+  }
+
+  close(): void {
+    this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private journalWaiting(): boolean {
+    return !!this.journal && this.journal.rowsOnDisk > this.loadedRows;
+  }
+
+  private spill(): void {
+    if (!this.journal) return;
+    // Hysteresis: spill down to half the bound so a sustained outage writes few, large segments.
+    const excess = this.queue.length - Math.floor(this.opts.maxPendingRows / 2);
+    const rows = this.queue.takeNewest(excess);
+    this.journal.append(rows);
+    this.s.spilledRows += rows.length;
+    this.log.warn({ rows: rows.length, onDisk: this.journal.rowsOnDisk }, 'write queue full: rows spilled to the journal');
+  }
+
+  /** Loads one journal segment back into the queue when there is room and the database is healthy. */
+  private replay(): void {
+    if (!this.journal || this.s.consecutiveFailures > 0 || !this.journalWaiting()) return;
+    if (this.queue.length > this.opts.maxPendingRows / 4) return;
+    const seg = this.journal.segments().find((s) => !this.segmentLeft.has(s));
+    if (!seg) return;
+    const rows = this.journal.read(seg) as T[];
+    if (rows.length === 0) {
+      this.journal.remove(seg);
+      return;
+    }
+    this.segmentLeft.set(seg, rows.length);
+    this.segmentSize.set(seg, rows.length);
+    this.loadedRows += rows.length;
+    const now = this.clock.now();
+    for (const r of rows) {
+      this.segmentOf.set(r, seg);
+      this.queue.push(r, now);
+    }
+    this.log.info({ segment: seg, rows: rows.length }, 'replaying journal segment');
+  }
+
+  private pump(): void {
+    const now = this.clock.now();
+    if (now < this.retryAt) {
+      this.armTimer(this.retryAt);
+      return;
+    }
+    if (this.queue.length < this.opts.maxRows) this.replay();
+    while (this.inFlight < this.opts.maxInFlight && this.queue.length > 0) {
+      const oldest = this.queue.oldestAt()!;
+      const full = this.queue.length >= this.opts.maxRows;
+      const due = now - oldest >= this.opts.intervalMs;
+      const eager = this.opts.eagerWhenIdle && this.inFlight === 0;
+      if (!(full || due || eager || this.draining)) break;
+      this.launch(this.queue.take(this.opts.maxRows));
+    }
+    if (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight) {
+      this.armTimer(this.queue.oldestAt()! + this.opts.intervalMs);
+    }
+    if (this.queue.length === 0 && this.inFlight === 0 && !this.journalWaiting()) {
+      const waiters = this.idleWaiters.splice(0);
+      for (const w of waiters) w();
+    } else if (this.idleWaiters.length > 0 && this.inFlight === 0 && this.queue.length === 0) {
+      // Journal segments remain: loop again soon to replay them.
+      this.armTimer(now);
+    }
+  }
+
+  private armTimer(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    this.clock.clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, at - this.clock.now()));
+  }
+
+  private launch(batch: T[]): void {
+    this.inFlight++;
+    this.writeIsolating(batch).then(
+      () => {
+        this.inFlight--;
+        this.s.consecutiveFailures = 0;
+        this.s.lastError = null;
+        this.pump();
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.s.retries++;
+        this.s.consecutiveFailures++;
+        this.s.lastError = err instanceof Error ? err.message : String(err);
+        const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(this.s.consecutiveFailures - 1, 16));
+        const delay = backoff / 2 + Math.random() * (backoff / 2);
+        this.retryAt = Math.max(this.retryAt, this.clock.now() + delay);
+        if (this.s.consecutiveFailures === 1 || this.s.consecutiveFailures % 20 === 0) {
+          this.log.warn({ err: this.s.lastError, failures: this.s.consecutiveFailures, retryInMs: Math.round(delay), pending: this.queue.length + batch.length }, 'batch write failed; keeping rows and retrying');
+        }
+        this.queue.unshift(batch, this.clock.now());
+        if (this.queue.length > this.opts.maxPendingRows) this.spill();
+        this.pump();
+      },
+    );
+  }
+
+  /** Writes a batch; on a permanent error splits it to find and report the bad rows. */
+  private async writeIsolating(batch: T[]): Promise<void> {
+    try {
+      const result = await this.hooks.write(batch);
+      this.s.batches++;
+      this.s.rowsWritten += result.inserted;
+      this.s.duplicates += result.duplicates;
+      this.hooks.onWritten?.(batch, result, this.clock.now());
+      this.settleSegments(batch);
+    } catch (err) {
+      if (this.hooks.isRetryable(err)) throw err;
+      if (batch.length === 1) {
+        this.s.rejected++;
+        this.log.error({ err: err instanceof Error ? err.message : String(err), row: batch[0] }, 'row rejected by the database (permanent error)');
+        this.hooks.onRejected?.(batch[0], err);
+        this.settleSegments(batch);
+        return;
+      }
+      const mid = batch.length >> 1;
+      await this.writeIsolating(batch.slice(0, mid));
+      await this.writeIsolating(batch.slice(mid));
+    }
+  }
+
+  private settleSegments(batch: T[]): void {
+    if (!this.journal) return;
+    for (const r of batch) {
+      const seg = this.segmentOf.get(r);
+      if (!seg) continue;
+      this.segmentOf.delete(r);
+      const left = (this.segmentLeft.get(seg) ?? 1) - 1;
+      if (left <= 0) {
+        this.segmentLeft.delete(seg);
+        this.loadedRows -= this.segmentSize.get(seg) ?? 0;
+        this.segmentSize.delete(seg);
+        this.journal.remove(seg);
+      } else this.segmentLeft.set(seg, left);
+    }
+  }
+}
