@@ -1,0 +1,48 @@
+/** SqlDriver over postgres.js: a pooled client that reconnects lazily on the next query after a lost connection. */
+import postgres from 'postgres';
+import type { SqlDriver, SqlSession } from './driver.js';
+
+export interface PostgresDriverOptions {
+  /** Pool size: the writer keeps a few flushes in flight, readers (API, CLI) share the rest. */
+  max?: number;
+  /** Seconds before a connection attempt is given up (bounded so a bad host fails fast). */
+  connectTimeoutSec?: number;
+}
+
+type Sql = ReturnType<typeof postgres>;
+type Params = Parameters<Sql['unsafe']>[1];
+
+function sessionOf(sql: Pick<Sql, 'unsafe'>): SqlSession {
+  return {
+    async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+      // unsafe() because the SQL is built from constants in this folder; values always travel as parameters.
+      const rows = await sql.unsafe(text, params as Params);
+      return rows as unknown as T[];
+    },
+    async exec(script: string): Promise<void> {
+      // Without parameters postgres.js uses the simple protocol, which accepts several statements.
+      await sql.unsafe(script);
+    },
+  };
+}
+
+export function createPostgresDriver(url: string, opts: PostgresDriverOptions = {}): SqlDriver {
+  const sql = postgres(url, {
+    max: opts.max ?? 10,
+    connect_timeout: opts.connectTimeoutSec ?? 5,
+    // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
+    onnotice: () => {},
+    connection: { application_name: 'riskwire' },
+  });
+  const base = sessionOf(sql);
+  return {
+    kind: 'postgres',
+    ...base,
+    async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+      return (await sql.begin((tx) => fn(sessionOf(tx)))) as T;
+    },
+    async close(): Promise<void> {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

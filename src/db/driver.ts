@@ -1,0 +1,18 @@
+/**
+ * The few things Storage needs from a database client, so that the SQL in this folder runs
+ * unchanged on postgres.js (a server) and PGlite (embedded). Both take `$1, $2, ...` parameters;
+ * a JS array passed as one parameter becomes one PostgreSQL array (the basis of the unnest inserts).
+ */
+export interface SqlSession {
+  /** One parameterised statement; rows as plain objects keyed by column name. */
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** A script of several statements without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface SqlDriver extends SqlSession {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

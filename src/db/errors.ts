@@ -1,0 +1,77 @@
+/**
+ * Storage failures, classified once here so that every caller (the core processor's flush
+ * loop, the CLI, the API) can decide between "retry the same batch later" and "give up on it".
+ * Retrying is always safe for writes because every insert is idempotent (unique key +
+ * ON CONFLICT DO NOTHING).
+ */
+import { redactText } from '../core/logger.js';
+
+export class StorageError extends Error {
+  /** True when the same statement may succeed later (connection lost, server restarting, deadlock). */
+  readonly retryable: boolean;
+  /** SQLSTATE (e.g. '23505') or Node/postgres.js error code (e.g. 'ECONNREFUSED'), when known. */
+  readonly code: string | undefined;
+
+  constructor(message: string, retryable: boolean, code?: string, cause?: unknown) {
+    super(message, { cause });
+    this.name = 'StorageError';
+    this.retryable = retryable;
+    this.code = code;
+  }
+}
+
+/** Socket-level and postgres.js connection codes: the server was not there or went away. */
+const RETRYABLE_CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'CONNECTION_ENDED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+]);
+
+/** SQLSTATEs that say "the server could not do it now" rather than "this statement is wrong". */
+const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
+
+function codeOf(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return undefined;
+}
+
+/** Classifies by code alone: pure, so it is unit-tested without a database. */
+export function isRetryableCode(code: string | undefined): boolean {
+  if (!code) return false;
+  if (RETRYABLE_CONNECTION_CODES.has(code)) return true;
+  if (RETRYABLE_SQLSTATES.has(code)) return true;
+  // Class 08: connection exception; class 53: insufficient resources (disk full, out of memory, too many connections).
+  if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+  // Class 22 (data exception) and 23 (integrity violation) are the batch's fault: retrying cannot help.
+  return false;
+}
+
+/**
+ * True when `err` (a StorageError, a postgres.js / PGlite error, or a Node socket error, possibly an
+ * AggregateError from a multi-address connect) is worth retrying.
+ */
+export function isRetryableError(err: unknown): boolean {
+  if (err instanceof StorageError) return err.retryable;
+  if (isRetryableCode(codeOf(err))) return true;
+  if (err instanceof AggregateError) return err.errors.some((e) => isRetryableError(e));
+  return false;
+}
+
+/** Wraps anything thrown by a driver into a StorageError (idempotent: a StorageError passes through). */
+export function toStorageError(err: unknown, what: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const code = codeOf(err) ?? (err instanceof AggregateError ? err.errors.map(codeOf).find(Boolean) : undefined);
+  const detail = err instanceof Error ? err.message : String(err);
+  // Driver messages can echo connection strings: never let a password through.
+  const message = `${what} failed${code ? ` (${code})` : ''}: ${redactText(detail).replace(/\s+/g, ' ')}`;
+  return new StorageError(message, isRetryableError(err), code, err);
+}
+
+/** PostgreSQL's complaint when a row's event_ts has no daily partition yet (SQLSTATE 23514). */
+export function isMissingPartition(err: unknown): boolean {
+  const code = err instanceof StorageError ? err.code : codeOf(err);
+  const msg = err instanceof Error ? err.message : '';
+  return code === '23514' && /no partition of relation/i.test(msg);
+}

@@ -1,0 +1,65 @@
+/**
+ * positions SQL: the per-account set is replaced atomically (upsert the given rows, delete the
+ * account's rows not in the set) so readers never see a half-updated book. A replacement older
+ * than what is stored (`at` < updated_at) changes nothing: positions never go back in time.
+ */
+import type { Position } from '../core/types.js';
+import { StorageError } from './errors.js';
+
+const TS = (p: string) => `'epoch'::timestamptz + ${p}::float8 * interval '1 millisecond'`;
+
+export const POSITIONS_UPSERT_SQL = `
+INSERT INTO positions (broker, account, contract_key, underlying, quantity, multiplier, avg_price, asset_class, updated_at)
+SELECT $1, $2, k, u, q, m, ap, ac, ${TS('$9')}
+  FROM unnest($3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::float8[], $8::text[]) AS t(k, u, q, m, ap, ac)
+ON CONFLICT (broker, account, contract_key) DO UPDATE
+  SET underlying = excluded.underlying, quantity = excluded.quantity, multiplier = excluded.multiplier,
+      avg_price = excluded.avg_price, asset_class = excluded.asset_class, updated_at = excluded.updated_at
+  WHERE positions.updated_at <= excluded.updated_at`;
+
+/** Deletes closed positions: those of the account missing from the new set and not newer than it. */
+export const POSITIONS_DELETE_CLOSED_SQL = `
+DELETE FROM positions
+ WHERE broker = $1 AND account = $2 AND updated_at <= ${TS('$4')} AND NOT (contract_key = ANY($3::text[]))`;
+
+export function validatePositions(positions: Position[], at: number): void {
+  if (!Number.isFinite(at)) throw new StorageError(`replacePositions: invalid time (${at})`, false, 'INVALID_ROW');
+  positions.forEach((p, i) => {
+    if (!p.contractKey) throw new StorageError(`replacePositions: position ${i} has no contractKey`, false, 'INVALID_ROW');
+    for (const f of ['quantity', 'multiplier'] as const) {
+      if (!Number.isFinite(p[f])) {
+        throw new StorageError(`replacePositions: position ${i} (${p.contractKey}) has an invalid ${f} (${p[f]})`, false, 'INVALID_ROW');
+      }
+    }
+  });
+}
+
+/** Parameters of the upsert. A contract listed twice keeps its last entry (ON CONFLICT cannot touch a row twice). */
+export function positionParams(broker: string, account: string, positions: Position[], at: number): unknown[] {
+  const byKey = new Map(positions.map((p) => [p.contractKey, p]));
+  const rows = [...byKey.values()];
+  return [
+    broker, account,
+    rows.map((p) => p.contractKey), rows.map((p) => p.underlying), rows.map((p) => p.quantity),
+    rows.map((p) => p.multiplier), rows.map((p) => (Number.isFinite(p.avgPrice) ? p.avgPrice : null)),
+    rows.map((p) => p.assetClass), at,
+  ];
+}
+
+export function buildPositionsQuery(filter: { broker?: string; account?: string; underlying?: string }) {
+  const params: unknown[] = [];
+  const conds: string[] = [];
+  for (const [col, value] of [['broker', filter.broker], ['account', filter.account], ['underlying', filter.underlying]] as const) {
+    if (value === undefined) continue;
+    params.push(value);
+    conds.push(`${col} = $${params.length}`);
+  }
+  return {
+    text: `SELECT broker, account, contract_key AS "contractKey", underlying, quantity::float8 AS quantity,
+        multiplier::float8 AS multiplier, avg_price AS "avgPrice", asset_class AS "assetClass",
+        (extract(epoch FROM updated_at) * 1000)::float8 AS "updatedAt"
+      FROM positions ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
+      ORDER BY broker, account, underlying, contract_key`,
+    params,
+  };
+}

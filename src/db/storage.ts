@@ -1,0 +1,125 @@
+/**
+ * Storage over an SqlDriver: the same code and SQL for PostgreSQL and PGlite. Every method turns
+ * driver failures into StorageError (retryable or not) and does one statement per batch.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
+import type { SqlDriver } from './driver.js';
+import { isMissingPartition, toStorageError } from './errors.js';
+import { daysAround, distinctDays, ensureDayPartitions } from './partitions.js';
+import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
+import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
+import { TRADES_INSERT_SQL, buildTradesQuery, tradeParams, validateTrades } from './trades.js';
+import type { PositionRecord, SnapshotRecord, Storage, WriteResult } from './types.js';
+
+/** Partitions are topped up this often, so a long-running process never relies on create-on-demand at midnight. */
+const PARTITION_REFRESH_MS = 6 * 3_600_000;
+
+export interface StorageOptions {
+  log: Logger;
+  clock: Clock;
+}
+
+async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStorageError(err, what);
+  }
+}
+
+export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions): Storage {
+  let closed = false;
+
+  const insertSnapshots = async (params: unknown[]) =>
+    (await driver.query<{ inserted: number }>(SNAPSHOT_INSERT_SQL, params))[0]?.inserted ?? 0;
+
+  const storage: Storage = {
+    kind: driver.kind,
+
+    async writeSnapshots(rows: GreekSnapshot[]): Promise<WriteResult> {
+      if (rows.length === 0) return { inserted: 0, duplicates: 0 };
+      validateSnapshots(rows);
+      const params = snapshotParams(rows);
+      const inserted = await guard('writeSnapshots', async () => {
+        try {
+          return await insertSnapshots(params);
+        } catch (err) {
+          // Create-on-demand: a row for a day outside the pre-made range (late replay, clock skew)
+          // makes the whole statement fail; make exactly the batch's days, then retry once.
+          if (!isMissingPartition(err)) throw err;
+          const days = distinctDays(rows.map((r) => r.eventTs));
+          const made = await ensureDayPartitions(driver, days);
+          log.info({ days, made }, 'created greek_snapshots partitions on demand');
+          return await insertSnapshots(params);
+        }
+      });
+      return { inserted, duplicates: rows.length - inserted };
+    },
+
+    async replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void> {
+      validatePositions(positions, at);
+      const params = positionParams(broker, account, positions, at);
+      await guard('replacePositions', () =>
+        driver.transaction(async (tx) => {
+          if ((params[2] as string[]).length > 0) await tx.query(POSITIONS_UPSERT_SQL, params);
+          await tx.query(POSITIONS_DELETE_CLOSED_SQL, [broker, account, params[2], at]);
+        }),
+      );
+    },
+
+    async writeTrades(rows: TradeRow[]): Promise<WriteResult> {
+      if (rows.length === 0) return { inserted: 0, duplicates: 0 };
+      validateTrades(rows);
+      const { params } = tradeParams(rows);
+      const inserted = await guard('writeTrades', async () =>
+        (await driver.query<{ inserted: number }>(TRADES_INSERT_SQL, params))[0]?.inserted ?? 0,
+      );
+      return { inserted, duplicates: rows.length - inserted };
+    },
+
+    async querySnapshots(filter) {
+      const q = buildSnapshotQuery(filter);
+      return guard('querySnapshots', async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+    },
+
+    async latestSnapshots(filter) {
+      const q = buildLatestQuery(filter);
+      return guard('latestSnapshots', async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+    },
+
+    async listPositions(filter) {
+      const q = buildPositionsQuery(filter);
+      return guard('listPositions', async () => [...(await driver.query<PositionRecord>(q.text, q.params))]);
+    },
+
+    async listTrades(filter) {
+      const q = buildTradesQuery(filter);
+      return guard('listTrades', async () => [...(await driver.query<TradeRow>(q.text, q.params))]);
+    },
+
+    async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+      return guard('query', async () => [...(await driver.query<T>(text, params))]);
+    },
+
+    async ensurePartitions(aroundMs = clock.now()): Promise<void> {
+      const made = await guard('ensurePartitions', () => ensureDayPartitions(driver, daysAround(aroundMs)));
+      if (made > 0) log.info({ made, around: new Date(aroundMs).toISOString() }, 'created greek_snapshots partitions');
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      clock.clearInterval(refresh);
+      await driver.close();
+    },
+  };
+
+  const refresh = clock.setInterval(() => {
+    storage.ensurePartitions().catch((err) => log.warn({ err: toStorageError(err, 'ensurePartitions').message }, 'partition refresh failed; rows will still land via create-on-demand'));
+  }, PARTITION_REFRESH_MS);
+  // Like the connection pool, this timer keeps the process alive until close(): callers must close().
+
+  return storage;
+}
