@@ -13,6 +13,8 @@ export interface IbkrConfig {
   clientId: number;
   /** reqMarketDataType: 1 live, 2 frozen, 3 delayed, 4 delayed-frozen. */
   marketDataType: 1 | 2 | 3 | 4;
+  /** Positions re-poll period (IBKR_POSITIONS_POLL_MS). Optional so older callers still typecheck. */
+  positionsPollMs?: number;
 }
 
 function intEnv(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
@@ -60,5 +62,6 @@ export function parseIbkrConfig(env: Record<string, string | undefined>, flags: 
     twsPort: intEnv(env, 'IBKR_TWS_PORT', 4002, 1, 65535),
     clientId: intEnv(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
     marketDataType: mdt,
+    positionsPollMs: intEnv(env, 'IBKR_POSITIONS_POLL_MS', 60_000, 1000, 86_400_000),
   };
 }

@@ -1,0 +1,343 @@
+/**
+ * The Client Portal stream: one state machine over the REST session and the WebSocket.
+ *
+ *   connect: auth/status (+ ssodh/init) → /iserver/accounts → positions → /tickle → ws
+ *   on the socket: first system/sts message (or a short fallback) → smd for every target
+ *   timers (all on the injected Clock): `tic` + /tickle every heartbeatMs, silence watchdog,
+ *   smd re-send before the gateway's 10-minute expiry, positions re-poll, reconnect backoff.
+ *
+ * Anything that breaks the connection (close, silence, competing or lost session) goes through
+ * one path, lose(), which tears the connection down and schedules a reconnect with backoff;
+ * every reconnect re-authenticates if needed and restores every subscription.
+ */
+import type { Clock, TimerHandle } from '../../../core/clock.js';
+import type { StreamState } from '../../../core/types.js';
+import type { BrokerStream, StreamContext, StreamHealth } from '../../types.js';
+import type { IbkrConfig } from '../config.js';
+import { backoffDelay } from './backoff.js';
+import { frameEvents } from './events.js';
+import { ConidFieldCache } from './fieldCache.js';
+import { OPTION_FIELDS, UNDERLYING_FIELDS, smdCommand, umdCommand } from './fields.js';
+import { Holdings, type Target } from './holdings.js';
+import { BROKER, mapPosition, type OptionHolding } from './positions.js';
+import { createRest, wsUrl, type CpapiRest } from './rest.js';
+import { ensureBrokerageSession, fetchPositionRows, portfolioAccounts, primeAccounts, tickle } from './session.js';
+import { openWsSocket, type CpapiSocket, type SocketFactory } from './socket.js';
+import { parseInbound } from './wire.js';
+
+export interface CpapiStreamOptions {
+  /** Positions re-poll period (default config.positionsPollMs, else 60 s). */
+  positionsPollMs?: number;
+  /** smd re-send period; the gateway expires subscriptions after 10 minutes (default 9 min). */
+  smdResendMs?: number;
+  /** No inbound message for this long = dead socket (default 30 s: three missed 10 s `system` hb). */
+  silenceMs?: number;
+  /** Subscribe this long after open if the gateway has not greeted us yet (default 1 s). */
+  subscribeFallbackMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  random?: () => number;
+  rest?: CpapiRest;
+  openSocket?: SocketFactory;
+}
+
+const DEFAULTS = { smdResendMs: 9 * 60_000, silenceMs: 30_000, subscribeFallbackMs: 1000, backoffBaseMs: 500, backoffMaxMs: 30_000 };
+
+export function createCpapiStream(config: IbkrConfig, ctx: StreamContext, opts: CpapiStreamOptions = {}): BrokerStream {
+  return new CpapiStream(config, ctx, opts);
+}
+
+/** Timers of one socket connection, cleared together when it goes. */
+type ConnTimer = 'heartbeat' | 'watchdog' | 'smdResend' | 'subscribeFallback';
+
+export class CpapiStream implements BrokerStream {
+  private readonly clock: Clock;
+  private readonly rest: CpapiRest;
+  private readonly openSocket: SocketFactory;
+  private readonly o: typeof DEFAULTS & { positionsPollMs: number; random: () => number };
+  private readonly holdings = new Holdings();
+  private readonly caches = new Map<number, ConidFieldCache>();
+  private state: StreamState = 'starting';
+  private socket: CpapiSocket | null = null;
+  /** Incremented per connection attempt, so late callbacks of an old socket are ignored. */
+  private gen = 0;
+  private subscribed = false;
+  private accountsList: string[] | null = null;
+  private attempt = 0;
+  private timers = new Map<ConnTimer, TimerHandle>();
+  private reconnectTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private polling = false;
+  private lastInboundAt = 0;
+  private h: StreamHealth = { state: 'starting', lastMessageAt: null, lastEventAt: null, reconnects: 0, subscriptions: 0, malformed: 0, lastError: null };
+  private counts = { tics: 0, tickles: 0, smdSends: 0, hb: 0, unknownConid: 0 };
+
+  constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, opts: CpapiStreamOptions) {
+    this.clock = ctx.clock;
+    this.rest = opts.rest ?? createRest(config.gatewayUrl, config.tlsInsecure);
+    this.openSocket = opts.openSocket ?? openWsSocket;
+    this.o = {
+      smdResendMs: opts.smdResendMs ?? DEFAULTS.smdResendMs,
+      silenceMs: opts.silenceMs ?? DEFAULTS.silenceMs,
+      subscribeFallbackMs: opts.subscribeFallbackMs ?? DEFAULTS.subscribeFallbackMs,
+      backoffBaseMs: opts.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
+      backoffMaxMs: opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs,
+      positionsPollMs: opts.positionsPollMs ?? config.positionsPollMs ?? 60_000,
+      random: opts.random ?? Math.random,
+    };
+  }
+
+  async start(): Promise<void> {
+    this.setState('connecting');
+    try {
+      await this.connect();
+    } catch (err) {
+      this.h.lastError = (err as Error).message;
+      this.setState('disconnected', this.h.lastError);
+      throw err;
+    }
+    this.pollTimer = this.clock.setInterval(() => void this.pollPositions(), this.o.positionsPollMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.gen++;
+    this.dropConnection();
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearInterval(this.pollTimer);
+    this.rest.close();
+    this.setState('stopped');
+  }
+
+  async resubscribe(): Promise<void> {
+    await this.refreshPositions();
+    this.sendSubscriptions();
+  }
+
+  health(): StreamHealth {
+    return { ...this.h, state: this.state, subscriptions: this.holdings.targets().size, details: { transport: 'cpapi', ...this.counts } };
+  }
+
+  // ---- connection lifecycle -------------------------------------------------------------
+
+  /** One full connection attempt. Throws when the gateway cannot be reached or authenticated. */
+  private async connect(): Promise<void> {
+    const gen = ++this.gen;
+    const reopened = await ensureBrokerageSession(this.rest);
+    if (reopened || this.accountsList === null) {
+      await primeAccounts(this.rest);
+      if (reopened) this.ctx.log.info('ibkr: brokerage session (re)opened with ssodh/init');
+    }
+    if (this.accountsList === null) this.accountsList = await portfolioAccounts(this.rest, this.config.accounts);
+    await this.refreshPositions();
+    const { session } = await tickle(this.rest);
+    if (!session) throw new Error('the gateway /tickle returned no session: is it logged in?');
+    if (gen !== this.gen) return;
+    const jar = this.rest.cookies();
+    const cookie = `api=${session}` + (jar ? `; ${jar}` : '');
+    this.subscribed = false;
+    this.lastInboundAt = this.clock.now();
+    this.socket = this.openSocket(wsUrl(this.config.gatewayUrl), cookie, this.config.tlsInsecure, {
+      onOpen: () => gen === this.gen && this.onOpen(),
+      onMessage: (text) => gen === this.gen && this.onMessage(text),
+      onClose: (code, reason) => gen === this.gen && this.lose(`socket closed (${code}${reason ? ` ${reason}` : ''})`),
+      onError: (err) => {
+        if (gen !== this.gen) return;
+        this.h.lastError = err.message;
+        this.lose(`socket error: ${err.message}`);
+      },
+    });
+    // The watchdog runs from the start: a socket that never opens is as dead as a silent one.
+    this.every('watchdog', Math.max(50, Math.floor(this.o.silenceMs / 3)), () => this.checkSilence());
+  }
+
+  private onOpen(): void {
+    this.ctx.log.info({ subscriptions: this.holdings.targets().size }, 'ibkr: socket open');
+    this.lastInboundAt = this.clock.now();
+    this.every('heartbeat', this.config.heartbeatMs, () => this.heartbeat());
+    this.every('smdResend', this.o.smdResendMs, () => this.sendSubscriptions());
+    this.timers.set('subscribeFallback', this.clock.setTimeout(() => this.onGreeted(), this.o.subscribeFallbackMs));
+  }
+
+  /** The gateway has said hello (system/sts) or the fallback fired: subscribe, we are live. */
+  private onGreeted(): void {
+    if (this.subscribed) return;
+    this.subscribed = true;
+    this.clock.clearTimeout(this.timers.get('subscribeFallback'));
+    this.timers.delete('subscribeFallback');
+    this.sendSubscriptions();
+    this.attempt = 0;
+    this.setState('connected');
+  }
+
+  /** Tears the connection down and schedules a reconnect. Idempotent per connection. */
+  private lose(reason: string): void {
+    if (this.state === 'stopped' || this.reconnectTimer !== undefined) return;
+    this.gen++;
+    this.dropConnection();
+    this.h.reconnects++;
+    const delay = backoffDelay(this.attempt++, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
+    this.ctx.log.warn({ reason, delayMs: delay, attempt: this.attempt }, 'ibkr: connection lost, reconnecting');
+    this.setState('disconnected', reason);
+    this.reconnectTimer = this.clock.setTimeout(() => void this.reconnect(), delay);
+  }
+
+  private async reconnect(): Promise<void> {
+    this.reconnectTimer = undefined;
+    if (this.state === 'stopped') return;
+    this.setState('connecting');
+    try {
+      await this.connect();
+    } catch (err) {
+      this.h.lastError = (err as Error).message;
+      this.lose(`reconnect failed: ${this.h.lastError}`);
+    }
+  }
+
+  private dropConnection(): void {
+    for (const [name, t] of this.timers) {
+      this.clock.clearTimeout(t);
+      this.clock.clearInterval(t);
+      this.timers.delete(name);
+    }
+    this.socket?.close();
+    this.socket = null;
+    this.subscribed = false;
+  }
+
+  private every(name: ConnTimer, ms: number, fn: () => void): void {
+    this.clock.clearInterval(this.timers.get(name));
+    this.timers.set(name, this.clock.setInterval(fn, ms));
+  }
+
+  // ---- timers ---------------------------------------------------------------------------
+
+  /** Both keep-alives: `tic` on the socket and /tickle on REST; each alone is not enough. */
+  private heartbeat(): void {
+    this.socket?.send('tic');
+    this.counts.tics++;
+    const gen = this.gen;
+    this.counts.tickles++;
+    tickle(this.rest).then(
+      ({ auth }) => {
+        if (gen === this.gen && auth && (!auth.authenticated || auth.competing)) this.lose('tickle reports the session unauthenticated or competing');
+      },
+      (err: Error) => this.ctx.log.debug({ err: err.message }, 'ibkr: tickle failed'),
+    );
+  }
+
+  private checkSilence(): void {
+    const silent = this.clock.now() - this.lastInboundAt;
+    if (silent >= this.o.silenceMs) this.lose(`no message from the gateway for ${silent} ms`);
+  }
+
+  private async pollPositions(): Promise<void> {
+    if (this.polling || this.state === 'stopped') return;
+    this.polling = true;
+    try {
+      const before = new Set(this.holdings.targets().keys());
+      await this.refreshPositions();
+      const after = this.holdings.targets();
+      if (!this.subscribed) return;
+      for (const [conid, t] of after) if (!before.has(conid)) this.subscribe(t);
+      for (const conid of before) if (!after.has(conid)) this.socket?.send(umdCommand(conid));
+    } catch (err) {
+      this.ctx.log.warn({ err: (err as Error).message }, 'ibkr: positions poll failed');
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  // ---- positions and subscriptions ------------------------------------------------------
+
+  private async refreshPositions(): Promise<void> {
+    for (const account of this.accountsList ?? []) {
+      const rows = await fetchPositionRows(this.rest, account);
+      const positions = [];
+      const options: OptionHolding[] = [];
+      for (const row of rows) {
+        const m = mapPosition(account, row);
+        if (m.ok) {
+          positions.push(m.position);
+          if (m.option) options.push(m.option);
+        } else if (m.reason !== 'closed') {
+          this.malformed(`position: ${m.reason}`);
+        }
+      }
+      if (this.holdings.setAccount(account, positions, options)) {
+        this.ctx.log.info({ account, positions: positions.length, options: options.length }, 'ibkr: positions');
+        this.ctx.emit({ kind: 'positions', broker: BROKER, account, at: this.clock.now(), positions });
+      }
+    }
+  }
+
+  private sendSubscriptions(): void {
+    if (!this.socket) return;
+    for (const t of this.holdings.targets().values()) this.subscribe(t);
+  }
+
+  private subscribe(t: Target): void {
+    this.socket?.send(smdCommand(t.conid, t.kind === 'option' ? OPTION_FIELDS : UNDERLYING_FIELDS));
+    this.counts.smdSends++;
+  }
+
+  // ---- inbound --------------------------------------------------------------------------
+
+  private onMessage(text: string): void {
+    const now = this.clock.now();
+    this.lastInboundAt = now;
+    this.h.lastMessageAt = now;
+    const msg = parseInbound(text);
+    switch (msg.type) {
+      case 'malformed':
+        return this.malformed(msg.reason);
+      case 'hb':
+        this.counts.hb++;
+        if (!this.subscribed) this.onGreeted();
+        return;
+      case 'system':
+        return this.onGreeted();
+      case 'sts':
+        if (msg.competing === true || msg.authenticated === false) {
+          return this.lose(msg.competing ? 'competing session (sts)' : 'session no longer authenticated (sts)');
+        }
+        return this.onGreeted();
+      case 'smd':
+        return this.onMarketData(msg.conid, msg.updated, msg.fields, now);
+      default:
+        return;
+    }
+  }
+
+  private onMarketData(conid: number, updated: number | null, fields: Record<string, unknown>, receivedAt: number): void {
+    const target = this.holdings.targets().get(conid);
+    if (!target) {
+      this.counts.unknownConid++;
+      return;
+    }
+    let cache = this.caches.get(conid);
+    if (!cache) this.caches.set(conid, (cache = new ConidFieldCache()));
+    const merged = cache.merge(fields, updated ?? receivedAt);
+    if (target.kind === 'option' && merged.undConid !== null && !this.holdings.underlyingKnown(target.underlying)) {
+      if (this.holdings.learnUnderlying(merged.undConid, target.underlying)) {
+        const und = this.holdings.targets().get(merged.undConid);
+        if (und) this.subscribe(und);
+      }
+    }
+    const events = frameEvents(target, cache, merged, receivedAt);
+    if (events.length > 0) this.h.lastEventAt = receivedAt;
+    for (const e of events) this.ctx.emit(e);
+  }
+
+  private malformed(reason: string): void {
+    this.h.malformed++;
+    this.ctx.emit({ kind: 'malformed', broker: BROKER, at: this.clock.now(), reason });
+  }
+
+  private setState(state: StreamState, reason?: string): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.h.state = state;
+    this.ctx.emit({ kind: 'state', broker: BROKER, at: this.clock.now(), state, ...(reason ? { reason } : {}) });
+  }
+}
