@@ -1,0 +1,63 @@
+import { ConfigError, missingEnv } from '../../core/errors.js';
+import type { PluginFlags } from '../types.js';
+
+export const PROD_API_URL = 'https://api.tastyworks.com';
+export const SANDBOX_API_URL = 'https://api.cert.tastyworks.com';
+
+/** Everything the tasty plugin needs. Plain data: it crosses into the worker thread. */
+export interface TastyConfig {
+  apiUrl: string;
+  clientSecret: string;
+  refreshToken: string;
+  /** Empty = every account of the login. */
+  accounts: string[];
+  /** How often positions are re-read over REST. */
+  positionsPollMs: number;
+  /** Inbound silence (any message, KEEPALIVE included) after which the feed is rebuilt. */
+  keepaliveTimeoutMs: number;
+  /** DXLink acceptAggregationPeriod in seconds. */
+  aggregationPeriod: number;
+  /** Max subscriptions per FEED_SUBSCRIPTION message (large books would otherwise hit close 1009). */
+  subscriptionChunk: number;
+  /** A REST call that has not answered after this long counts as failed (and is retried). */
+  restTimeoutMs: number;
+  oauthScopes: string[];
+}
+
+function intEnv(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}="${raw}" is not valid: use a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+export function parseTastyConfig(env: Record<string, string | undefined>, flags: PluginFlags = {}): TastyConfig {
+  const sandbox = flags.sandbox === true || flags.sandbox === 'true' || flags.sandbox === '1';
+  const rawUrl = env.TASTY_API_URL || (sandbox ? SANDBOX_API_URL : PROD_API_URL);
+  let url: URL;
+  try {
+    url = new URL(rawUrl);
+  } catch {
+    throw new ConfigError(`TASTY_API_URL="${rawUrl}" is not a URL: use e.g. ${PROD_API_URL}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`TASTY_API_URL="${rawUrl}" must be http(s): use e.g. ${PROD_API_URL}`);
+  }
+  const missing = ['TASTY_CLIENT_SECRET', 'TASTY_REFRESH_TOKEN'].filter((k) => !env[k]?.trim());
+  if (missing.length > 0) throw missingEnv(missing, 'the tasty broker (Tastytrade OAuth)');
+  return {
+    apiUrl: rawUrl.replace(/\/+$/, ''),
+    clientSecret: env.TASTY_CLIENT_SECRET!.trim(),
+    refreshToken: env.TASTY_REFRESH_TOKEN!.trim(),
+    accounts: (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    positionsPollMs: intEnv(env, 'TASTY_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
+    keepaliveTimeoutMs: intEnv(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),
+    aggregationPeriod: 0.1,
+    subscriptionChunk: intEnv(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),
+    restTimeoutMs: intEnv(env, 'TASTY_REST_TIMEOUT_MS', 15_000, 100, 600_000),
+    oauthScopes: ['read'],
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * One DXLink connection through the real SDK: DXLinkWebSocketClient + one FEED channel
+ * (DXLinkFeed, COMPACT, explicit fields, 0.1 s aggregation). The SDK owns the protocol,
+ * keepalives, its own reconnects and the replay of SETUP/AUTH/CHANNEL/FEED_SETUP/SUBSCRIPTION.
+ *
+ * We tap every inbound text frame before the SDK sees it, because (a) the watchdog must count
+ * any message, KEEPALIVE included, and the SDK exposes none of them; (b) the 0.3.0 DXLinkFeed
+ * decodes only the first [type, values] pair of FEED_DATA, so we decode data ourselves; (c) a
+ * frame that is not JSON never reaches any SDK listener, and we must count it as malformed.
+ * The tap wraps the connector's (private) message handler of the pinned 0.3.0 client.
+ */
+import {
+  DXLinkFeed,
+  DXLinkLogLevel,
+  DXLinkWebSocketClient,
+  FeedContract,
+  FeedDataFormat,
+  DXLinkChannelState,
+} from '@dxfeed/dxlink-api';
+import { WebSocket as WsWebSocket } from 'ws';
+import type { Sub } from './subscriptions.js';
+
+export const GREEKS_FIELDS = ['eventType', 'eventSymbol', 'eventTime', 'eventFlags', 'time', 'sequence', 'price', 'volatility', 'delta', 'gamma', 'theta', 'rho', 'vega'];
+export const QUOTE_FIELDS = ['eventType', 'eventSymbol', 'eventTime', 'sequence', 'timeNanoPart', 'bidTime', 'bidPrice', 'bidSize', 'askTime', 'askPrice', 'askSize'];
+
+export type ConnState = 'NOT_CONNECTED' | 'CONNECTING' | 'CONNECTED';
+export type AuthState = 'UNAUTHORIZED' | 'AUTHORIZING' | 'AUTHORIZED';
+
+export interface FeedHandlers {
+  /** Every inbound text frame; return false to keep it from the SDK (it is garbage). */
+  onFrame(text: string): boolean;
+  onConnectionState(state: ConnState, prev: ConnState): void;
+  onAuthState(state: AuthState, prev: AuthState): void;
+  onError(type: string, message: string): void;
+  /** The server closed our FEED channel: the SDK will not reopen it. */
+  onChannelClosed(): void;
+}
+
+export interface FeedOptions {
+  aggregationPeriod: number;
+  /** Approximate subscriptions per FEED_SUBSCRIPTION message. */
+  subscriptionChunk: number;
+}
+
+export interface FeedConnection {
+  readonly channelId: number;
+  add(subs: Sub[]): void;
+  remove(subs: Sub[]): void;
+  /** Re-sends every subscription (FEED_SUBSCRIPTION reset:true + add). */
+  replaceAll(subs: Sub[]): void;
+  /** Re-authenticates the live connection with a new token. */
+  setToken(token: string): void;
+  connectionState(): ConnState;
+  authState(): AuthState;
+  close(): void;
+}
+
+export type FeedConnector = (url: string, token: string, handlers: FeedHandlers, opts: FeedOptions) => FeedConnection;
+
+/** Node 20 has no global WebSocket; the SDK needs one. */
+export function ensureWebSocketGlobal(): void {
+  const g = globalThis as { WebSocket?: unknown };
+  if (typeof g.WebSocket === 'undefined') g.WebSocket = WsWebSocket;
+}
+
+// The SDK's approximate bytes per subscription in its chunking (key length + 21).
+const BYTES_PER_SUB = 42;
+
+export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
+  ensureWebSocketGlobal();
+  let closed = false;
+  // The SDK logs to the console; our own listeners report everything worth knowing.
+  const client = new DXLinkWebSocketClient({ logLevel: DXLinkLogLevel.ERROR });
+  client.addConnectionStateChangeListener((s, p) => !closed && handlers.onConnectionState(s as ConnState, p as ConnState));
+  client.addAuthStateChangeListener((s, p) => !closed && handlers.onAuthState(s as AuthState, p as AuthState));
+  client.addErrorListener((e) => !closed && handlers.onError(String(e.type), String(e.message ?? '')));
+  client.connect(url);
+  tapFrames(client, (text) => (closed ? false : handlers.onFrame(text)));
+  client.setAuthToken(token);
+
+  const feed = new DXLinkFeed(client, FeedContract.AUTO, {
+    batchSubscriptionsTime: 50,
+    maxSendSubscriptionChunkSize: Math.max(1, opts.subscriptionChunk) * BYTES_PER_SUB,
+    // Our decoder handles FEED_DATA; the SDK's own parse of multi-type frames would only log noise.
+    logLevel: (DXLinkLogLevel.ERROR + 1) as DXLinkLogLevel,
+  });
+  feed.configure({
+    acceptAggregationPeriod: opts.aggregationPeriod,
+    acceptDataFormat: FeedDataFormat.COMPACT,
+    acceptEventFields: { Greeks: GREEKS_FIELDS, Quote: QUOTE_FIELDS },
+  });
+  feed.addStateChangeListener((s) => {
+    if (!closed && s === DXLinkChannelState.CLOSED) handlers.onChannelClosed();
+  });
+  feed.getChannel().addErrorListener((e) => !closed && handlers.onError(String(e.type), String(e.message ?? '')));
+
+  return {
+    channelId: feed.id,
+    add: (subs) => subs.length > 0 && feed.addSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol }))),
+    remove: (subs) => subs.length > 0 && feed.removeSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol }))),
+    replaceAll(subs) {
+      feed.clearSubscriptions();
+      if (subs.length > 0) feed.addSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol })));
+    },
+    setToken: (t) => client.setAuthToken(t),
+    connectionState: () => client.getConnectionState() as ConnState,
+    authState: () => client.getAuthState() as AuthState,
+    close() {
+      if (closed) return;
+      closed = true;
+      try {
+        feed.close();
+      } catch {
+        // CHANNEL_CANCEL on a dead socket: nothing to cancel.
+      }
+      client.close();
+    },
+  };
+};
+
+type MessageHandler = (ev: { data: unknown }) => void;
+
+function tapFrames(client: DXLinkWebSocketClient, onFrame: (text: string) => boolean): void {
+  const connector = (client as unknown as { connector?: { handleMessage?: MessageHandler } }).connector;
+  const original = connector?.handleMessage;
+  if (!connector || typeof original !== 'function') {
+    throw new Error('unsupported @dxfeed/dxlink-websocket-client: no connector message handler to tap (expected 0.3.x)');
+  }
+  // handleOpen registers this.handleMessage on each new socket, so replacing the property
+  // before the socket opens covers this connection and every SDK reconnect of it.
+  connector.handleMessage = (ev) => {
+    const text = typeof ev.data === 'string' ? ev.data : String(ev.data);
+    if (onFrame(text)) original(ev);
+  };
+}

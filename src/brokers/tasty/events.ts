@@ -1,0 +1,95 @@
+/**
+ * Decoded DXLink events → canonical BrokerEvents. Pure: receipt time and the symbol table
+ * come in as arguments.
+ */
+import { parseOcc, underlyingOfRoot } from '../../core/contract.js';
+import { finiteOrNull, type GreeksEvent, type QuoteEvent } from '../../core/types.js';
+import type { RawEvent } from './feed-data.js';
+import { BROKER } from './positions.js';
+import { isStreamerOption, streamerToOcc } from './symbols.js';
+
+/** dxFeed eventFlags bits. */
+export const TX_PENDING = 0x1;
+export const REMOVE_EVENT = 0x2;
+
+export type Mapped =
+  | { kind: 'event'; event: GreeksEvent | QuoteEvent }
+  | { kind: 'skip'; reason: string }
+  | { kind: 'malformed'; reason: string };
+
+/** Streamer symbol → underlying, from the positions being streamed; falls back to the OCC root. */
+export type UnderlyingLookup = (streamerSymbol: string) => string | undefined;
+
+/** A dxFeed time: ms epoch; 0, missing or not a number means "unknown". */
+function timeOrNull(v: unknown): number | null {
+  const n = finiteOrNull(v);
+  return n !== null && n > 0 ? Math.trunc(n) : null;
+}
+
+function flagsOf(ev: RawEvent): number {
+  const f = finiteOrNull(ev.eventFlags);
+  return f === null ? 0 : Math.trunc(f);
+}
+
+export function mapGreeks(ev: RawEvent, receivedAt: number, underlyingOf: UnderlyingLookup): Mapped {
+  const symbol = typeof ev.eventSymbol === 'string' ? ev.eventSymbol : '';
+  if (!symbol) return { kind: 'malformed', reason: 'Greeks without eventSymbol' };
+  // Removal marks a withdrawn event in an indexed snapshot: there are no values to store.
+  if (flagsOf(ev) & REMOVE_EVENT) return { kind: 'skip', reason: 'Greeks REMOVE_EVENT' };
+  const contractKey = streamerToOcc(symbol);
+  if (!contractKey) return { kind: 'malformed', reason: `Greeks for non-option symbol ${symbol}` };
+  const seq = finiteOrNull(ev.sequence);
+  const event: GreeksEvent = {
+    kind: 'greeks',
+    broker: BROKER,
+    contractKey,
+    underlying: underlyingOf(symbol) ?? underlyingOfRoot(parseOcc(contractKey).root),
+    eventTs: timeOrNull(ev.time) ?? receivedAt,
+    seq: seq === null ? 0 : Math.trunc(seq),
+    receivedAt,
+    iv: finiteOrNull(ev.volatility),
+    delta: finiteOrNull(ev.delta),
+    gamma: finiteOrNull(ev.gamma),
+    theta: finiteOrNull(ev.theta),
+    vega: finiteOrNull(ev.vega),
+    rho: finiteOrNull(ev.rho),
+  };
+  return { kind: 'event', event };
+}
+
+export function mapQuote(ev: RawEvent, receivedAt: number): Mapped {
+  const symbol = typeof ev.eventSymbol === 'string' ? ev.eventSymbol : '';
+  if (!symbol) return { kind: 'malformed', reason: 'Quote without eventSymbol' };
+  if (flagsOf(ev) & REMOVE_EVENT) return { kind: 'skip', reason: 'Quote REMOVE_EVENT' };
+  let key = symbol;
+  if (isStreamerOption(symbol)) {
+    const occ = streamerToOcc(symbol);
+    if (!occ) return { kind: 'malformed', reason: `Quote for unparseable option symbol ${symbol}` };
+    key = occ;
+  }
+  const bidTime = timeOrNull(ev.bidTime) ?? 0;
+  const askTime = timeOrNull(ev.askTime) ?? 0;
+  const latest = Math.max(bidTime, askTime);
+  const event: QuoteEvent = {
+    kind: 'quote',
+    broker: BROKER,
+    key,
+    // Quote times are often 0 (and only second-precise): receipt time is the honest fallback.
+    eventTs: latest > 0 ? latest : timeOrNull(ev.eventTime) ?? receivedAt,
+    receivedAt,
+    bid: finiteOrNull(ev.bidPrice),
+    ask: finiteOrNull(ev.askPrice),
+  };
+  return { kind: 'event', event };
+}
+
+export function mapEvent(ev: RawEvent, receivedAt: number, underlyingOf: UnderlyingLookup): Mapped {
+  switch (ev.eventType) {
+    case 'Greeks':
+      return mapGreeks(ev, receivedAt, underlyingOf);
+    case 'Quote':
+      return mapQuote(ev, receivedAt);
+    default:
+      return { kind: 'skip', reason: `unrequested event type ${ev.eventType}` };
+  }
+}

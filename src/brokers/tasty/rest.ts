@@ -1,0 +1,162 @@
+/**
+ * The REST control plane through @tastytrade/api's TastytradeClient: OAuth refresh (done by the
+ * SDK), accounts, positions and the API quote token. Called at start, on feed rebuilds, on the
+ * position poll, never per quote. 429/5xx/timeouts back off (Retry-After honoured) behind one
+ * shared gate so that no caller hammers the API while it asks us to wait.
+ */
+import TastytradeClient from '@tastytrade/api';
+import type { Logger } from 'pino';
+import type { Clock } from '../../core/clock.js';
+import { redactText } from '../../core/logger.js';
+import { backoffDelay, parseRetryAfter, REST_BACKOFF } from './backoff.js';
+import type { TastyConfig } from './config.js';
+
+export type RestErrorKind = 'unreachable' | 'auth' | 'rate-limited' | 'server' | 'timeout' | 'bad-response';
+
+export class TastyRestError extends Error {
+  constructor(
+    message: string,
+    readonly kind: RestErrorKind,
+    readonly status?: number,
+    readonly retryAfterMs?: number | null,
+  ) {
+    super(message);
+    this.name = 'TastyRestError';
+  }
+  get retryable(): boolean {
+    return this.kind === 'rate-limited' || this.kind === 'server' || this.kind === 'timeout';
+  }
+}
+
+export interface QuoteToken {
+  token: string;
+  dxlinkUrl: string;
+  level: string | null;
+  /** Wall-clock expiry (ms epoch) when the server says, else null. */
+  expiresAt: number | null;
+}
+
+export interface TastyRest {
+  accountNumbers(): Promise<unknown>;
+  positions(account: string): Promise<unknown>;
+  quoteToken(): Promise<QuoteToken>;
+  stats(): { requests: number; retries: number; waitingUntil: number | null };
+  /** Stops waiting for backoffs (pending calls reject). */
+  close(): void;
+}
+
+/** One-line, secret-free description of whatever axios (or anything else) threw. */
+export function classifyRestError(err: unknown, apiUrl: string, now: number): TastyRestError {
+  if (err instanceof TastyRestError) return err;
+  const e = err as { code?: string; message?: string; response?: { status?: number; headers?: Record<string, unknown> } };
+  const status = e?.response?.status;
+  if (status !== undefined) {
+    if (status === 401 || status === 403) {
+      return new TastyRestError(`Tastytrade rejected the credentials (HTTP ${status}): check TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN`, 'auth', status);
+    }
+    const retryAfter = parseRetryAfter(e.response?.headers?.['retry-after'], now);
+    if (status === 429) return new TastyRestError(`Tastytrade API rate limit (HTTP 429) at ${apiUrl}`, 'rate-limited', status, retryAfter);
+    if (status >= 500) return new TastyRestError(`Tastytrade API error (HTTP ${status}) at ${apiUrl}`, 'server', status, retryAfter);
+    return new TastyRestError(`Tastytrade API answered HTTP ${status} at ${apiUrl}`, 'bad-response', status);
+  }
+  const code = e?.code ?? '';
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ERR_NETWORK', 'EPROTO', 'CERT_HAS_EXPIRED'].includes(code)) {
+    return new TastyRestError(`cannot reach the Tastytrade API at ${apiUrl} (${code}): check TASTY_API_URL and the network`, 'unreachable');
+  }
+  return new TastyRestError(`Tastytrade API call failed at ${apiUrl}: ${redactText(String(e?.message ?? err)).split('\n')[0]}`, 'bad-response');
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+export function parseQuoteToken(data: unknown): QuoteToken {
+  const d = (data ?? {}) as Record<string, unknown>;
+  const token = str(d.token);
+  const dxlinkUrl = str(d['dxlink-url']);
+  if (!token || !dxlinkUrl) throw new TastyRestError('Tastytrade /api-quote-tokens answered without token or dxlink-url', 'bad-response');
+  const exp = Date.parse(str(d['expires-at']));
+  return { token, dxlinkUrl, level: str(d.level) || null, expiresAt: Number.isFinite(exp) ? exp : null };
+}
+
+export interface RestOptions {
+  /** Retries of one call for retryable failures before giving up. */
+  maxRetries?: number;
+  random?: () => number;
+  /** For tests: a ready client instead of one built from config. */
+  client?: TastytradeClient;
+}
+
+export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, opts: RestOptions = {}): TastyRest {
+  const client =
+    opts.client ??
+    new TastytradeClient({
+      baseUrl: config.apiUrl,
+      // Only the REST part is used; the account streamer is never connected.
+      accountStreamerUrl: config.apiUrl.replace(/^http/, 'ws'),
+      clientSecret: config.clientSecret,
+      refreshToken: config.refreshToken,
+      oauthScopes: config.oauthScopes,
+    });
+  const maxRetries = opts.maxRetries ?? 5;
+  let gateUntil = 0;
+  let requests = 0;
+  let retries = 0;
+  let closed = false;
+  const waiters = new Set<() => void>();
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        waiters.delete(wake);
+        clock.clearTimeout(handle);
+        if (closed) reject(new TastyRestError('Tastytrade REST client closed', 'bad-response'));
+        else resolve();
+      };
+      const handle = clock.setTimeout(wake, ms);
+      waiters.add(wake);
+    });
+
+  /** Runs fn with a timeout on the injectable clock (axios itself has none configured here). */
+  const withTimeout = <T>(fn: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = clock.setTimeout(() => reject(new TastyRestError(`Tastytrade API did not answer within ${config.restTimeoutMs} ms at ${config.apiUrl}`, 'timeout')), config.restTimeoutMs);
+      fn().then(
+        (v) => { clock.clearTimeout(timer); resolve(v); },
+        (e) => { clock.clearTimeout(timer); reject(e); },
+      );
+    });
+
+  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const wait = gateUntil - clock.now();
+      if (wait > 0) await sleep(wait);
+      if (closed) throw new TastyRestError('Tastytrade REST client closed', 'bad-response');
+      requests++;
+      try {
+        return await withTimeout(fn);
+      } catch (err) {
+        const e = classifyRestError(err, config.apiUrl, clock.now());
+        if (e.kind === 'auth' && e.status === 401 && attempt === 0 && what !== 'oauth') {
+          // The access token may have been revoked early: drop it so the SDK refreshes once.
+          client.httpClient.accessToken.clear();
+          continue;
+        }
+        if (!e.retryable || attempt >= maxRetries || closed) throw e;
+        const delay = Math.max(e.retryAfterMs ?? 0, backoffDelay(attempt, REST_BACKOFF, opts.random));
+        gateUntil = Math.max(gateUntil, clock.now() + delay);
+        retries++;
+        log.warn({ call: what, status: e.status, delayMs: delay, attempt: attempt + 1 }, 'tasty REST backing off');
+      }
+    }
+  }
+
+  return {
+    accountNumbers: () => call('accounts', () => client.accountsAndCustomersService.getCustomerAccounts()),
+    positions: (account) => call('positions', () => client.balancesAndPositionsService.getPositionsList(account)),
+    quoteToken: async () => parseQuoteToken(await call('quote-token', () => client.accountsAndCustomersService.getApiQuoteToken())),
+    stats: () => ({ requests, retries, waitingUntil: gateUntil > clock.now() ? gateUntil : null }),
+    close() {
+      closed = true;
+      for (const w of [...waiters]) w();
+    },
+  };
+}

@@ -1,0 +1,363 @@
+/**
+ * The tasty stream: REST control plane + one DXLink feed, kept alive.
+ *  - start: accounts → positions (a `positions` event per account) → quote token → feed.
+ *  - watchdog: no inbound message (KEEPALIVE counts) for keepaliveTimeoutMs → degraded, rebuild.
+ *  - a client that gave up, a closed channel or a rejected token → rebuild with a fresh token,
+ *    with backoff between failed attempts.
+ *  - quote token rotation before expiry: re-AUTH on the live connection.
+ *  - position poll: new contracts subscribed, closed ones unsubscribed.
+ * Every timer goes through ctx.clock.
+ */
+import type { TimerHandle } from '../../core/clock.js';
+import type { BrokerEvent, StreamState } from '../../core/types.js';
+import type { BrokerStream, StreamContext, StreamHealth } from '../types.js';
+import { backoffDelay, FEED_BACKOFF } from './backoff.js';
+import type { TastyConfig } from './config.js';
+import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
+import { mapEvent } from './events.js';
+import { decodeFeedData, FeedSchema, parseFrame } from './feed-data.js';
+import { accountNumbersOf, BROKER, mapPositions, type TastyPosition } from './positions.js';
+import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
+import { desiredSubscriptions, diffSubscriptions, type Sub } from './subscriptions.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+export interface TastyStreamDeps {
+  rest?: TastyRest;
+  connect?: FeedConnector;
+  random?: () => number;
+}
+
+/** When to fetch a new quote token: an hour before expiry, or at 3/4 of a short lifetime. */
+export function rotationDelay(ttlMs: number): number {
+  const ttl = Math.max(60_000, Math.min(ttlMs, DAY));
+  return ttl > 2 * HOUR ? ttl - HOUR : Math.floor(ttl * 0.75);
+}
+
+function positionsSignature(list: TastyPosition[]): string {
+  return list
+    .map(({ position: p }) => `${p.contractKey}|${p.quantity}|${p.multiplier}|${p.avgPrice}`)
+    .sort()
+    .join('\n');
+}
+
+export class TastyStream implements BrokerStream {
+  private readonly rest: TastyRest;
+  private readonly connect: FeedConnector;
+  private readonly random: () => number;
+  private readonly h: StreamHealth = { state: 'starting', lastMessageAt: null, lastEventAt: null, reconnects: 0, subscriptions: 0, malformed: 0, lastError: null };
+
+  private accounts: string[] = [];
+  private positions = new Map<string, TastyPosition[]>();
+  private positionSigs = new Map<string, string>();
+  private underlyings = new Map<string, string>();
+  private subs = new Map<string, Sub>();
+
+  private conn: FeedConnection | null = null;
+  private schema = new FeedSchema();
+  private token: QuoteToken | null = null;
+  private tokenExpiresAt: number | null = null;
+  private tokens = 0;
+  /** Per socket: the first AUTH_STATE after SETUP is the server's greeting, not a verdict on our token. */
+  private awaitingGreeting = true;
+  private lastInbound = 0;
+  private everConnected = false;
+
+  private stopped = false;
+  private rebuilding = false;
+  private rebuildAttempts = 0;
+  private skipped = 0;
+  private timers: Partial<Record<'watchdog' | 'poll' | 'rotate' | 'rebuild', TimerHandle>> = {};
+
+  constructor(
+    private readonly config: TastyConfig,
+    private readonly ctx: StreamContext,
+    deps: TastyStreamDeps = {},
+  ) {
+    this.rest = deps.rest ?? createTastyRest(config, ctx.log, ctx.clock);
+    this.connect = deps.connect ?? connectDxLink;
+    this.random = deps.random ?? Math.random;
+  }
+
+  async start(): Promise<void> {
+    this.setState('starting');
+    try {
+      this.accounts = this.config.accounts.length > 0 ? [...this.config.accounts] : accountNumbersOf(await this.rest.accountNumbers());
+      if (this.accounts.length === 0) throw new TastyRestError('the Tastytrade login has no accounts: set TASTY_ACCOUNTS or check the login', 'bad-response');
+      await this.refreshPositions();
+      if (this.stopped) return;
+      await this.openFeed(await this.rest.quoteToken());
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.h.lastError = msg;
+      await this.stop();
+      throw err instanceof TastyRestError ? err : new Error(msg);
+    }
+    const tick = Math.max(250, Math.min(5_000, Math.floor(this.config.keepaliveTimeoutMs / 4)));
+    this.timers.watchdog = this.ctx.clock.setInterval(() => this.checkLiveness(), tick);
+    this.schedulePoll();
+    this.ctx.log.info({ accounts: this.accounts.length, subscriptions: this.subs.size }, 'tasty stream started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of Object.values(this.timers)) this.ctx.clock.clearTimeout(t);
+    this.ctx.clock.clearInterval(this.timers.watchdog);
+    this.timers = {};
+    this.rest.close();
+    this.closeConn();
+    this.setState('stopped');
+  }
+
+  async resubscribe(): Promise<void> {
+    await this.refreshPositions();
+    this.conn?.replaceAll([...this.subs.values()]);
+  }
+
+  health(): StreamHealth {
+    const rest = this.rest.stats();
+    return {
+      ...this.h,
+      subscriptions: this.subs.size,
+      details: {
+        accounts: [...this.accounts],
+        quoteTokens: this.tokens,
+        tokenExpiresAt: this.tokenExpiresAt,
+        dxlinkUrl: this.token?.dxlinkUrl ?? null,
+        restRequests: rest.requests,
+        restRetries: rest.retries,
+        restWaitingUntil: rest.waitingUntil,
+        skippedEvents: this.skipped,
+        connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
+      },
+    };
+  }
+
+  // ---- positions ------------------------------------------------------------------------
+
+  /** Re-reads every account; emits `positions` for accounts that changed; syncs subscriptions. */
+  private async refreshPositions(): Promise<void> {
+    for (const account of this.accounts) {
+      const { positions, skipped } = mapPositions(account, await this.rest.positions(account));
+      for (const reason of skipped) this.malformed(`REST ${reason}`);
+      if (this.stopped) return;
+      const sig = positionsSignature(positions);
+      if (this.positionSigs.get(account) === sig) continue;
+      this.positionSigs.set(account, sig);
+      this.positions.set(account, positions);
+      this.emit({ kind: 'positions', broker: BROKER, account, at: this.ctx.clock.now(), positions: positions.map((p) => p.position) });
+    }
+    const all = [...this.positions.values()].flat();
+    this.underlyings = new Map(all.filter((p) => p.streamerSymbol).map((p) => [p.streamerSymbol!, p.position.underlying]));
+    const next = desiredSubscriptions(all);
+    const { add, remove } = diffSubscriptions(this.subs, next);
+    this.subs = next;
+    if (add.length || remove.length) {
+      this.ctx.log.info({ add: add.length, remove: remove.length, total: next.size }, 'tasty subscriptions changed');
+      this.conn?.remove(remove);
+      this.conn?.add(add);
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.stopped) return;
+    this.timers.poll = this.ctx.clock.setTimeout(async () => {
+      try {
+        await this.refreshPositions();
+      } catch (err) {
+        this.h.lastError = (err as Error).message;
+        this.ctx.log.warn({ err: (err as Error).message }, 'tasty position poll failed; next poll will retry');
+      }
+      this.schedulePoll();
+    }, this.config.positionsPollMs);
+  }
+
+  // ---- feed lifecycle -------------------------------------------------------------------
+
+  private async openFeed(token: QuoteToken): Promise<void> {
+    this.acceptToken(token);
+    this.schema = new FeedSchema();
+    this.awaitingGreeting = true;
+    this.lastInbound = this.ctx.clock.now();
+    this.setState('connecting');
+    this.conn = this.connect(token.dxlinkUrl, token.token, {
+      onFrame: (text) => this.onFrame(text),
+      onConnectionState: (s, p) => this.onConnectionState(s, p),
+      onAuthState: (s, p) => this.onAuthState(s, p),
+      onError: (type, message) => this.onError(type, message),
+      onChannelClosed: () => this.scheduleRebuild('server closed the FEED channel'),
+    }, { aggregationPeriod: this.config.aggregationPeriod, subscriptionChunk: this.config.subscriptionChunk });
+    this.conn.add([...this.subs.values()]);
+  }
+
+  private acceptToken(token: QuoteToken): void {
+    this.token = token;
+    this.tokens++;
+    // The expiry is wall-clock; the rotation timer runs on ctx.clock, so keep only the lifetime.
+    const ttl = token.expiresAt !== null ? token.expiresAt - Date.now() : DAY;
+    this.tokenExpiresAt = this.ctx.clock.now() + ttl;
+    this.ctx.clock.clearTimeout(this.timers.rotate);
+    this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), rotationDelay(ttl));
+  }
+
+  private async rotateToken(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const token = await this.rest.quoteToken();
+      if (this.stopped) return;
+      if (this.conn && this.conn.connectionState() === 'CONNECTED' && this.conn.authState() === 'AUTHORIZED') {
+        this.acceptToken(token);
+        this.conn.setToken(token.token);
+        this.ctx.log.info('tasty quote token rotated (re-authenticated live connection)');
+      } else {
+        this.scheduleRebuild('quote token rotation while not connected');
+      }
+    } catch (err) {
+      this.h.lastError = (err as Error).message;
+      this.ctx.log.warn({ err: (err as Error).message }, 'tasty quote token rotation failed; retrying in 1 min');
+      this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), 60_000);
+    }
+  }
+
+  private closeConn(): void {
+    const c = this.conn;
+    this.conn = null;
+    c?.close();
+  }
+
+  /** Replaces the connection (fresh token, new client, every subscription), with backoff on repeats. */
+  private scheduleRebuild(reason: string): void {
+    if (this.stopped || this.rebuilding || this.timers.rebuild) return;
+    this.ctx.log.warn({ reason, attempt: this.rebuildAttempts + 1 }, 'tasty feed rebuild');
+    this.h.lastError = reason;
+    this.closeConn();
+    this.setState(this.everConnected ? 'degraded' : 'connecting', reason);
+    const delay = this.rebuildAttempts === 0 ? 0 : backoffDelay(this.rebuildAttempts - 1, FEED_BACKOFF, this.random);
+    this.rebuildAttempts++;
+    if (delay === 0) void this.rebuild();
+    else this.timers.rebuild = this.ctx.clock.setTimeout(() => void this.rebuild(), delay);
+  }
+
+  private async rebuild(): Promise<void> {
+    this.timers.rebuild = undefined;
+    if (this.stopped) return;
+    this.rebuilding = true;
+    this.h.reconnects++;
+    try {
+      const token = await this.rest.quoteToken();
+      if (this.stopped) return;
+      await this.openFeed(token);
+    } catch (err) {
+      this.h.lastError = (err as Error).message;
+      this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
+      this.rebuilding = false;
+      this.scheduleRebuild('rebuild failed');
+      return;
+    }
+    this.rebuilding = false;
+  }
+
+  private checkLiveness(): void {
+    if (this.stopped || !this.conn || this.rebuilding) return;
+    const silent = this.ctx.clock.now() - this.lastInbound;
+    if (silent > this.config.keepaliveTimeoutMs) this.scheduleRebuild(`no message from DXLink for ${Math.round(silent / 1000)} s`);
+  }
+
+  // ---- SDK callbacks --------------------------------------------------------------------
+
+  private onConnectionState(state: ConnState, prev: ConnState): void {
+    if (state === 'CONNECTED') {
+      this.everConnected = true;
+      this.rebuildAttempts = 0;
+      this.setState('connected');
+    } else if (state === 'CONNECTING' && prev === 'CONNECTED') {
+      // The SDK reconnects by itself and replays the subscriptions.
+      this.h.reconnects++;
+      this.awaitingGreeting = true;
+      this.setState('disconnected', 'connection lost; SDK reconnecting');
+    } else if (state === 'NOT_CONNECTED') {
+      this.scheduleRebuild('DXLink client gave up');
+    }
+  }
+
+  private onAuthState(state: AuthState, _prev: AuthState): void {
+    if (state === 'AUTHORIZED') this.ctx.log.debug('tasty DXLink authorized');
+  }
+
+  private onError(type: string, message: string): void {
+    this.ctx.log.warn({ type, message }, 'tasty DXLink error');
+    this.h.lastError = `${type}: ${message}`;
+    if (type === 'UNAUTHORIZED') this.scheduleRebuild('quote token rejected (ERROR UNAUTHORIZED)');
+  }
+
+  private onFrame(text: string): boolean {
+    const now = this.ctx.clock.now();
+    this.lastInbound = now;
+    this.h.lastMessageAt = now;
+    const { msg, malformed } = parseFrame(text);
+    for (const r of malformed) this.malformed(r);
+    if (!msg) return false;
+    if (msg.channel === 0) {
+      if (msg.type === 'SETUP') this.awaitingGreeting = true;
+      else if (msg.type === 'AUTH_STATE') this.onAuthStateFrame(String(msg.state));
+      return true;
+    }
+    if (msg.channel === this.conn?.channelId) {
+      if (msg.type === 'FEED_CONFIG') {
+        const bad = this.schema.applyConfig(msg);
+        if (bad) this.malformed(bad);
+      } else if (msg.type === 'FEED_DATA') {
+        this.onData(msg.data, now);
+      }
+    }
+    return true;
+  }
+
+  private onAuthStateFrame(state: string): void {
+    if (this.awaitingGreeting) {
+      this.awaitingGreeting = false;
+      if (state !== 'AUTHORIZED') return;
+    }
+    if (state === 'UNAUTHORIZED') {
+      // The 0.3.0 client forgets the token and sits connected with no data: replace it.
+      queueMicrotask(() => this.scheduleRebuild('quote token rejected'));
+    }
+  }
+
+  private onData(data: unknown, receivedAt: number): void {
+    const { events, malformed } = decodeFeedData(data, this.schema);
+    for (const r of malformed) this.malformed(r);
+    for (const raw of events) {
+      const m = mapEvent(raw, receivedAt, (s) => this.underlyings.get(s));
+      if (m.kind === 'event') {
+        this.h.lastEventAt = receivedAt;
+        this.emit(m.event);
+      } else if (m.kind === 'malformed') this.malformed(m.reason);
+      else this.skipped++;
+    }
+  }
+
+  // ---- output ---------------------------------------------------------------------------
+
+  private malformed(reason: string): void {
+    this.h.malformed++;
+    this.emit({ kind: 'malformed', broker: BROKER, at: this.ctx.clock.now(), reason });
+  }
+
+  private setState(state: StreamState, reason?: string): void {
+    if (this.h.state === state) return;
+    this.h.state = state;
+    this.ctx.log.info({ state, reason }, 'tasty stream state');
+    this.emit({ kind: 'state', broker: BROKER, at: this.ctx.clock.now(), state, reason });
+  }
+
+  private emit(e: BrokerEvent): void {
+    try {
+      this.ctx.emit(e);
+    } catch (err) {
+      this.ctx.log.error({ err: (err as Error).message }, 'tasty emit failed');
+    }
+  }
+}
