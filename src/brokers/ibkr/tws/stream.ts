@@ -1,0 +1,432 @@
+/**
+ * The `tws` transport of the ibkr plugin: TWS / IB Gateway socket through @stoqey/ib.
+ *
+ * One session = one IBApi instance = one TCP connection. A fresh instance per connection means
+ * nothing queued for a dead socket (IBApi buffers calls made while disconnected) leaks into the
+ * next one. Per session: connect → nextValidId → reqMarketDataType + reqPositions → positionEnd
+ * → one reqMktData per held option contract → greeks/quotes. A lost session reconnects with
+ * backoff and every subscription is requested again. Design note: specs/ibkr.md "TWS transport".
+ */
+import type { Contract } from '@stoqey/ib';
+import type { TimerHandle } from '../../../core/clock.js';
+import type { BrokerEvent, StreamState } from '../../../core/types.js';
+import type { BrokerStream, StreamContext, StreamHealth } from '../../types.js';
+import type { IbkrConfig } from '../config.js';
+import { createIbApi, type TwsApi, type TwsApiFactory } from './api.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { greeksEvent, quoteEvent } from './events.js';
+import { Heartbeat } from './heartbeat.js';
+import { classifyNotice } from './notices.js';
+import { BROKER, mapTwsPosition, type MappedPosition } from './positions.js';
+import { SubscriptionBook } from './subscriptions.js';
+import { cleanComputation, cleanPrice, computationRank, computationSignature, isEmptyComputation, priceField } from './ticks.js';
+
+export interface TwsStreamOptions {
+  createApi?: TwsApiFactory;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  /** Bound for a currentTime reply; default min(heartbeat, 10 s). */
+  replyTimeoutMs?: number;
+  /** Bound from TCP connect to the first positionEnd; default 20 s. */
+  connectTimeoutMs?: number;
+  /** After a competing-session notice (10197), how long until subscriptions are tried again. */
+  competingRetryMs?: number;
+}
+
+type PositionBook = Map<string, Map<string, MappedPosition>>;
+
+interface Session {
+  id: number;
+  api: TwsApi;
+  ready: boolean;
+  bootstrapped: boolean;
+  managed: string[];
+  /** Positions being collected between reqPositions and positionEnd. */
+  loading: PositionBook | null;
+  /** The socket error behind a close, for the reconnect log line and startup error. */
+  socketError: string | null;
+}
+
+export function createTwsStream(config: IbkrConfig, ctx: StreamContext, opts: TwsStreamOptions = {}): BrokerStream {
+  return new TwsStream(config, ctx, opts);
+}
+
+export class TwsStream implements BrokerStream {
+  private session: Session | null = null;
+  private sessionSeq = 0;
+  private nextReqId = 1;
+  private readonly subs = new SubscriptionBook();
+  private positions: PositionBook = new Map();
+  private state: StreamState = 'starting';
+  private stopped = false;
+  private attempt = 0;
+  private farmBroken = false;
+  private competing = false;
+  private reconnectTimer: TimerHandle | undefined;
+  private readyTimer: TimerHandle | undefined;
+  private competingTimer: TimerHandle | undefined;
+  private startWaiter: { resolve(): void; reject(err: Error): void } | null = null;
+  private readonly heartbeat: Heartbeat;
+  private readonly createApi: TwsApiFactory;
+  private readonly h = { lastMessageAt: null as number | null, lastEventAt: null as number | null, reconnects: 0, malformed: 0, lastError: null as string | null };
+  private readonly counts = { duplicates: 0, superseded: 0, stale: 0, empty: 0, resubscribes: 0 };
+  private readonly warnedDelayed = new Set<number>();
+
+  constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, private readonly opts: TwsStreamOptions = {}) {
+    this.createApi = opts.createApi ?? createIbApi;
+    this.heartbeat = new Heartbeat(ctx.clock, {
+      intervalMs: config.heartbeatMs,
+      replyTimeoutMs: opts.replyTimeoutMs,
+      ping: () => this.session?.api.reqCurrentTime(),
+      onTimeout: (waited) => {
+        this.setState('degraded', `no currentTime reply within ${waited} ms`);
+        this.endSession(`heartbeat timeout after ${waited} ms`);
+      },
+    });
+  }
+
+  start(): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('TWS stream was stopped'));
+    if (this.session || this.startWaiter) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+      this.connect();
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.reconnectTimer, this.readyTimer, this.competingTimer]) this.ctx.clock.clearTimeout(t);
+    this.heartbeat.stop();
+    this.closeSession();
+    this.setState('stopped');
+    this.startWaiter?.reject(new Error('TWS stream stopped before it was ready'));
+    this.startWaiter = null;
+  }
+
+  async resubscribe(): Promise<void> {
+    if (this.session?.ready) this.resubscribeAll('resubscribe requested', true);
+  }
+
+  health(): StreamHealth {
+    return {
+      state: this.state,
+      ...this.h,
+      subscriptions: this.subs.size,
+      details: { transport: 'tws', host: this.config.twsHost, port: this.config.twsPort, accounts: this.session?.managed ?? [], ...this.counts },
+    };
+  }
+
+  // ---- session lifecycle -------------------------------------------------------------------
+
+  private connect(): void {
+    const id = ++this.sessionSeq;
+    const { twsHost: host, twsPort: port, clientId } = this.config;
+    const api = this.createApi({ host, port, clientId }, { onDecodeError: (m) => this.malformed(m) });
+    const session: Session = { id, api, ready: false, bootstrapped: false, managed: [], loading: null, socketError: null };
+    this.session = session;
+    this.setState('connecting');
+    const on = (event: string, fn: (...args: any[]) => void) =>
+      api.on(event, (...args: any[]) => {
+        if (this.session === session) fn(...args);
+      });
+    on('received', () => (this.h.lastMessageAt = this.ctx.clock.now()));
+    on('managedAccounts', (list: string) => (session.managed = String(list ?? '').split(',').map((s) => s.trim()).filter(Boolean)));
+    on('nextValidId', () => this.bootstrap(session));
+    on('position', (account: string, contract: Contract, pos: number, avgCost?: number) => this.onPosition(session, account, contract, pos, avgCost));
+    on('positionEnd', () => this.onPositionEnd(session));
+    on('tickOptionComputation', (reqId: number, tickType: number, _attrib: unknown, impliedVol?: number, delta?: number, optPrice?: number, _pvDiv?: number, gamma?: number, vega?: number, theta?: number, undPrice?: number) =>
+      this.onComputation(reqId, tickType, { impliedVol, delta, optPrice, gamma, vega, theta, undPrice }));
+    on('tickPrice', (reqId: number, tickType: number, price?: number) => this.onPrice(reqId, tickType, price));
+    on('currentTime', () => this.heartbeat.ack());
+    on('info', (message: string, code: number) => this.onNotice(code, message, -1));
+    on('error', (err: Error, code: number, reqId?: number) => this.onNotice(code, err?.message ?? String(err), reqId));
+    on('disconnected', () => this.endSession('socket closed'));
+    this.readyTimer = this.ctx.clock.setTimeout(() => {
+      if (this.session === session && !session.ready) this.endSession(`TWS at ${host}:${port} did not finish the handshake and positions in time`);
+    }, this.opts.connectTimeoutMs ?? 20_000);
+    this.ctx.log.info({ host, port, clientId, session: id }, 'tws: connecting');
+    api.connect();
+  }
+
+  /** nextValidId: TWS accepts requests from here on. */
+  private bootstrap(session: Session): void {
+    if (session.bootstrapped) return; // TWS answers every reqIds with nextValidId too
+    session.bootstrapped = true;
+    session.api.reqMarketDataType(this.config.marketDataType);
+    this.requestPositions(session);
+    this.heartbeat.start();
+  }
+
+  private requestPositions(session: Session): void {
+    session.loading = new Map();
+    session.api.reqPositions();
+  }
+
+  /** Closes the current session (if any) and schedules the next one. */
+  private endSession(reason: string): void {
+    const session = this.session;
+    if (!session) return;
+    const wasReady = session.ready;
+    if (session.socketError) reason = `${reason}: ${session.socketError}`;
+    this.closeSession();
+    this.h.lastError = reason;
+    if (this.startWaiter && !wasReady) {
+      // The very first connection failed: that is a startup error for the supervisor to report.
+      const err = new Error(`cannot stream from TWS at ${this.config.twsHost}:${this.config.twsPort}: ${reason} (is TWS / IB Gateway running with the API enabled?)`);
+      this.startWaiter.reject(err);
+      this.startWaiter = null;
+      this.stopped = true;
+      this.setState('stopped', reason);
+      return;
+    }
+    if (this.stopped) return;
+    this.setState('disconnected', reason);
+    const delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random);
+    this.h.reconnects++;
+    this.ctx.log.warn({ reason, retryInMs: delay, attempt: this.attempt }, 'tws: session lost, reconnecting');
+    this.reconnectTimer = this.ctx.clock.setTimeout(() => {
+      if (!this.stopped) this.connect();
+    }, delay);
+  }
+
+  private closeSession(): void {
+    const session = this.session;
+    this.session = null;
+    this.heartbeat.stop();
+    this.ctx.clock.clearTimeout(this.readyTimer);
+    this.subs.clear(); // requests die with the socket
+    if (!session) return;
+    session.api.removeAllListeners();
+    try {
+      session.api.disconnect();
+    } catch {
+      // already closed: nothing to release
+    }
+  }
+
+  // ---- positions and subscriptions -----------------------------------------------------------
+
+  private wantedAccount(account: string): boolean {
+    return this.config.accounts.length === 0 || this.config.accounts.includes(account);
+  }
+
+  private onPosition(session: Session, account: string, contract: Contract, pos: number, avgCost?: number): void {
+    if (!this.wantedAccount(account)) return;
+    const mapped = mapTwsPosition(account, contract ?? {}, pos, avgCost);
+    if (!mapped.ok) return this.malformed(mapped.reason);
+    const book = session.loading ?? this.positions;
+    const held = book.get(account) ?? new Map<string, MappedPosition>();
+    book.set(account, held);
+    if (mapped.value.position.quantity === 0) held.delete(mapped.value.position.contractKey);
+    else held.set(mapped.value.position.contractKey, mapped.value);
+    // After positionEnd TWS streams changes one by one: publish each change as the account's full set.
+    if (!session.loading) {
+      this.emitPositions(account);
+      this.syncSubscriptions(session);
+    }
+  }
+
+  private onPositionEnd(session: Session): void {
+    if (session.loading) {
+      const accounts = new Set([...this.positions.keys(), ...session.loading.keys(), ...session.managed.filter((a) => this.wantedAccount(a))]);
+      this.positions = session.loading;
+      session.loading = null;
+      for (const account of accounts) this.emitPositions(account);
+    }
+    if (!session.ready) {
+      session.ready = true;
+      this.attempt = 0;
+      this.ctx.clock.clearTimeout(this.readyTimer);
+      this.ctx.log.info({ accounts: [...this.positions.keys()], contracts: this.wantedContracts().size }, 'tws: positions loaded, streaming');
+    }
+    this.syncSubscriptions(session);
+    if (!this.farmBroken && !this.competing) this.setState('connected');
+    this.startWaiter?.resolve();
+    this.startWaiter = null;
+  }
+
+  private emitPositions(account: string): void {
+    const held = this.positions.get(account);
+    const positions = held ? [...held.values()].map((m) => m.position) : [];
+    this.emit({ kind: 'positions', broker: BROKER, account, at: this.ctx.clock.now(), positions });
+  }
+
+  private wantedContracts(): Map<string, MappedPosition> {
+    const wanted = new Map<string, MappedPosition>();
+    for (const held of this.positions.values()) for (const [key, m] of held) if (m.marketData) wanted.set(key, m);
+    return wanted;
+  }
+
+  /** Makes the live requests match the held option contracts: one reqMktData per contract. */
+  private syncSubscriptions(session: Session): void {
+    if (!session.ready || this.session !== session) return;
+    const wanted = this.wantedContracts();
+    for (const key of this.subs.contractKeys()) {
+      if (!wanted.has(key)) session.api.cancelMktData(this.subs.remove(key)!.reqId);
+    }
+    for (const [key, m] of wanted) {
+      if (this.subs.byContract(key)) continue;
+      const reqId = this.nextReqId++;
+      this.subs.add(reqId, key, m.position.underlying, m.marketData!);
+      session.api.reqMktData(reqId, m.marketData!, '', false, false);
+    }
+  }
+
+  /** Cancels and re-sends every market-data request (and, when data was lost, the positions request). */
+  private resubscribeAll(reason: string, positionsToo: boolean): void {
+    const session = this.session;
+    if (!session?.ready) return;
+    this.counts.resubscribes++;
+    this.ctx.log.info({ reason, subscriptions: this.subs.size, positions: positionsToo }, 'tws: resubscribing');
+    for (const sub of this.subs.clear()) session.api.cancelMktData(sub.reqId);
+    session.api.reqMarketDataType(this.config.marketDataType);
+    this.syncSubscriptions(session);
+    if (positionsToo) {
+      session.api.cancelPositions();
+      this.requestPositions(session);
+    }
+  }
+
+  // ---- ticks ---------------------------------------------------------------------------------
+
+  private onComputation(reqId: number, tickType: number, raw: Parameters<typeof cleanComputation>[0]): void {
+    const now = this.ctx.clock.now();
+    const sub = this.subs.byRequest(reqId);
+    if (!sub) return void this.counts.stale++; // a tick for a request we already cancelled
+    const rank = computationRank(tickType);
+    if (rank === null) return this.malformed(`tickOptionComputation: unknown tick type ${tickType}`);
+    const c = cleanComputation(raw);
+    if (!c.ok) return this.malformed(c.reason);
+    if (isEmptyComputation(c.value)) return void this.counts.empty++;
+    if (rank < sub.bestRank) return void this.counts.superseded++;
+    sub.bestRank = rank;
+    const stamp = this.subs.stamp(sub.contractKey, computationSignature(tickType, c.value), now);
+    if (stamp.duplicate) this.counts.duplicates++;
+    this.h.lastEventAt = now;
+    this.dataFlowing();
+    // Duplicates are emitted with the previous (eventTs, seq): the processor drops and counts them.
+    this.emit(greeksEvent(sub, c.value, rank, stamp, now));
+  }
+
+  private onPrice(reqId: number, tickType: number, price?: number): void {
+    const sub = this.subs.byRequest(reqId);
+    if (!sub) return void this.counts.stale++;
+    const field = priceField(tickType);
+    if (!field) return;
+    const p = cleanPrice(price);
+    if (!p.ok) return this.malformed(p.reason);
+    const now = this.ctx.clock.now();
+    sub.quote[field] = p.value;
+    this.h.lastEventAt = now;
+    this.dataFlowing();
+    this.emit(quoteEvent(sub, now));
+  }
+
+  /** Data after a competing-session notice means the other session is gone. */
+  private dataFlowing(): void {
+    if (this.competing) {
+      this.competing = false;
+      this.ctx.clock.clearTimeout(this.competingTimer);
+      if (!this.farmBroken) this.setState('connected', 'market data flowing again');
+    }
+  }
+
+  // ---- notices -------------------------------------------------------------------------------
+
+  private onNotice(code: number, message: string, reqId: number | undefined): void {
+    const action = classifyNotice(Number(code), message, reqId);
+    const log = this.ctx.log;
+    switch (action.kind) {
+      case 'degraded':
+        return this.setState('degraded', action.reason);
+      case 'restored-resubscribe':
+        this.setState('connected', action.reason);
+        return this.resubscribeAll(action.reason, true);
+      case 'restored':
+        return this.setState(this.farmBroken || this.competing ? 'degraded' : 'connected', action.reason);
+      case 'farm-broken':
+        this.farmBroken = true;
+        return this.setState('degraded', action.reason);
+      case 'farm-ok':
+        if (!this.farmBroken) return void log.debug({ code }, 'tws: market data farm ok');
+        this.farmBroken = false;
+        this.resubscribeAll(action.reason, false);
+        if (!this.competing) this.setState('connected', action.reason);
+        return;
+      case 'competing':
+        if (!this.competing) this.onCompeting(action.reason);
+        return;
+      case 'delayed-data':
+        if (reqId !== undefined && !this.warnedDelayed.has(reqId)) {
+          this.warnedDelayed.add(reqId);
+          log.warn({ reqId, code }, 'tws: no live market data subscription, TWS sends delayed data');
+        }
+        return;
+      case 'not-subscribed':
+        return this.onNotSubscribed(reqId, action.reason);
+      case 'malformed':
+        return this.malformed(action.reason);
+      case 'connection-error':
+        this.h.lastError = action.reason;
+        if (this.session) this.session.socketError = action.reason;
+        return void log.warn({ code }, `tws: ${action.reason}`);
+      case 'fatal-session':
+        log.error({ code }, `tws: ${action.reason}`);
+        return this.endSession(action.reason);
+      case 'request-error':
+        this.h.lastError = action.reason;
+        return void log.warn({ code, reqId, contractKey: this.subs.byRequest(reqId ?? -1)?.contractKey }, `tws: request failed: ${action.reason}`);
+      case 'info':
+        return void log.debug({ code }, `tws: ${action.reason}`);
+    }
+  }
+
+  private onCompeting(reason: string): void {
+    this.competing = true;
+    this.h.lastError = reason;
+    this.setState('degraded', reason);
+    // TWS never says when the other session is gone: try again later, until data flows.
+    const retry = () => {
+      if (!this.competing || this.stopped) return;
+      this.resubscribeAll('retry after competing session', false);
+      this.competingTimer = this.ctx.clock.setTimeout(retry, this.opts.competingRetryMs ?? 60_000);
+    };
+    this.competingTimer = this.ctx.clock.setTimeout(retry, this.opts.competingRetryMs ?? 60_000);
+  }
+
+  /** 354: no live permission. Fall back once per contract to delayed data rather than stay silent. */
+  private onNotSubscribed(reqId: number | undefined, reason: string): void {
+    this.h.lastError = reason;
+    const sub = reqId === undefined ? undefined : this.subs.byRequest(reqId);
+    const session = this.session;
+    if (!sub || !session || sub.delayedFallback || this.config.marketDataType >= 3) {
+      this.ctx.log.warn({ reqId, contractKey: sub?.contractKey }, `tws: ${reason}`);
+      return;
+    }
+    sub.delayedFallback = true;
+    this.ctx.log.warn({ contractKey: sub.contractKey }, 'tws: no live data permission, falling back to delayed data');
+    session.api.reqMarketDataType(this.config.marketDataType === 1 ? 3 : 4);
+    session.api.reqMktData(sub.reqId, sub.contract, '', false, false);
+  }
+
+  // ---- edges ---------------------------------------------------------------------------------
+
+  private malformed(reason: string): void {
+    this.h.malformed++;
+    this.emit({ kind: 'malformed', broker: BROKER, at: this.ctx.clock.now(), reason });
+  }
+
+  private setState(state: StreamState, reason?: string): void {
+    if (state === this.state) return;
+    this.state = state;
+    if (state === 'degraded' || state === 'disconnected') this.ctx.log.warn({ state, reason }, 'tws: state');
+    else this.ctx.log.info({ state, reason }, 'tws: state');
+    this.emit({ kind: 'state', broker: BROKER, at: this.ctx.clock.now(), state, ...(reason ? { reason } : {}) });
+  }
+
+  private emit(event: BrokerEvent): void {
+    this.ctx.emit(event);
+  }
+}
