@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { StorageError } from '../../src/db/errors.js';
+import { partitionName } from '../../src/db/partitions.js';
+import { describeBackends, openTestStorage, type TestStorage } from '../helpers/pg.js';
+import { DAY, T0, snapshot, snapshots } from './fixtures.js';
+
+describeBackends('greek_snapshots writes', (backend) => {
+  let t: TestStorage;
+  beforeAll(async () => {
+    t = await openTestStorage(backend);
+    // Partitions made at start are relative to "now"; T0 lies in the past, so make its days explicitly.
+    await t.storage.ensurePartitions(T0);
+  });
+  afterAll(() => t?.close());
+
+  it('stores a batch written twice once, and reports the second write as all duplicates', async () => {
+    const rows = snapshots(50, { account: 'DUP' });
+    expect(await t.storage.writeSnapshots(rows)).toEqual({ inserted: 50, duplicates: 0 });
+    expect(await t.storage.writeSnapshots(rows)).toEqual({ inserted: 0, duplicates: 50 });
+    const [{ n }] = await t.storage.query<{ n: number }>("SELECT count(*)::int AS n FROM greek_snapshots WHERE account = 'DUP'");
+    expect(n).toBe(50);
+  });
+
+  it('counts a partly new batch as inserted plus duplicates', async () => {
+    const rows = snapshots(10, { account: 'PART' });
+    await t.storage.writeSnapshots(rows.slice(0, 4));
+    expect(await t.storage.writeSnapshots(rows)).toEqual({ inserted: 6, duplicates: 4 });
+  });
+
+  it('keeps two updates at the same event time with different broker sequence numbers', async () => {
+    const a = snapshot({ account: 'SEQ', seq: 1 });
+    const b = snapshot({ account: 'SEQ', seq: 2 });
+    expect(await t.storage.writeSnapshots([a, b])).toEqual({ inserted: 2, duplicates: 0 });
+  });
+
+  it('lands a batch with rows on three days, one far outside the pre-made partitions', async () => {
+    const farAway = T0 + 400 * DAY;
+    const rows = [
+      snapshot({ account: 'DAYS', eventTs: T0 }),
+      snapshot({ account: 'DAYS', eventTs: T0 + DAY }),
+      snapshot({ account: 'DAYS', eventTs: farAway }),
+    ];
+    expect(await t.storage.writeSnapshots(rows)).toEqual({ inserted: 3, duplicates: 0 });
+    const stored = await t.storage.querySnapshots({ account: 'DAYS' });
+    expect(stored.map((r) => r.eventTs).sort()).toEqual([T0, T0 + DAY, farAway]);
+    const parts = await t.storage.query<{ name: string }>(
+      "SELECT tableoid::regclass::text AS name FROM greek_snapshots WHERE account = 'DAYS' ORDER BY event_ts",
+    );
+    expect(parts.map((p) => p.name)).toEqual([partitionName(T0), partitionName(T0 + DAY), partitionName(farAway)]);
+  });
+
+  it('stores NaN and Infinity in numeric fields as null', async () => {
+    const row = snapshot({
+      account: 'NAN', bid: NaN, ask: Infinity, mark: -Infinity, underlyingPrice: NaN,
+      iv: NaN, delta: Infinity, gamma: null, theta: -Infinity, vega: NaN, rho: 0.01,
+    });
+    await t.storage.writeSnapshots([row]);
+    const [r] = await t.storage.querySnapshots({ account: 'NAN' });
+    expect(r).toMatchObject({ bid: null, ask: null, mark: null, underlyingPrice: null, iv: null, delta: null, gamma: null, theta: null, vega: null, rho: 0.01 });
+    // And never the PostgreSQL 'NaN' value either.
+    const [{ n }] = await t.storage.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM greek_snapshots WHERE account = 'NAN' AND (iv = 'NaN' OR vega = 'NaN' OR bid = 'NaN')",
+    );
+    expect(n).toBe(0);
+  });
+
+  it('round-trips times (epoch ms) and values exactly, and sets persisted_at in the database', async () => {
+    const row = snapshot({ account: 'RT', eventTs: T0 + 123, receivedAt: T0 + 456, seq: 7, quantity: -3, multiplier: 10 });
+    await t.storage.writeSnapshots([row]);
+    const [r] = await t.storage.querySnapshots({ account: 'RT' });
+    expect(r).toMatchObject(row);
+    const before = Date.now();
+    expect(r.persistedAt).toBeGreaterThan(before - 60_000);
+    expect(r.persistedAt).toBeLessThanOrEqual(before + 1_000);
+  });
+
+  it('rejects a row without a finite quantity as a permanent StorageError and writes nothing', async () => {
+    const rows = [snapshot({ account: 'BAD', contractKey: 'X1' }), snapshot({ account: 'BAD', quantity: NaN })];
+    const err = await t.storage.writeSnapshots(rows).catch((e) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/quantity/);
+    expect(await t.storage.querySnapshots({ account: 'BAD' })).toEqual([]);
+  });
+});
