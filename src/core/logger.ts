@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -52,10 +53,8 @@ export function createLogger(opts: LoggerFactoryOptions = {}): Logger {
   };
   if (opts.destination) return pino(options, opts.destination);
   if (pretty) {
-    return pino({
-      ...options,
-      transport: { target: 'pino-pretty', options: { destination: 2, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
-    });
+    // In-thread pretty stream (no transport thread): cheap enough for the few lines we log.
+    return pino(options, pinoPretty({ destination: 2, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
   // Logs go to stderr so that stdout stays clean for --json / --csv output.
   return pino(options, pino.destination({ dest: 2, sync: false }));

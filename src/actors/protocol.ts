@@ -1,0 +1,31 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { StreamHealth } from '../brokers/types.js';
+import type { BrokerEvent } from '../core/types.js';
+
+/** What the supervisor hands an actor's worker (structured-cloned; ports transferred). */
+export interface ActorTask {
+  actorId: string;
+  brokerId: string;
+  flags: Record<string, string | boolean | undefined>;
+  controlPort: MessagePort;
+  dataPort: MessagePort;
+  logLevel: string;
+  /** Max events per data-plane message. */
+  batchMax: number;
+  /** Allow fault injection over the control plane (tests, fault suite). */
+  allowFaults: boolean;
+}
+
+/** Data plane: a batch of events, or the end marker posted after a clean stop. */
+export type DataMessage = { events: BrokerEvent[] } | { end: true };
+
+export type Fault = 'throw' | 'hang' | 'oom' | 'exit';
+
+/** Control plane (comlink). Every call is given a timeout by the supervisor. */
+export interface ActorControl {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<StreamHealth>;
+  resubscribe(): Promise<void>;
+  inject(fault: Fault): Promise<void>;
+}

@@ -1,0 +1,78 @@
+import * as Comlink from 'comlink';
+// comlink's node adapter has no package export; this is its ESM build.
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { loadPlugin } from '../brokers/registry.js';
+import { systemClock } from '../core/clock.js';
+import { createLogger } from '../core/logger.js';
+import type { BrokerEvent } from '../core/types.js';
+import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
+
+/**
+ * One actor = one broker stream in its own worker thread (a long-running piscina task).
+ * Events go out batched on the data port; the control plane is comlink on the control port.
+ * The task resolves only after a clean stop, so a crash anywhere in here rejects it and the
+ * supervisor restarts the actor.
+ */
+export default async function runActor(task: ActorTask): Promise<{ stopped: true }> {
+  const log = createLogger({ name: `actor:${task.actorId}`, level: task.logLevel });
+  const plugin = await loadPlugin(task.brokerId);
+  const config = plugin.parseConfig(process.env, task.flags);
+
+  let outbox: BrokerEvent[] = [];
+  let scheduled = false;
+  const post = (msg: DataMessage) => task.dataPort.postMessage(msg);
+  const flushOutbox = () => {
+    scheduled = false;
+    if (outbox.length === 0) return;
+    const batch = outbox;
+    outbox = [];
+    post({ events: batch });
+  };
+  const emit = (event: BrokerEvent) => {
+    outbox.push(event);
+    if (outbox.length >= task.batchMax) flushOutbox();
+    else if (!scheduled) {
+      // Coalesce everything emitted in this turn of the event loop into one message.
+      scheduled = true;
+      setImmediate(flushOutbox);
+    }
+  };
+
+  const stream = plugin.createStream(config, { emit, log, clock: systemClock });
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+
+  const control: ActorControl = {
+    start: () => stream.start(),
+    async stop() {
+      await stream.stop();
+      flushOutbox();
+      post({ end: true });
+      finish();
+    },
+    status: async () => stream.health(),
+    resubscribe: () => stream.resubscribe(),
+    async inject(fault: Fault) {
+      if (!task.allowFaults) throw new Error('fault injection is disabled for this actor');
+      log.warn({ fault }, 'injecting fault');
+      injectFault(fault);
+    },
+  };
+  Comlink.expose(control, nodeEndpoint(task.controlPort));
+
+  await finished;
+  task.controlPort.close();
+  task.dataPort.close();
+  return { stopped: true };
+}
+
+const hoard: unknown[] = [];
+
+function injectFault(fault: Fault): void {
+  setTimeout(() => {
+    if (fault === 'throw') throw new Error('injected fault: uncaught exception in actor');
+    if (fault === 'exit') process.exit(3);
+    if (fault === 'hang') for (;;) { /* a busy loop: the event loop never comes back */ }
+    if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(Math.random()));
+  }, 0);
+}
