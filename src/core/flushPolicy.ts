@@ -108,6 +108,7 @@ class RowQueue<T> {
 export class Flusher<T extends object> {
   private queue = new RowQueue<T>();
   private inFlight = 0;
+  private inFlightBatches = new Set<T[]>();
   private timer: TimerHandle | undefined;
   private timerAt = 0;
   private retryAt = 0;
@@ -132,6 +133,7 @@ export class Flusher<T extends object> {
   ) {
     if (journal && journal.segments().length > 0) {
       log.info({ rows: journal.rowsOnDisk, segments: journal.segments().length }, 'journal found: replaying rows from an earlier run');
+      this.armTimer(clock.now());
     }
   }
 
@@ -166,8 +168,9 @@ export class Flusher<T extends object> {
    * goes to the journal (in-flight batches too: replaying them is harmless, writes are idempotent).
    * Returns the number of rows journaled.
    */
-  spillAll(inFlightRows: T[] = []): number {
-    const rows = this.queue.take(this.queue.length).concat(inFlightRows);
+  spillAll(): number {
+    const rows = this.queue.take(this.queue.length);
+    for (const batch of this.inFlightBatches) rows.push(...batch);
     if (!this.journal || rows.length === 0) return 0;
     this.journal.append(rows);
     this.s.spilledRows += rows.length;
@@ -254,15 +257,18 @@ export class Flusher<T extends object> {
 
   private launch(batch: T[]): void {
     this.inFlight++;
+    this.inFlightBatches.add(batch);
     this.writeIsolating(batch).then(
       () => {
         this.inFlight--;
+        this.inFlightBatches.delete(batch);
         this.s.consecutiveFailures = 0;
         this.s.lastError = null;
         this.pump();
       },
       (err: unknown) => {
         this.inFlight--;
+        this.inFlightBatches.delete(batch);
         this.s.retries++;
         this.s.consecutiveFailures++;
         this.s.lastError = err instanceof Error ? err.message : String(err);

@@ -1,0 +1,25 @@
+import { envInt } from '../cli/args.js';
+import type { FlushOptions } from '../core/flushPolicy.js';
+
+/** Process-wide settings from the environment (interface.md, "Environment"). */
+export interface AppConfig {
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  journalDir: string;
+  flush: Partial<FlushOptions>;
+}
+
+export function readAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  return {
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    pgliteDir: env.PGLITE_DIR?.trim() || './.data/pglite',
+    journalDir: env.JOURNAL_DIR?.trim() || './.data/journal',
+    flush: {
+      intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
+      maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),
+      maxInFlight: envInt(env, 'FLUSH_MAX_IN_FLIGHT', 4, 1, 64),
+      maxPendingRows: envInt(env, 'FLUSH_MAX_PENDING_ROWS', 50_000, 100, 10_000_000),
+      eagerWhenIdle: env.FLUSH_EAGER !== '0',
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import { Supervisor, type ActorSpec, type SupervisorOptions } from '../actors/supervisor.js';
+import { loadPlugin } from '../brokers/registry.js';
+import { FileJournal, type Journal } from '../core/journal.js';
+import { Processor } from '../core/processor.js';
+import { isRetryableError } from '../db/errors.js';
+import type { Storage } from '../db/types.js';
+import type { AppConfig } from './config.js';
+
+/**
+ * The composition root: brokers (actors in workers) → processor → storage. Used by ingest,
+ * greeks, serve and demo, so they all run the same pipeline.
+ */
+export interface PipelineOptions {
+  storage: Storage;
+  config: AppConfig;
+  log: Logger;
+  supervisor?: Partial<Omit<SupervisorOptions, 'sink' | 'log'>>;
+  journal?: Journal;
+}
+
+export interface StopReport {
+  drained: boolean;
+  journaledRows: number;
+}
+
+export class Pipeline {
+  readonly processor: Processor;
+  readonly supervisor: Supervisor;
+  private partitionTimer: NodeJS.Timeout;
+
+  constructor(readonly opts: PipelineOptions) {
+    this.processor = new Processor({
+      storage: opts.storage,
+      log: opts.log,
+      flush: opts.config.flush,
+      journal: opts.journal ?? new FileJournal(opts.config.journalDir),
+      isRetryable: isRetryableError,
+    });
+    this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
+    // New day partitions are made ahead; once an hour is plenty (rows for other days still land on demand).
+    this.partitionTimer = setInterval(() => {
+      opts.storage.ensurePartitions(Date.now()).catch((err: unknown) => opts.log.warn({ err: String(err) }, 'could not create partitions ahead'));
+    }, 3_600_000);
+    this.partitionTimer.unref();
+  }
+
+  async startActor(spec: ActorSpec): Promise<void> {
+    await this.supervisor.start(spec);
+  }
+
+  async stopActor(id: string): Promise<void> {
+    await this.supervisor.stop(id);
+  }
+
+  /** Stops every actor, then writes everything accepted. If the database does not take it within
+   * `drainTimeoutMs`, what is left goes to the journal (replayed on the next start). */
+  async stop(drainTimeoutMs = 15_000): Promise<StopReport> {
+    clearInterval(this.partitionTimer);
+    await this.supervisor.stopAll();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));
+    const result = await Promise.race([this.processor.drain().then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    this.processor.close();
+    if (result === 'drained') return { drained: true, journaledRows: 0 };
+    const journaledRows = this.processor.flusher.spillAll();
+    this.opts.log.warn({ journaledRows }, 'database did not take all rows in time: the rest is in the journal and is written on the next start');
+    return { drained: false, journaledRows };
+  }
+}
+
+/** Validates every broker's configuration in the main thread before any worker starts. */
+export async function checkBrokerConfigs(specs: ActorSpec[]): Promise<void> {
+  for (const spec of specs) {
+    const plugin = await loadPlugin(spec.broker);
+    plugin.parseConfig(process.env, spec.flags ?? {});
+  }
+}

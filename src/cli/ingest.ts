@@ -1,0 +1,115 @@
+import type { ActorSpec } from '../actors/supervisor.js';
+import { readAppConfig } from '../app/config.js';
+import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
+import { createLogger } from '../core/logger.js';
+import { openStorage } from '../db/index.js';
+import { durationMs, parseArgs, type Flags } from './args.js';
+import { fmtMs } from './output.js';
+
+export const PLUGIN_FLAGS = ['rate', 'accounts', 'seed', 'dup', 'ooo', 'malformed', 'count', 'crash-after', 'tick-ms', 'sandbox', 'ibkr-transport'];
+
+export const INGEST_HELP = `Usage: npm run ingest -- --broker=<id|list|all> [--duration=SECONDS] [options]
+
+Streams Greeks and quotes for every open option position of the configured broker
+accounts and persists them (DATABASE_URL, or the embedded database in PGLITE_DIR).
+
+  --broker=ID        ${BROKER_IDS.join(', ')}, a comma list, or all (every real broker). Default: sim
+  --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
+  --status-every=S   status line period (default 5s)
+  --sandbox          tasty: use the Tastytrade certification environment
+  --rate=N           sim: greeks updates per second (default 20); also --accounts, --dup,
+                     --ooo, --malformed, --count, --crash-after (see specs/brokers.md)
+  --help             this text
+
+Without --duration it runs until SIGINT/SIGTERM, then stops the actors, writes every
+accepted row and exits 0. Exit code 2 = bad flag, configuration or unreachable database.
+Configuration is read from the environment: see README.md (Configuration).`;
+
+export function actorSpecs(flags: Flags, dflt = 'sim'): ActorSpec[] {
+  const brokerFlags: Flags = {};
+  for (const k of PLUGIN_FLAGS) if (flags[k] !== undefined) brokerFlags[k] = flags[k];
+  return parseBrokerList(flags.broker as string | undefined, dflt).map((id) => ({ id, broker: id, flags: brokerFlags }));
+}
+
+export async function runIngest(argv: string[]): Promise<number> {
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', ...PLUGIN_FLAGS]);
+  if (flags.help) {
+    process.stdout.write(`${INGEST_HELP}\n`);
+    return 0;
+  }
+  const specs = actorSpecs(flags);
+  const duration = durationMs(flags, 'duration', undefined);
+  const statusEvery = durationMs(flags, 'status-every', 5000)!;
+  const config = readAppConfig();
+  await checkBrokerConfigs(specs);
+  const log = createLogger({ name: 'ingest' });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+  const pipeline = new Pipeline({ storage, config, log });
+
+  let stopping: Promise<number> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log.info({ why }, 'stopping: closing streams and writing every accepted row');
+      const report = await pipeline.stop();
+      clearInterval(statusTimer);
+      const s = pipeline.processor.stats();
+      log.info({ rowsWritten: s.flush.rowsWritten, duplicates: s.drops.duplicate + s.drops.duplicate_db, drops: s.drops, latency: s.latency, journaledRows: report.journaledRows }, 'ingest finished');
+      printSummary(pipeline, report.journaledRows);
+      await storage.close();
+      return 0;
+    })();
+    return stopping;
+  };
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) {
+      log.error({ sig }, 'second signal: exiting now; rows not yet written are in the journal or lost (see specs/reliability.md)');
+      process.exit(1);
+    }
+    void stop(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  for (const spec of specs) await pipeline.startActor(spec);
+  const statusTimer = setInterval(() => printStatus(pipeline, log), statusEvery);
+  log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, backend: storage.kind }, 'ingesting');
+
+  if (duration !== undefined) {
+    await Promise.race([new Promise((r) => setTimeout(r, duration)), new Promise<void>((r) => process.once('SIGUSR2', () => r()))]);
+    return stop('duration reached');
+  }
+  return new Promise<number>(() => {
+    /* resolved through stop() from a signal handler; main() awaits the same promise */
+  }).then(() => stopping!);
+}
+
+let lastRows = 0;
+let lastAt = Date.now();
+
+function printStatus(pipeline: Pipeline, log: ReturnType<typeof createLogger>): void {
+  const s = pipeline.processor.stats();
+  const now = Date.now();
+  const rate = ((s.flush.rowsWritten - lastRows) * 1000) / Math.max(1, now - lastAt);
+  lastRows = s.flush.rowsWritten;
+  lastAt = now;
+  const actors = pipeline.supervisor.status().map((a) => `${a.id}:${a.state}${a.restarts ? `(restarts ${a.restarts})` : ''}`).join(' ');
+  const drops = Object.entries(s.drops).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`).join(',') || 'none';
+  if (process.stderr.isTTY) {
+    process.stderr.write(`[status] ${actors} | rows ${s.flush.rowsWritten} (${rate.toFixed(0)}/s) pending ${s.flush.pending} | drops ${drops} | p95 ${fmtMs(s.latency.p95)}\n`);
+  } else {
+    log.info({ actors: pipeline.supervisor.status().map((a) => ({ id: a.id, state: a.state, restarts: a.restarts, eventsIn: a.eventsIn })), rowsWritten: s.flush.rowsWritten, rowsPerSec: Math.round(rate), pending: s.flush.pending, drops: s.drops, p95Ms: s.latency.p95 }, 'status');
+  }
+}
+
+function printSummary(pipeline: Pipeline, journaled: number): void {
+  const s = pipeline.processor.stats();
+  const lines = [
+    `ingest done: ${s.eventsIn} events in, ${s.flush.rowsWritten} rows written, ${s.drops.duplicate + s.drops.duplicate_db} duplicates dropped, ${s.outOfOrder} out of order (stored)`,
+    `  drops: ${JSON.stringify(s.drops)}`,
+    `  latency received→persisted: p50 ${fmtMs(s.latency.p50)}  p95 ${fmtMs(s.latency.p95)}  p99 ${fmtMs(s.latency.p99)}`,
+  ];
+  if (journaled > 0) lines.push(`  ${journaled} rows could not be written in time and wait in the journal (JOURNAL_DIR); the next run writes them`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}

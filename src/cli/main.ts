@@ -1,0 +1,35 @@
+import { reportFatal } from './output.js';
+
+/**
+ * One entry point for every npm script: `tsx src/cli/main.ts <command> [flags]`.
+ * Each command module is loaded only when used.
+ */
+const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+  ingest: async () => (await import('./ingest.js')).runIngest,
+};
+
+const PLANNED = ['demo', 'greeks', 'timeline', 'serve', 'doctor', 'bench'];
+
+async function main(): Promise<number> {
+  const [command = '', ...argv] = process.argv.slice(2);
+  const load = commands[command];
+  if (!load) {
+    if (PLANNED.includes(command)) {
+      process.stderr.write(`riskwire ${command}: not implemented yet\n`);
+      return 1;
+    }
+    process.stderr.write(`riskwire: unknown command "${command}": use one of ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  try {
+    const run = await load();
+    return await run(argv);
+  } catch (err) {
+    return reportFatal(command, err);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => process.exit(reportFatal('main', err)),
+);
