@@ -1,0 +1,67 @@
+/**
+ * The simulated Tastytrade book: two accounts holding contracts of the shared simbook (the
+ * SPY 500 call at both, long and short), as REST position items (kebab-case, like the API).
+ */
+import { defaultContracts, simContractKey, type SimContract } from '../../simbook.js';
+import { occToStreamer } from '../symbols.js';
+
+export interface SimHolding {
+  /** OCC symbol (options) or ticker (equities). */
+  symbol: string;
+  instrumentType: 'Equity Option' | 'Equity';
+  underlying: string;
+  /** Signed: negative = short. Sent unsigned with quantity-direction, as Tastytrade does. */
+  quantity: number;
+  multiplier: number;
+  averageOpenPrice: number;
+}
+
+export const SIM_ACCOUNTS = ['5WT00001', '5WT00002'];
+
+export function optionHolding(c: SimContract, quantity: number, averageOpenPrice = 2.5): SimHolding {
+  return { symbol: simContractKey(c), instrumentType: 'Equity Option', underlying: c.underlying, quantity, multiplier: c.multiplier, averageOpenPrice };
+}
+
+/** Default holdings per account. contracts[4] (QQQ put) is in the market but held by nobody. */
+export function defaultBook(contracts: SimContract[] = defaultContracts()): Map<string, SimHolding[]> {
+  const [spyCall, spyPut, spxPut, aaplCall] = contracts;
+  return new Map([
+    [SIM_ACCOUNTS[0], [
+      optionHolding(spyCall, 10, 24.1),
+      optionHolding(spyPut, -5, 3.2),
+      optionHolding(spxPut, 2, 41.5),
+      { symbol: 'SPY', instrumentType: 'Equity', underlying: 'SPY', quantity: 100, multiplier: 1, averageOpenPrice: 515 },
+    ]],
+    [SIM_ACCOUNTS[1], [optionHolding(spyCall, -3, 23.9), optionHolding(aaplCall, 4, 5.1)]],
+  ]);
+}
+
+/** One position item as GET /accounts/{a}/positions returns it. */
+export function positionItem(account: string, h: SimHolding, now = Date.now()): Record<string, unknown> {
+  return {
+    'account-number': account,
+    symbol: h.symbol,
+    'instrument-type': h.instrumentType,
+    'underlying-symbol': h.underlying,
+    quantity: Math.abs(h.quantity),
+    'quantity-direction': h.quantity < 0 ? 'Short' : h.quantity > 0 ? 'Long' : 'Zero',
+    'close-price': '0.0',
+    'average-open-price': h.averageOpenPrice.toFixed(2),
+    'average-yearly-market-close-price': h.averageOpenPrice.toFixed(2),
+    'average-daily-market-close-price': h.averageOpenPrice.toFixed(2),
+    multiplier: h.multiplier,
+    'cost-effect': h.quantity < 0 ? 'Credit' : 'Debit',
+    'is-suppressed': false,
+    'is-frozen': false,
+    'restricted-quantity': 0,
+    'realized-day-gain': '0.0',
+    'realized-today': '0.0',
+    'created-at': new Date(now - 86_400_000).toISOString(),
+    'updated-at': new Date(now).toISOString(),
+  };
+}
+
+/** The DXLink symbol the real API would stream for a holding. */
+export function streamerSymbolOfHolding(h: SimHolding): string {
+  return h.instrumentType === 'Equity Option' ? occToStreamer(h.symbol) : h.symbol;
+}

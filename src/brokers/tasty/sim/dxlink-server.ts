@@ -1,0 +1,306 @@
+/**
+ * A local DXLink WebSocket server speaking the dxLink protocol as the AsyncAPI spec and the
+ * 0.3.0 JS client expect: SETUP → AUTH_STATE UNAUTHORIZED (greeting) → AUTH → AUTHORIZED →
+ * CHANNEL_REQUEST/OPENED → FEED_SETUP/FEED_CONFIG → FEED_SUBSCRIPTION → FEED_DATA, KEEPALIVE
+ * both ways. FEED_CONFIG announces a type's fields before its first FEED_DATA; only the fields
+ * the client accepted are sent; a new subscriber gets the latest event again (like dxFeed).
+ * Knobs change behaviour while running: rate, duplicates, out-of-order, NaN, numbers as text,
+ * mixed-type messages, silence, token rejection, ERROR messages, close 1012.
+ */
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { KNOWN_FIELDS, wireValue, type DxEvent, type MarketFeed } from './market-feed.js';
+
+export interface DxKnobs {
+  /** Market tick period: every tick each subscribed symbol gets one event. */
+  tickMs: number;
+  /** Probability that an event is sent again in the next tick (a duplicate). */
+  duplicateRate: number;
+  /** Probability that a tick also sends an older (but new) event after the newest one. */
+  outOfOrderRate: number;
+  /** Probability of each Greeks value being "NaN". */
+  nanRate: number;
+  /** Send every number as text with an exponent ("1.37E7"). */
+  numbersAsStrings: boolean;
+  /** Put Greeks and Quote pairs in one FEED_DATA (legal, though real servers send one type). */
+  mixTypes: boolean;
+  /** Announce fields in reverse order (after eventType) to catch clients that assume order. */
+  reorderFields: boolean;
+  /** Server KEEPALIVE period. */
+  keepaliveMs: number;
+  /** Close a connection whose client sent nothing for this long. */
+  clientTimeoutMs: number;
+  /** Send nothing at all (no data, no keepalive) on every connection. */
+  silent: boolean;
+  /** The next n AUTH messages are answered UNAUTHORIZED. */
+  rejectNextAuths: number;
+  /** After a rejection, also send ERROR UNAUTHORIZED and close the socket. */
+  closeOnReject: boolean;
+}
+
+export const defaultDxKnobs = (): DxKnobs => ({
+  tickMs: 100, duplicateRate: 0, outOfOrderRate: 0, nanRate: 0, numbersAsStrings: false, mixTypes: false,
+  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false,
+});
+
+interface Channel {
+  format: 'COMPACT' | 'FULL';
+  aggregationPeriod: number;
+  accepted: Map<string, string[]>;
+  announced: Map<string, string[]>;
+  subs: Set<string>;
+}
+
+interface Session {
+  ws: WebSocket;
+  setup: boolean;
+  authorized: boolean;
+  silenced: boolean;
+  lastInbound: number;
+  channels: Map<number, Channel>;
+  keepalive: NodeJS.Timeout;
+}
+
+export interface SubscriptionRecord { channel: number; reset: boolean; add: string[]; remove: string[] }
+
+export interface DxServer {
+  url: string;
+  knobs: DxKnobs;
+  /** AUTH messages seen, with the verdict. */
+  auths: { token: string; accepted: boolean }[];
+  subscriptionMessages: SubscriptionRecord[];
+  connections(): number;
+  /** Every connection's current subscriptions, as 'Type:symbol'. */
+  subscriptions(): Set<string>;
+  closeAll(code?: number, reason?: string): void;
+  /** Makes the current connections silent (new ones are served normally). */
+  silenceConnections(): void;
+  sendError(error: string, message: string): void;
+  close(): Promise<void>;
+}
+
+const sub = (type: string, symbol: string) => `${type}:${symbol}`;
+
+export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) => boolean, knobs: DxKnobs = defaultDxKnobs()): Promise<DxServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const sessions = new Set<Session>();
+  const auths: DxServer['auths'] = [];
+  const subscriptionMessages: SubscriptionRecord[] = [];
+  let pendingDuplicates: DxEvent[] = [];
+
+  const out = (s: Session, msg: Record<string, unknown>) => {
+    if (knobs.silent || s.silenced || s.ws.readyState !== s.ws.OPEN) return;
+    s.ws.send(JSON.stringify(msg));
+  };
+
+  const fieldsFor = (ch: Channel, type: string): string[] => {
+    const known = KNOWN_FIELDS[type];
+    const asked = ch.accepted.get(type);
+    let fields = asked && asked.length > 0 ? asked.filter((f) => known.includes(f)) : [...known];
+    if (!fields.includes('eventType')) fields = ['eventType', ...fields];
+    if (!fields.includes('eventSymbol')) fields.splice(1, 0, 'eventSymbol');
+    return knobs.reorderFields ? [fields[0], ...fields.slice(1).reverse()] : fields;
+  };
+
+  const announce = (s: Session, id: number, ch: Channel, types: string[]) => {
+    const eventFields: Record<string, string[]> = {};
+    for (const t of types) {
+      const f = fieldsFor(ch, t);
+      ch.announced.set(t, f);
+      eventFields[t] = f;
+    }
+    out(s, { type: 'FEED_CONFIG', channel: id, dataFormat: ch.format, aggregationPeriod: ch.aggregationPeriod, ...(types.length ? { eventFields } : {}) });
+  };
+
+  /** Sends events (already filtered to the channel's subscriptions), one type per message unless mixTypes. */
+  const sendEvents = (s: Session, id: number, ch: Channel, events: DxEvent[]) => {
+    if (events.length === 0) return;
+    const byType = new Map<string, DxEvent[]>();
+    for (const e of events) byType.set(String(e.eventType), [...(byType.get(String(e.eventType)) ?? []), e]);
+    for (const t of byType.keys()) if (!ch.announced.has(t)) announce(s, id, ch, [t]);
+    if (ch.format === 'FULL') {
+      const data = events.map((e) => Object.fromEntries(ch.announced.get(String(e.eventType))!.map((f) => [f, wireValue(e[f] ?? 0, knobs.numbersAsStrings)])));
+      return out(s, { type: 'FEED_DATA', channel: id, data });
+    }
+    const pairs: unknown[][] = [];
+    for (const [t, evs] of byType) {
+      const fields = ch.announced.get(t)!;
+      pairs.push([t, evs.flatMap((e) => fields.map((f) => wireValue(e[f] ?? 0, knobs.numbersAsStrings)))]);
+    }
+    if (knobs.mixTypes) out(s, { type: 'FEED_DATA', channel: id, data: pairs.flat() });
+    else for (const p of pairs) out(s, { type: 'FEED_DATA', channel: id, data: p });
+  };
+
+  const live = () => [...sessions].filter((s) => s.authorized && !s.silenced && !knobs.silent);
+
+  const tick = () => {
+    const now = Date.now();
+    const wanted = new Set<string>();
+    for (const s of live()) for (const ch of s.channels.values()) for (const k of ch.subs) wanted.add(k);
+    const events: DxEvent[] = [...pendingDuplicates];
+    pendingDuplicates = [];
+    for (const k of wanted) {
+      const [type, symbol] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+      if (type === 'Greeks') {
+        const older = knobs.outOfOrderRate > 0 && feed.market.random() < knobs.outOfOrderRate ? feed.nextGreeks(symbol, now - 1 - Math.floor(feed.market.random() * 500), knobs.nanRate, true) : null;
+        const ev = feed.nextGreeks(symbol, now, knobs.nanRate);
+        if (ev) events.push(ev);
+        if (older) events.push(older); // the older event arrives after the newer one
+        if (ev && knobs.duplicateRate > 0 && feed.market.random() < knobs.duplicateRate) pendingDuplicates.push(ev);
+      } else if (type === 'Quote') {
+        events.push(feed.quote(symbol, now));
+      }
+    }
+    deliver(events);
+  };
+
+  const deliver = (events: DxEvent[]) => {
+    for (const s of live()) {
+      for (const [id, ch] of s.channels) {
+        const mine = events.filter((e) => ch.subs.has(sub(String(e.eventType), String(e.eventSymbol))));
+        sendEvents(s, id, ch, mine);
+        for (const e of mine) if (e.eventType === 'Greeks') feed.recordSent(e);
+      }
+    }
+  };
+
+  let timer = setTimeout(function loop() {
+    tick();
+    timer = setTimeout(loop, knobs.tickMs);
+  }, knobs.tickMs);
+
+  const onMessage = (s: Session, text: string) => {
+    s.lastInbound = Date.now();
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(text);
+      if (!m || typeof m !== 'object' || typeof m.type !== 'string' || typeof m.channel !== 'number') throw new Error('bad envelope');
+    } catch {
+      return out(s, { type: 'ERROR', channel: 0, error: 'INVALID_MESSAGE', message: 'not a dxLink message' });
+    }
+    const id = m.channel as number;
+    if (id === 0) {
+      switch (m.type) {
+        case 'SETUP':
+          s.setup = true;
+          out(s, { type: 'SETUP', channel: 0, keepaliveTimeout: 60, acceptKeepaliveTimeout: 60, version: '1.0-riskwire-sim' });
+          return out(s, { type: 'AUTH_STATE', channel: 0, state: 'UNAUTHORIZED' });
+        case 'AUTH': {
+          const token = String(m.token ?? '');
+          const ok = knobs.rejectNextAuths <= 0 && isValidToken(token);
+          if (knobs.rejectNextAuths > 0) knobs.rejectNextAuths--;
+          auths.push({ token, accepted: ok });
+          s.authorized = ok;
+          if (ok) return out(s, { type: 'AUTH_STATE', channel: 0, state: 'AUTHORIZED', userId: 'sim-user' });
+          s.channels.clear();
+          out(s, { type: 'AUTH_STATE', channel: 0, state: 'UNAUTHORIZED' });
+          if (knobs.closeOnReject) {
+            out(s, { type: 'ERROR', channel: 0, error: 'UNAUTHORIZED', message: 'token rejected' });
+            s.ws.close(1008, 'unauthorized');
+          }
+          return;
+        }
+        case 'KEEPALIVE':
+          return;
+        case 'ERROR':
+          return;
+        default:
+          return out(s, { type: 'ERROR', channel: 0, error: 'BAD_ACTION', message: `unexpected ${String(m.type)}` });
+      }
+    }
+    if (!s.authorized) return out(s, { type: 'ERROR', channel: 0, error: 'UNAUTHORIZED', message: 'authorize first' });
+    switch (m.type) {
+      case 'CHANNEL_REQUEST': {
+        if (m.service !== 'FEED') return out(s, { type: 'CHANNEL_CLOSED', channel: id });
+        const params = (m.parameters ?? {}) as Record<string, unknown>;
+        // A repeated request (the client re-authenticated) reopens the channel from scratch.
+        s.channels.set(id, { format: 'FULL', aggregationPeriod: 0.1, accepted: new Map(), announced: new Map(), subs: new Set() });
+        return out(s, { type: 'CHANNEL_OPENED', channel: id, service: 'FEED', parameters: { contract: params.contract ?? 'AUTO', subFormat: 'LIST' } });
+      }
+      case 'CHANNEL_CANCEL':
+        s.channels.delete(id);
+        return out(s, { type: 'CHANNEL_CLOSED', channel: id });
+    }
+    const ch = s.channels.get(id);
+    if (!ch) return out(s, { type: 'ERROR', channel: id, error: 'BAD_ACTION', message: 'channel not open' });
+    if (m.type === 'FEED_SETUP') {
+      if (m.acceptDataFormat === 'COMPACT' || m.acceptDataFormat === 'FULL') ch.format = m.acceptDataFormat;
+      if (typeof m.acceptAggregationPeriod === 'number') ch.aggregationPeriod = Math.max(0.1, m.acceptAggregationPeriod);
+      const fields = (m.acceptEventFields ?? {}) as Record<string, unknown>;
+      for (const [t, list] of Object.entries(fields)) if (KNOWN_FIELDS[t] && Array.isArray(list)) ch.accepted.set(t, list.map(String));
+      return announce(s, id, ch, Object.keys(fields).filter((t) => KNOWN_FIELDS[t]));
+    }
+    if (m.type === 'FEED_SUBSCRIPTION') {
+      const list = (v: unknown) => (Array.isArray(v) ? v : []).map((x) => x as { type?: unknown; symbol?: unknown }).filter((x) => typeof x.type === 'string' && typeof x.symbol === 'string');
+      const add = list(m.add).map((x) => sub(String(x.type), String(x.symbol)));
+      const remove = list(m.remove).map((x) => sub(String(x.type), String(x.symbol)));
+      subscriptionMessages.push({ channel: id, reset: m.reset === true, add, remove });
+      if (m.reset === true) ch.subs.clear();
+      for (const k of remove) ch.subs.delete(k);
+      const fresh = add.filter((k) => !ch.subs.has(k) && KNOWN_FIELDS[k.slice(0, k.indexOf(':'))]);
+      for (const k of fresh) ch.subs.add(k);
+      // Like dxFeed: a new subscriber gets the latest event at once.
+      const snapshot = fresh.filter((k) => k.startsWith('Greeks:')).map((k) => feed.latestGreeks(k.slice(7))).filter((e): e is DxEvent => !!e);
+      if (snapshot.length > 0 && !knobs.silent && !s.silenced) {
+        sendEvents(s, id, ch, snapshot);
+        for (const e of snapshot) feed.recordSent(e);
+      }
+      return;
+    }
+    return out(s, { type: 'ERROR', channel: id, error: 'BAD_ACTION', message: `unexpected ${String(m.type)}` });
+  };
+
+  wss.on('connection', (ws) => {
+    const s: Session = {
+      ws, setup: false, authorized: false, silenced: false, lastInbound: Date.now(), channels: new Map(),
+      keepalive: setInterval(() => {
+        if (Date.now() - s.lastInbound > knobs.clientTimeoutMs) {
+          out(s, { type: 'ERROR', channel: 0, error: 'TIMEOUT', message: 'no keepalive from client' });
+          ws.close(1000, 'timeout');
+          return;
+        }
+        out(s, { type: 'KEEPALIVE', channel: 0 });
+      }, knobs.keepaliveMs),
+    };
+    sessions.add(s);
+    ws.on('message', (data, isBinary) => onMessage(s, isBinary ? '' : data.toString()));
+    ws.on('close', () => {
+      clearInterval(s.keepalive);
+      sessions.delete(s);
+    });
+    ws.on('error', () => ws.terminate());
+  });
+
+  const port = (wss.address() as AddressInfo).port;
+  return {
+    url: `ws://127.0.0.1:${port}/realtime`,
+    knobs,
+    auths,
+    subscriptionMessages,
+    connections: () => sessions.size,
+    subscriptions() {
+      const all = new Set<string>();
+      for (const s of sessions) for (const ch of s.channels.values()) for (const k of ch.subs) all.add(k);
+      return all;
+    },
+    closeAll(code = 1012, reason = 'reconnection required') {
+      for (const s of sessions) s.ws.close(code, reason);
+    },
+    silenceConnections() {
+      for (const s of sessions) s.silenced = true;
+    },
+    sendError(error, message) {
+      for (const s of sessions) out(s, { type: 'ERROR', channel: 0, error, message });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearTimeout(timer);
+        for (const s of sessions) {
+          clearInterval(s.keepalive);
+          s.ws.terminate();
+        }
+        wss.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The Tastytrade simulator: a local REST server (what @tastytrade/api calls) and a DXLink
+ * WebSocket server (whose URL /api-quote-tokens hands out), sharing one book and one market.
+ * Product code: `npm run demo` starts it in-process; tests use its knobs and its record of
+ * the unique Greeks events it sent.
+ */
+import { defaultContracts, type SimContract } from '../../simbook.js';
+import { defaultBook, SIM_ACCOUNTS, type SimHolding } from './book.js';
+import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dxlink-server.js';
+import { MarketFeed, type SentGreeks } from './market-feed.js';
+import { defaultRestKnobs, startRestServer, type RestKnobs, type RestServer } from './rest-server.js';
+
+export { SIM_ACCOUNTS, optionHolding, type SimHolding } from './book.js';
+export type { SentGreeks } from './market-feed.js';
+
+export interface TastySimulatorOptions {
+  clientSecret?: string;
+  refreshToken?: string;
+  contracts?: SimContract[];
+  /** Holdings per account; default: two accounts from the simbook, long and short. */
+  book?: Map<string, SimHolding[]>;
+  seed?: number;
+  rest?: Partial<RestKnobs>;
+  dxlink?: Partial<DxKnobs>;
+}
+
+export interface TastySimulator {
+  /** Use as TASTY_API_URL. */
+  apiUrl: string;
+  dxlinkUrl: string;
+  clientSecret: string;
+  refreshToken: string;
+  /** Env for the tasty plugin pointing at this simulator. */
+  env: Record<string, string>;
+  accounts: string[];
+  contracts: SimContract[];
+  restKnobs: RestKnobs;
+  dxKnobs: DxKnobs;
+  rest: RestServer;
+  dxlink: DxServer;
+  /** Replaces an account's holdings (the next position poll sees it). */
+  setHoldings(account: string, holdings: SimHolding[]): void;
+  holdings(account: string): SimHolding[];
+  /** Every unique Greeks event (symbol, time, sequence) that reached a subscriber. */
+  sentGreeks(): SentGreeks[];
+  /** Quote tokens issued so far. */
+  quoteTokensIssued(): number;
+  close(): Promise<void>;
+}
+
+export async function startTastySimulator(options: TastySimulatorOptions = {}): Promise<TastySimulator> {
+  const clientSecret = options.clientSecret ?? 'sim-client-secret';
+  const refreshToken = options.refreshToken ?? 'sim-refresh-token';
+  const contracts = options.contracts ?? defaultContracts();
+  const book = options.book ?? defaultBook(contracts);
+  const feed = new MarketFeed(contracts, options.seed ?? 7);
+  const tokens = new Map<string, number>(); // quote token → expiry
+  let issued = 0;
+
+  const dxlink = await startDxServer(feed, (t) => (tokens.get(t) ?? 0) > Date.now(), { ...defaultDxKnobs(), ...options.dxlink });
+  const rest = await startRestServer(
+    {
+      clientSecret,
+      refreshToken,
+      book,
+      dxlinkUrl: () => dxlink.url,
+      issueQuoteToken(ttlMs) {
+        const issuedAt = Date.now();
+        const token = `sim-quote-${++issued}-${Math.random().toString(36).slice(2, 10)}`;
+        tokens.set(token, issuedAt + ttlMs);
+        return { token, issuedAt, expiresAt: issuedAt + ttlMs };
+      },
+    },
+    { ...defaultRestKnobs(), ...options.rest },
+  );
+
+  return {
+    apiUrl: rest.url,
+    dxlinkUrl: dxlink.url,
+    clientSecret,
+    refreshToken,
+    env: { TASTY_API_URL: rest.url, TASTY_CLIENT_SECRET: clientSecret, TASTY_REFRESH_TOKEN: refreshToken },
+    accounts: [...book.keys()],
+    contracts,
+    restKnobs: rest.knobs,
+    dxKnobs: dxlink.knobs,
+    rest,
+    dxlink,
+    setHoldings: (account, holdings) => void book.set(account, holdings),
+    holdings: (account) => book.get(account) ?? [],
+    sentGreeks: () => feed.sentGreeks(),
+    quoteTokensIssued: () => issued,
+    async close() {
+      await Promise.all([dxlink.close(), rest.close()]);
+    },
+  };
+}
+
+export { SIM_ACCOUNTS as TASTY_SIM_ACCOUNTS };

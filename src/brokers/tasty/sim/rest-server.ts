@@ -1,0 +1,143 @@
+/**
+ * A local Tastytrade REST server: the endpoints @tastytrade/api calls for Riskwire, with
+ * kebab-case JSON wrapped in data / data.items, OAuth refresh and bearer tokens, and knobs for
+ * slow answers, 429 (with Retry-After) and 5xx. Counts requests per route.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { positionItem, type SimHolding } from './book.js';
+
+export interface RestKnobs {
+  /** Delay before answering any request. */
+  delayMs: number;
+  /** The next n requests (any route) answer 429. */
+  fail429: number;
+  /** Retry-After seconds sent with 429/503 (null = header omitted). */
+  retryAfterSec: number | null;
+  /** The next n requests answer 503. */
+  fail5xx: number;
+  /** Lifetime of access tokens (expires_in). */
+  accessTtlSec: number;
+  /** Lifetime of API quote tokens (expires-at). */
+  quoteTokenTtlMs: number;
+}
+
+export interface RestState {
+  clientSecret: string;
+  refreshToken: string;
+  book: Map<string, SimHolding[]>;
+  dxlinkUrl: () => string;
+  issueQuoteToken: (ttlMs: number) => { token: string; issuedAt: number; expiresAt: number };
+}
+
+export interface RestServer {
+  url: string;
+  knobs: RestKnobs;
+  /** Requests per route key, e.g. 'POST /oauth/token', 'GET /accounts/:a/positions'. */
+  counts: Map<string, number>;
+  totalRequests(): number;
+  close(): Promise<void>;
+}
+
+export const defaultRestKnobs = (): RestKnobs => ({ delayMs: 0, fail429: 0, retryAfterSec: 1, fail5xx: 0, accessTtlSec: 900, quoteTokenTtlMs: 86_400_000 });
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+}
+
+function routeKey(method: string, path: string): string {
+  if (/^\/accounts\/[^/]+\/positions$/.test(path)) return `${method} /accounts/:a/positions`;
+  return `${method} ${path}`;
+}
+
+export async function startRestServer(state: RestState, knobs: RestKnobs = defaultRestKnobs()): Promise<RestServer> {
+  const counts = new Map<string, number>();
+  const accessTokens = new Map<string, number>(); // token → expiry (ms)
+  let n = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const method = req.method ?? 'GET';
+    const key = routeKey(method, url.pathname);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const body = method === 'POST' ? await readBody(req) : {};
+    if (knobs.delayMs > 0) await new Promise((r) => setTimeout(r, knobs.delayMs));
+    const retry: Record<string, string> = knobs.retryAfterSec === null ? {} : { 'retry-after': String(knobs.retryAfterSec) };
+    if (knobs.fail429 > 0) {
+      knobs.fail429--;
+      return send(res, 429, { error: { code: 'rate_limited', message: 'Too many requests' } }, retry);
+    }
+    if (knobs.fail5xx > 0) {
+      knobs.fail5xx--;
+      return send(res, 503, { error: { code: 'unavailable', message: 'Service unavailable' } }, retry);
+    }
+
+    if (method === 'POST' && url.pathname === '/oauth/token') {
+      if (body.grant_type !== 'refresh_token' || body.refresh_token !== state.refreshToken || body.client_secret !== state.clientSecret) {
+        return send(res, 401, { error: 'invalid_grant', error_description: 'Invalid refresh token or client secret' });
+      }
+      const token = `sim-access-${++n}-${Math.random().toString(36).slice(2)}`;
+      accessTokens.set(token, Date.now() + knobs.accessTtlSec * 1000);
+      return send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: knobs.accessTtlSec, scope: String(body.scope ?? 'read') });
+    }
+
+    const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const exp = auth ? accessTokens.get(auth[1]) : undefined;
+    if (exp === undefined || exp < Date.now()) {
+      return send(res, 401, { error: { code: 'token_invalid', message: 'This access token is invalid or expired' } });
+    }
+
+    if (method === 'GET' && url.pathname === '/api-quote-tokens') {
+      const t = state.issueQuoteToken(knobs.quoteTokenTtlMs);
+      return send(res, 200, { data: { token: t.token, 'dxlink-url': state.dxlinkUrl(), level: 'api', 'issued-at': new Date(t.issuedAt).toISOString(), 'expires-at': new Date(t.expiresAt).toISOString() }, context: '/api-quote-tokens' });
+    }
+    if (method === 'GET' && url.pathname === '/customers/me/accounts') {
+      const items = [...state.book.keys()].map((a, i) => ({
+        account: { 'account-number': a, nickname: `Sim ${i + 1}`, 'account-type-name': 'Individual', 'margin-or-cash': 'Margin', 'is-closed': false, 'is-foreign': false },
+        'authority-level': 'owner',
+      }));
+      return send(res, 200, { data: { items }, context: '/customers/me/accounts' });
+    }
+    const pm = /^\/accounts\/([^/]+)\/positions$/.exec(url.pathname);
+    if (method === 'GET' && pm) {
+      const account = decodeURIComponent(pm[1]);
+      const holdings = state.book.get(account);
+      if (!holdings) return send(res, 403, { error: { code: 'not_permitted', message: `No access to account ${account}` } });
+      return send(res, 200, { data: { items: holdings.map((h) => positionItem(account, h)) }, context: url.pathname });
+    }
+    return send(res, 404, { error: { code: 'not_found', message: `${method} ${url.pathname}` } });
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'simulator error' } });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    knobs,
+    counts,
+    totalRequests: () => [...counts.values()].reduce((a, b) => a + b, 0),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
