@@ -69,6 +69,18 @@ export function toStorageError(err: unknown, what: string): StorageError {
   return new StorageError(message, isRetryableError(err), code, err);
 }
 
+/**
+ * The connection we used died under us (killed backend, reset socket), as opposed to the server
+ * being unreachable. postgres.js only notices a dead idle socket when it next uses it, so the
+ * first statement after a server-side kill fails like this even though a reconnect would work.
+ */
+const LOST_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P01', '57P02']);
+
+export function isLostConnection(err: unknown): boolean {
+  const code = err instanceof StorageError ? err.code : codeOf(err);
+  return code !== undefined && LOST_CONNECTION_CODES.has(code);
+}
+
 /** PostgreSQL's complaint when a row's event_ts has no daily partition yet (SQLSTATE 23514). */
 export function isMissingPartition(err: unknown): boolean {
   const code = err instanceof StorageError ? err.code : codeOf(err);

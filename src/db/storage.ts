@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
-import { isMissingPartition, toStorageError } from './errors.js';
+import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, ensureDayPartitions } from './partitions.js';
 import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
@@ -29,6 +29,21 @@ async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * guard() plus one immediate retry when the connection was lost, for idempotent statements only
+ * (every write here is: unique keys + ON CONFLICT DO NOTHING, position sets are replaced whole).
+ * A server that is really down fails the retry too, and the caller backs off.
+ */
+async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!isLostConnection(err)) throw toStorageError(err, what);
+    log.warn({ what, code: toStorageError(err, what).code }, 'database connection lost; retrying once on a new connection');
+    return guard(what, fn);
+  }
+}
+
 export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions): Storage {
   let closed = false;
 
@@ -42,7 +57,7 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
       if (rows.length === 0) return { inserted: 0, duplicates: 0 };
       validateSnapshots(rows);
       const params = snapshotParams(rows);
-      const inserted = await guard('writeSnapshots', async () => {
+      const inserted = await guardIdempotent('writeSnapshots', log, async () => {
         try {
           return await insertSnapshots(params);
         } catch (err) {
@@ -61,7 +76,7 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
     async replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void> {
       validatePositions(positions, at);
       const params = positionParams(broker, account, positions, at);
-      await guard('replacePositions', () =>
+      await guardIdempotent('replacePositions', log, () =>
         driver.transaction(async (tx) => {
           if ((params[2] as string[]).length > 0) await tx.query(POSITIONS_UPSERT_SQL, params);
           await tx.query(POSITIONS_DELETE_CLOSED_SQL, [broker, account, params[2], at]);
@@ -73,7 +88,7 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
       if (rows.length === 0) return { inserted: 0, duplicates: 0 };
       validateTrades(rows);
       const { params } = tradeParams(rows);
-      const inserted = await guard('writeTrades', async () =>
+      const inserted = await guardIdempotent('writeTrades', log, async () =>
         (await driver.query<{ inserted: number }>(TRADES_INSERT_SQL, params))[0]?.inserted ?? 0,
       );
       return { inserted, duplicates: rows.length - inserted };
@@ -81,22 +96,22 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
 
     async querySnapshots(filter) {
       const q = buildSnapshotQuery(filter);
-      return guard('querySnapshots', async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+      return guardIdempotent('querySnapshots', log, async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
     },
 
     async latestSnapshots(filter) {
       const q = buildLatestQuery(filter);
-      return guard('latestSnapshots', async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+      return guardIdempotent('latestSnapshots', log, async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
     },
 
     async listPositions(filter) {
       const q = buildPositionsQuery(filter);
-      return guard('listPositions', async () => [...(await driver.query<PositionRecord>(q.text, q.params))]);
+      return guardIdempotent('listPositions', log, async () => [...(await driver.query<PositionRecord>(q.text, q.params))]);
     },
 
     async listTrades(filter) {
       const q = buildTradesQuery(filter);
-      return guard('listTrades', async () => [...(await driver.query<TradeRow>(q.text, q.params))]);
+      return guardIdempotent('listTrades', log, async () => [...(await driver.query<TradeRow>(q.text, q.params))]);
     },
 
     async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
