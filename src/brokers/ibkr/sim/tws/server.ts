@@ -1,0 +1,227 @@
+/**
+ * A minimal TWS / IB Gateway on a local TCP port, speaking the socket protocol @stoqey/ib
+ * expects. Product code: `npm run demo` runs it in-process; tests use its knobs and its record
+ * of what was sent. Scenarios: rate, duplicates, out-of-order, abrupt close, connectivity and
+ * farm notices (1100/1101/1102, 2103/2104/2108), a hung TWS, a competing session (10197) and
+ * malformed frames.
+ */
+import net from 'node:net';
+import { defaultContracts, SimMarket, type SimContract } from '../../../simbook.js';
+import { defaultHoldings, toTwsContracts, type TwsSimContract, type TwsSimHolding } from './book.js';
+import { encodeFrame, type Field } from './codec.js';
+import * as msg from './messages.js';
+import { SimSession, type SimHost, type SimRequest, type SimSubscription, type TwsSimKnobs } from './session.js';
+
+export type { TwsSimKnobs } from './session.js';
+
+export interface TwsSimulatorOptions {
+  host?: string;
+  /** 0 (default) = any free port. */
+  port?: number;
+  /** Announced server version (157-193, within @stoqey/ib's range); default 176. */
+  serverVersion?: number;
+  accounts?: string[];
+  contracts?: SimContract[];
+  holdings?: (contracts: TwsSimContract[], accounts: string[]) => TwsSimHolding[];
+  /** Milliseconds between tick rounds; 0 = only when tick() is called. Default 250. */
+  intervalMs?: number;
+  seed?: number;
+  knobs?: Partial<TwsSimKnobs>;
+}
+
+/** One greeks update as sent (IV as a fraction, IB units). */
+export interface SentGreeks {
+  contractKey: string;
+  iv: number;
+  delta: number;
+  gamma: number;
+  vega: number;
+  theta: number;
+  optPrice: number;
+  undPrice: number;
+}
+
+export type MalformedKind = 'truncated' | 'unknown-id' | 'not-a-number' | 'bad-json';
+
+export interface TwsSimulator {
+  host: string;
+  port: number;
+  serverVersion: number;
+  accounts: string[];
+  contracts: TwsSimContract[];
+  /** Change while running. */
+  knobs: TwsSimKnobs;
+  /** Sends one round of quotes and greeks for every live request now. */
+  tick(): void;
+  /** Sends a notice (reqId -1) to every client, with TWS's side effects on subscriptions. */
+  notice(code: 1100 | 1101 | 1102 | 2103 | 2104 | 2108): void;
+  /** Another session takes the live data: every live request gets 10197 and goes silent. */
+  competingSession(): void;
+  /** Abrupt close of every client socket (RST); the server keeps listening. */
+  dropConnections(): void;
+  /** Sends one malformed message to every client. */
+  sendMalformed(kind: MalformedKind): void;
+  /** Unique greeks updates sent, per contract key. */
+  sentGreeks(): Map<string, SentGreeks[]>;
+  /** Contract keys with a live market-data request, over all clients. */
+  liveContracts(): string[];
+  stats(): { connections: number; activeConnections: number; requests: Record<SimRequest, number> };
+  close(): Promise<void>;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Promise<TwsSimulator> {
+  const serverVersion = Math.max(157, Math.min(193, options.serverVersion ?? 176));
+  const accounts = options.accounts ?? ['DU1000001', 'DU1000002'];
+  const contracts = toTwsContracts(options.contracts ?? defaultContracts());
+  const holdings = (options.holdings ?? defaultHoldings)(contracts, accounts);
+  const knobs: TwsSimKnobs = { duplicates: 0, outOfOrder: 0, hung: false, ...options.knobs };
+  const market = new SimMarket(contracts.map((c) => c.sim), options.seed ?? 7);
+  const sessions = new Set<SimSession>();
+  const requests: Record<SimRequest, number> = { startApi: 0, reqMktData: 0, cancelMktData: 0, reqPositions: 0, cancelPositions: 0, reqCurrentTime: 0, reqMarketDataType: 0, other: 0 };
+  const sent = new Map<string, Map<string, SentGreeks>>();
+  let connections = 0;
+  let paused = false; // between 1100 and 1101/1102: IB is unreachable, nothing flows
+
+  const host: SimHost = { serverVersion, accounts, contracts, holdings, knobs, now: () => Date.now(), count: (r) => void requests[r]++ };
+
+  const record = (g: SentGreeks) => {
+    const byKey = sent.get(g.contractKey) ?? new Map<string, SentGreeks>();
+    sent.set(g.contractKey, byKey);
+    byKey.set(JSON.stringify(g), g);
+  };
+
+  /** A greeks frame and what it says. */
+  type Update = { fields: Field[]; g: SentGreeks };
+  const sendUpdate = (s: SimSession, u: Update) => {
+    s.send(u.fields);
+    record(u.g);
+  };
+
+  const tickSubscription = (s: SimSession, sub: SimSubscription, update: { g: SentGreeks }, prices: { bid: number; ask: number; last: number }) => {
+    const delayed = s.marketDataType >= 3;
+    if (!sub.computed) {
+      sub.computed = true;
+      s.send(msg.tickOptionComputation(s.version, sub.reqId, delayed ? 83 : 13, msg.NOT_COMPUTED));
+    }
+    s.send(msg.tickPrice(sub.reqId, delayed ? 66 : 1, prices.bid, 10));
+    s.send(msg.tickPrice(sub.reqId, delayed ? 67 : 2, prices.ask, 12));
+    s.send(msg.tickPrice(sub.reqId, delayed ? 68 : 4, prices.last, 1));
+    const fields = msg.tickOptionComputation(s.version, sub.reqId, delayed ? 83 : 13, {
+      iv: update.g.iv, delta: update.g.delta, optPrice: update.g.optPrice, pvDividend: 0,
+      gamma: update.g.gamma, vega: update.g.vega, theta: update.g.theta, undPrice: update.g.undPrice,
+    });
+    const mine: Update = { fields, g: update.g };
+    const before = held.get(sub);
+    if (before) {
+      sendUpdate(s, mine);
+      sendUpdate(s, before);
+      held.delete(sub);
+      return;
+    }
+    if (market.random() < knobs.outOfOrder) {
+      // Recorded once actually sent: an update still held back was never "sent".
+      held.set(sub, mine);
+      return;
+    }
+    sendUpdate(s, mine);
+    if (market.random() < knobs.duplicates) s.send(fields);
+  };
+  const held = new WeakMap<SimSubscription, Update>();
+
+  const tick = () => {
+    if (paused || knobs.hung) return;
+    const now = Date.now();
+    for (const c of contracts) {
+      const subscribers: [SimSession, SimSubscription][] = [];
+      for (const s of sessions) for (const sub of s.liveSubscriptions()) if (sub.contract === c) subscribers.push([s, sub]);
+      if (subscribers.length === 0) continue;
+      const g = market.step(c.index, now);
+      const undPrice = market.spotOf(c.sim.underlying);
+      const update = { g: { contractKey: c.contractKey, iv: g.iv, delta: g.delta, gamma: g.gamma, vega: g.vega, theta: g.theta, optPrice: g.price, undPrice } };
+      const prices = { bid: round2(Math.max(0.01, g.price * 0.99)), ask: round2(g.price * 1.01 + 0.01), last: round2(g.price) };
+      for (const [s, sub] of subscribers) tickSubscription(s, sub, update, prices);
+    }
+  };
+
+  const broadcast = (fields: Field[]) => {
+    for (const s of sessions) if (s.started) s.send(fields);
+  };
+
+  const server = net.createServer((socket) => {
+    connections++;
+    const session = new SimSession(socket, host);
+    sessions.add(session);
+    socket.on('close', () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as net.AddressInfo;
+  const intervalMs = options.intervalMs ?? 250;
+  const timer = intervalMs > 0 ? setInterval(tick, intervalMs) : undefined;
+
+  const anyLiveSub = (): [SimSession, SimSubscription] | undefined => {
+    for (const s of sessions) for (const sub of s.liveSubscriptions()) return [s, sub];
+    return undefined;
+  };
+
+  return {
+    host: address.address,
+    port: address.port,
+    serverVersion,
+    accounts,
+    contracts,
+    knobs,
+    tick,
+    notice(code) {
+      broadcast(msg.errorMessage(serverVersion, -1, code, msg.NOTICE_TEXT[code]));
+      if (code === 1100) paused = true;
+      if (code === 1101 || code === 1102) paused = false;
+      // 1101 (data lost) and a broken farm drop every request: only new requests bring data back.
+      if (code === 1101 || code === 2103) for (const s of sessions) for (const sub of s.subs.values()) sub.live = false;
+    },
+    competingSession() {
+      for (const s of sessions) {
+        for (const sub of s.liveSubscriptions()) {
+          s.send(msg.errorMessage(s.version, sub.reqId, 10197, msg.NOTICE_TEXT[10197]));
+          sub.live = false;
+        }
+      }
+    },
+    dropConnections() {
+      for (const s of sessions) s.socket.resetAndDestroy();
+      sessions.clear();
+    },
+    sendMalformed(kind) {
+      const live = anyLiveSub();
+      for (const s of sessions) {
+        if (!s.started) continue;
+        if (kind === 'truncated') s.send([msg.IN.TICK_OPTION_COMPUTATION, live?.[1].reqId ?? 1, 13]);
+        else if (kind === 'unknown-id') s.send([999]);
+        else if (kind === 'bad-json') s.sendRaw(encodeFrame([msg.IN.ERR_MSG, 2, 1, 200, 'bad reject', '{not json']));
+        else {
+          const sub = s.liveSubscriptions()[0];
+          if (sub) s.send([msg.IN.TICK_OPTION_COMPUTATION, sub.reqId, 13, 0, 0.2, 'not-a-number', 1, 0, 0.01, 0.1, -0.05, 100]);
+        }
+      }
+    },
+    sentGreeks() {
+      return new Map([...sent].map(([k, v]) => [k, [...v.values()]]));
+    },
+    liveContracts() {
+      const keys = new Set<string>();
+      for (const s of sessions) for (const sub of s.liveSubscriptions()) keys.add(sub.contract.contractKey);
+      return [...keys].sort();
+    },
+    stats: () => ({ connections, activeConnections: sessions.size, requests: { ...requests } }),
+    async close() {
+      if (timer) clearInterval(timer);
+      for (const s of sessions) s.socket.destroy();
+      sessions.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
