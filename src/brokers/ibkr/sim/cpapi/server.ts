@@ -1,0 +1,373 @@
+/**
+ * A simulated IBKR Client Portal gateway: HTTPS with a fresh self-signed certificate on
+ * 127.0.0.1 (port 0 by default), the REST endpoints Riskwire uses under /v1/api, and the
+ * WebSocket /v1/api/ws on the same server. Product code: `npm run demo` runs it in-process and
+ * the integration tests drive it through its knobs.
+ *
+ * Faithful where clients trip: market data stays silent until GET /iserver/accounts; the
+ * socket needs the `api=<session>` cookie; frames are strings with only changed fields; `smd`
+ * subscriptions expire; a socket with no `tic` for `ticTimeoutMs` is closed; competing logins
+ * flip `sts` and auth status until ssodh/init.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { systemClock, type Clock, type TimerHandle } from '../../../../core/clock.js';
+import { SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
+import { defaultBook, positionRow, UNDERLYING_CONIDS, type SimBook } from './book.js';
+import { makeSelfSignedCert } from './cert.js';
+import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
+
+export interface CpapiSimOptions {
+  clock?: Clock;
+  port?: number;
+  /** `system` heartbeat period (real gateway: about 10 s). */
+  hbMs?: number;
+  /** Close a socket that sent no `tic` for this long. Default 120 s: twice the 60 s client default. */
+  ticTimeoutMs?: number;
+  /** `smd` subscriptions stop after this long unless re-sent (the gateway's 10 minutes). */
+  smdExpiryMs?: number;
+  /** Market data period per subscription. */
+  rateMs?: number;
+  /** Probability that a changed greek is sent in this frame rather than a later one. */
+  partial?: number;
+  /** Probability that a data frame is sent twice (same `_updated`, same fields). */
+  duplicates?: number;
+  /** Probability that two consecutive frames of a contract swap order (both then carry every greek). */
+  outOfOrder?: number;
+  /** REST requests allowed per second before HTTP 429 (the gateway's ~10/s). */
+  restPerSecond?: number;
+  /** Send socket frames as binary, as some gateway builds do. */
+  binaryFrames?: boolean;
+  seed?: number;
+  contracts?: SimContract[];
+  /** Serve plain http even when openssl is available. */
+  plainHttp?: boolean;
+}
+
+export interface CpapiSimStats {
+  connections: number;
+  rejectedUpgrades: number;
+  tics: number;
+  tickles: number;
+  ticExpiries: number;
+  ssodhInits: number;
+  accountsCalls: number;
+  restCalls: number;
+  rateLimited: number;
+  /** smd commands received, per conid. */
+  smdRequests: Map<number, number>;
+  expiredSubscriptions: number;
+}
+
+export interface CpapiSimulator {
+  url: string;
+  port: number;
+  tls: boolean;
+  book: SimBook;
+  /** Mutable while running. */
+  knobs: { duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean };
+  stats: CpapiSimStats;
+  /** Unique greeks updates sent, in send order (the client's merged view at each `_updated`). */
+  greeksSent(): RecordedGreeks[];
+  /** Conids currently subscribed (and not expired) on any open socket. */
+  liveSubscriptions(): number[];
+  openSockets(): number;
+  /** Abrupt close of every socket (TCP reset, no close frame). */
+  dropConnections(): void;
+  /** Another login takes the session: sts competing, auth status false until ssodh/init. */
+  competeSession(): void;
+  close(): Promise<void>;
+}
+
+interface Conn {
+  ws: WebSocket;
+  lastTicAt: number;
+  subs: Map<number, Subscription>;
+  /** A frame held back to be sent after the next one (out-of-order knob), per conid. */
+  held: Map<number, string>;
+}
+
+export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promise<CpapiSimulator> {
+  const clock = options.clock ?? systemClock;
+  const book = defaultBook(clock.now(), options.contracts);
+  const market = new SimMarket(book.contracts, options.seed ?? 7);
+  const rand = market.random.bind(market);
+  const hbMs = options.hbMs ?? 10_000;
+  const smdExpiryMs = options.smdExpiryMs ?? 10 * 60_000;
+  const restPerSecond = options.restPerSecond ?? 10;
+  const knobs = {
+    duplicates: options.duplicates ?? 0,
+    outOfOrder: options.outOfOrder ?? 0,
+    partial: options.partial ?? 0.6,
+    ticTimeoutMs: options.ticTimeoutMs ?? 120_000,
+    silent: false,
+  };
+  const stats: CpapiSimStats = {
+    connections: 0, rejectedUpgrades: 0, tics: 0, tickles: 0, ticExpiries: 0, ssodhInits: 0, accountsCalls: 0, restCalls: 0, rateLimited: 0,
+    smdRequests: new Map(), expiredSubscriptions: 0,
+  };
+  const session = { id: newSessionId(rand), authenticated: true, competing: false, accountsPrimed: false };
+  const conns = new Set<Conn>();
+  const recorded: RecordedGreeks[] = [];
+  const recordedKeys = new Set<string>();
+  const restTimes: number[] = [];
+  const price = new Map<number, number>(book.contracts.map((c, i) => [i, market.step(i, clock.now()).price]));
+
+  // ---- REST --------------------------------------------------------------------------------
+
+  const authStatus = () => ({
+    authenticated: session.authenticated, competing: session.competing, connected: true, message: '', MAC: '00:00:00:00:00:00',
+    serverInfo: { serverName: 'SimGateway', serverVersion: 'Build 10.30.0' }, fail: '',
+  });
+
+  function route(method: string, path: string): { status: number; body: unknown; cookies?: string[] } {
+    if (method === 'POST' && path === '/iserver/auth/status') return { status: 200, body: authStatus() };
+    if (method === 'POST' && path === '/iserver/auth/ssodh/init') {
+      stats.ssodhInits++;
+      Object.assign(session, { authenticated: true, competing: false, accountsPrimed: false });
+      return { status: 200, body: authStatus() };
+    }
+    if (method === 'POST' && path === '/tickle') {
+      stats.tickles++;
+      return {
+        status: 200,
+        body: { session: session.id, ssoExpires: 460_000, collission: session.competing, userId: 1, hmds: { error: 'no bridge' }, iserver: { authStatus: authStatus() } },
+        cookies: [`x-sess-uuid=${session.id.slice(0, 8)}; Path=/; Secure; HttpOnly`],
+      };
+    }
+    if (!session.authenticated) return { status: 401, body: { error: 'not authenticated' } };
+    if (method === 'GET' && path === '/iserver/accounts') {
+      stats.accountsCalls++;
+      session.accountsPrimed = true;
+      return { status: 200, body: { accounts: book.accounts, acctProps: {}, aliases: {}, selectedAccount: book.accounts[0], isPaper: true } };
+    }
+    if (method === 'GET' && path === '/portfolio/accounts') {
+      return { status: 200, body: book.accounts.map((id) => ({ id, accountId: id, accountVan: id, type: 'DEMO', currency: 'USD' })) };
+    }
+    const m = path.match(/^\/portfolio\/([^/]+)\/positions\/(\d+)$/);
+    if (method === 'GET' && m) {
+      const rows = book.holdings.filter((h) => h.account === m[1]).map((h) => positionRow(book, h, price.get(h.index) ?? 1));
+      const page = Number(m[2]);
+      return { status: 200, body: rows.slice(page * 100, page * 100 + 100) };
+    }
+    return { status: 404, body: { error: `no route ${method} ${path}` } };
+  }
+
+  function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    req.resume();
+    req.on('end', () => {
+      stats.restCalls++;
+      const now = clock.now();
+      while (restTimes.length > 0 && restTimes[0] <= now - 1000) restTimes.shift();
+      restTimes.push(now);
+      const path = (req.url ?? '').split('?')[0].replace(/^\/v1\/api/, '');
+      const r = restTimes.length > restPerSecond ? ((stats.rateLimited++), { status: 429, body: { error: 'too many requests' } }) : route(req.method ?? 'GET', path);
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+      if (r.cookies) headers['set-cookie'] = r.cookies;
+      res.writeHead(r.status, headers).end(JSON.stringify(r.body));
+    });
+  }
+
+  const cert = options.plainHttp ? null : makeSelfSignedCert();
+  const server = cert ? https.createServer({ key: cert.key, cert: cert.cert }, onRequest) : http.createServer(onRequest);
+
+  // ---- WebSocket ---------------------------------------------------------------------------
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/v1/api/ws' || !hasSessionCookie(req.headers.cookie, session.id)) {
+      stats.rejectedUpgrades++;
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+  });
+
+  const send = (c: Conn, msg: unknown) => {
+    if (c.ws.readyState === c.ws.OPEN) c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), { binary: options.binaryFrames ?? false });
+  };
+
+  function onConnection(ws: WebSocket): void {
+    stats.connections++;
+    const c: Conn = { ws, lastTicAt: clock.now(), subs: new Map(), held: new Map() };
+    conns.add(c);
+    ws.on('close', () => conns.delete(c));
+    ws.on('error', () => conns.delete(c));
+    ws.on('message', (data) => onCommand(c, data.toString()));
+    send(c, { topic: 'system', success: 'simuser', isFT: false, isPaper: true });
+    send(c, { topic: 'act', args: { accounts: book.accounts, acctProps: {}, aliases: {}, allowFeatures: {}, selectedAccount: book.accounts[0] } });
+    send(c, { topic: 'sts', args: { authenticated: session.authenticated, competing: session.competing, connected: true, message: '', fail: '', serverName: 'SimGateway' } });
+  }
+
+  function onCommand(c: Conn, text: string): void {
+    const t = text.trim();
+    if (t === 'tic' || t === 'ech+hb') {
+      stats.tics++;
+      c.lastTicAt = clock.now();
+      send(c, t === 'tic' ? { topic: 'tic', alive: true, id: session.id.slice(0, 8), lastAccessed: clock.now() } : { topic: 'echo', alive: true });
+      return;
+    }
+    const smd = t.match(/^smd\+(\d+)\+(.*)$/s);
+    if (smd) {
+      const conid = Number(smd[1]);
+      if (book.indexOfConid(conid) < 0 && book.underlyingOfConid(conid) === null) {
+        send(c, { topic: `smd+${conid}`, error: `unknown conid ${conid}` });
+        return;
+      }
+      stats.smdRequests.set(conid, (stats.smdRequests.get(conid) ?? 0) + 1);
+      const existing = c.subs.get(conid);
+      if (existing) existing.subscribedAt = clock.now();
+      else {
+        c.subs.set(conid, { conid, subscribedAt: clock.now(), frames: 0, told: {} });
+        // The first frame of a new subscription carries no data.
+        send(c, { server_id: 'q0', conidEx: String(conid), conid, _updated: clock.now(), topic: `smd+${conid}` });
+      }
+      return;
+    }
+    const umd = t.match(/^umd\+(\d+)\+/);
+    if (umd) c.subs.delete(Number(umd[1]));
+  }
+
+  // ---- timers --------------------------------------------------------------------------------
+
+  function tick(): void {
+    const now = clock.now();
+    for (const c of conns) {
+      if (now - c.lastTicAt > knobs.ticTimeoutMs) {
+        stats.ticExpiries++;
+        c.ws.close(1000, 'session expired: no tic');
+        conns.delete(c);
+      }
+    }
+    if (knobs.silent) {
+      // Falling silent never swallows a frame held back for reordering: what was recorded is sent.
+      for (const c of conns) {
+        for (const text of c.held.values()) send(c, text);
+        c.held.clear();
+      }
+      return;
+    }
+    if (!session.authenticated || !session.accountsPrimed) return;
+    const live = new Set<number>();
+    for (const c of conns) for (const s of c.subs.values()) if (now - s.subscribedAt < smdExpiryMs) live.add(s.conid);
+    const fieldsNow = new Map<number, Record<string, string>>();
+    for (const conid of live) {
+      const i = book.indexOfConid(conid);
+      if (i >= 0) {
+        const g = market.step(i, now);
+        price.set(i, g.price);
+        fieldsNow.set(conid, optionFields(g, UNDERLYING_CONIDS[book.contracts[i].underlying] ?? 0));
+      }
+    }
+    for (const conid of live) {
+      const sym = book.underlyingOfConid(conid);
+      if (sym) fieldsNow.set(conid, underlyingFields(market.spotOf(sym)));
+    }
+    for (const c of conns) {
+      for (const s of c.subs.values()) {
+        if (now - s.subscribedAt >= smdExpiryMs) {
+          c.subs.delete(s.conid);
+          stats.expiredSubscriptions++;
+          continue;
+        }
+        sendFrame(c, s, fieldsNow.get(s.conid)!, now);
+      }
+    }
+  }
+
+  function sendFrame(c: Conn, s: Subscription, now: Record<string, string>, ts: number): void {
+    const isOption = book.indexOfConid(s.conid) >= 0;
+    const held = c.held.get(s.conid);
+    const swap = isOption && held === undefined && s.frames >= 2 && rand() < knobs.outOfOrder;
+    const fields = nextFrame(s, now, rand, { partial: knobs.partial, full: swap || held !== undefined });
+    if (Object.keys(fields).length === 0) return;
+    const text = JSON.stringify({ server_id: 'q0', conidEx: String(s.conid), conid: s.conid, _updated: ts, ...fields, topic: `smd+${s.conid}` });
+    if (isOption && Object.keys(fields).some((id) => id.startsWith('73') || id === '7633')) record(s, ts);
+    if (swap) {
+      c.held.set(s.conid, text);
+      return;
+    }
+    send(c, text);
+    if (held !== undefined) {
+      send(c, held);
+      c.held.delete(s.conid);
+    }
+    if (rand() < knobs.duplicates) send(c, text);
+  }
+
+  function record(s: Subscription, eventTs: number): void {
+    const contract = book.contracts[book.indexOfConid(s.conid)];
+    const r: RecordedGreeks = { conid: s.conid, contractKey: simContractKey(contract), eventTs, ...toldGreeks(s) };
+    const key = JSON.stringify(r);
+    if (recordedKeys.has(key)) return;
+    recordedKeys.add(key);
+    recorded.push(r);
+  }
+
+  const timers: TimerHandle[] = [
+    clock.setInterval(tick, options.rateMs ?? 250),
+    clock.setInterval(() => {
+      for (const c of conns) send(c, { topic: 'system', hb: clock.now() });
+    }, hbMs),
+  ];
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`,
+    port,
+    tls: cert !== null,
+    book,
+    knobs,
+    stats,
+    greeksSent: () => [...recorded],
+    liveSubscriptions: () => {
+      const now = clock.now();
+      const out = new Set<number>();
+      for (const c of conns) for (const s of c.subs.values()) if (now - s.subscribedAt < smdExpiryMs) out.add(s.conid);
+      return [...out].sort((a, b) => a - b);
+    },
+    openSockets: () => conns.size,
+    dropConnections() {
+      for (const c of conns) c.ws.terminate();
+      conns.clear();
+    },
+    competeSession() {
+      Object.assign(session, { authenticated: false, competing: true });
+      for (const c of conns) send(c, { topic: 'sts', args: { authenticated: false, competing: true, connected: true, message: 'competing session', fail: '' } });
+    },
+    async close() {
+      for (const t of timers) clock.clearInterval(t);
+      for (const c of conns) c.ws.terminate();
+      conns.clear();
+      wss.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function newSessionId(rand: () => number): string {
+  let s = '';
+  for (let i = 0; i < 32; i++) s += Math.floor(rand() * 16).toString(16);
+  return s;
+}
+
+/** The socket must carry `api=<session>` (or the JSON form `api={"session":"..."}`). */
+function hasSessionCookie(header: string | undefined, id: string): boolean {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== 'api') continue;
+    const v = decodeURIComponent(part.slice(eq + 1).trim());
+    if (v === id || v.includes(`"${id}"`)) return true;
+  }
+  return false;
+}
