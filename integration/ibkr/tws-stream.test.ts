@@ -49,7 +49,7 @@ describe('tws stream ↔ TWS simulator (real @stoqey/ib over loopback)', () => {
     const key = rig.sim.contracts[0].contractKey;
     const quote = await waitFor(() => rig!.events.find((e): e is QuoteEvent => e.kind === 'quote' && e.key === key && e.last != null), 'a full quote');
     expect(quote).toMatchObject({ broker: 'ibkr', key });
-    expect(quote.bid).toBeLessThan(quote.ask!);
+    expect(quote!.bid).toBeLessThan(quote!.ask!);
   });
 
   it('counts malformed frames from TWS and keeps streaming', async () => {
