@@ -74,5 +74,6 @@ function injectFault(fault: Fault): void {
     if (fault === 'exit') process.exit(3);
     if (fault === 'hang') for (;;) { /* a busy loop: the event loop never comes back */ }
     if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(Math.random()));
-  }, 0);
+    // Later than the reply to inject(), so the caller learns the fault was accepted.
+  }, 50);
 }
