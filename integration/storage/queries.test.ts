@@ -1,4 +1,6 @@
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { schema } from '../../src/db/schema.js';
 import { describeBackends, openTestStorage, type TestStorage } from '../helpers/pg.js';
 import { T0, position, snapshot, trade } from './fixtures.js';
 
@@ -117,5 +119,18 @@ describeBackends('storage queries', (backend) => {
       ['sim'],
     );
     expect(rows).toEqual([{ account: 'A', n: 5 }, { account: 'B', n: 2 }]);
+  });
+
+  it('the drizzle schema (src/db/schema.ts) matches the tables the migrations made', async () => {
+    for (const table of Object.values(schema)) {
+      const cfg = getTableConfig(table);
+      const expected = cfg.columns.map((c) => ({ name: c.name, type: c.getSQLType(), nullable: !c.notNull })).sort((a, b) => a.name.localeCompare(b.name));
+      const actual = await t.storage.query<{ name: string; type: string; nullable: boolean }>(
+        `SELECT column_name AS name, data_type AS type, is_nullable = 'YES' AS nullable
+           FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY column_name`,
+        [cfg.name],
+      );
+      expect(actual, cfg.name).toEqual(expected);
+    }
   });
 });
