@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { systemClock, type Clock } from '../../../core/clock.js';
 
 export interface CpapiRest {
   get(path: string): Promise<unknown>;
@@ -33,7 +34,28 @@ export function wsUrl(gatewayUrl: string): string {
   return apiBase(gatewayUrl).replace(/^http/, 'ws') + '/ws';
 }
 
-export function createRest(gatewayUrl: string, tlsInsecure: boolean, timeoutMs = 10_000): CpapiRest {
+export interface RestOptions {
+  clock?: Clock;
+  timeoutMs?: number;
+  /**
+   * Least time between two request starts. The gateway allows about 10 requests/s across all
+   * its clients; 120 ms keeps us under 9/s even in a reconnect burst.
+   */
+  minSpacingMs?: number;
+}
+
+export function createRest(gatewayUrl: string, tlsInsecure: boolean, opts: RestOptions = {}): CpapiRest {
+  const clock = opts.clock ?? systemClock;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const spacing = opts.minSpacingMs ?? 120;
+  let nextSlot = 0;
+  /** Resolves when this request may start; slots are handed out in call order. */
+  const pace = (): Promise<void> => {
+    const now = clock.now();
+    const at = Math.max(now, nextSlot);
+    nextSlot = at + spacing;
+    return at <= now ? Promise.resolve() : new Promise((r) => clock.setTimeout(r, at - now));
+  };
   const base = new URL(apiBase(gatewayUrl) + '/');
   const secure = base.protocol === 'https:';
   const agent = secure ? new https.Agent({ keepAlive: true, rejectUnauthorized: !tlsInsecure }) : new http.Agent({ keepAlive: true });
@@ -41,7 +63,12 @@ export function createRest(gatewayUrl: string, tlsInsecure: boolean, timeoutMs =
 
   const cookies = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 
-  function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async function request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    await pace();
+    return send(method, path, body);
+  }
+
+  function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const url = new URL(path.replace(/^\//, ''), base);
     const payload = body === undefined ? (method === 'POST' ? '' : undefined) : JSON.stringify(body);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'riskwire' };

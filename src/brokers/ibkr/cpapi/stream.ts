@@ -74,7 +74,7 @@ export class CpapiStream implements BrokerStream {
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, opts: CpapiStreamOptions) {
     this.clock = ctx.clock;
-    this.rest = opts.rest ?? createRest(config.gatewayUrl, config.tlsInsecure);
+    this.rest = opts.rest ?? createRest(config.gatewayUrl, config.tlsInsecure, { clock: ctx.clock });
     this.openSocket = opts.openSocket ?? openWsSocket;
     this.o = {
       smdResendMs: opts.smdResendMs ?? DEFAULTS.smdResendMs,
@@ -128,8 +128,12 @@ export class CpapiStream implements BrokerStream {
       await primeAccounts(this.rest);
       if (reopened) this.ctx.log.info('ibkr: brokerage session (re)opened with ssodh/init');
     }
-    if (this.accountsList === null) this.accountsList = await portfolioAccounts(this.rest, this.config.accounts);
-    await this.refreshPositions();
+    // Positions are read at start; afterwards the poll keeps them current, so a reconnect
+    // costs only a few REST calls (the gateway allows about 10/s).
+    if (this.accountsList === null) {
+      this.accountsList = await portfolioAccounts(this.rest, this.config.accounts);
+      await this.refreshPositions();
+    }
     const { session } = await tickle(this.rest);
     if (!session) throw new Error('the gateway /tickle returned no session: is it logged in?');
     if (gen !== this.gen) return;

@@ -68,7 +68,11 @@ export interface CpapiSimulator {
   tls: boolean;
   book: SimBook;
   /** Mutable while running. */
-  knobs: { duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean };
+  /**
+   * silent: no market data (heartbeats go on); mute: the socket stays open but nothing at all
+   * is sent (a dead socket, for the client's watchdog).
+   */
+  knobs: { duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean; mute: boolean };
   stats: CpapiSimStats;
   /** Unique greeks updates sent, in send order (the client's merged view at each `_updated`). */
   greeksSent(): RecordedGreeks[];
@@ -104,6 +108,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     partial: options.partial ?? 0.6,
     ticTimeoutMs: options.ticTimeoutMs ?? 120_000,
     silent: false,
+    mute: false,
   };
   const stats: CpapiSimStats = {
     connections: 0, rejectedUpgrades: 0, tics: 0, tickles: 0, ticExpiries: 0, ssodhInits: 0, accountsCalls: 0, restCalls: 0, rateLimited: 0,
@@ -188,7 +193,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   });
 
   const send = (c: Conn, msg: unknown) => {
-    if (c.ws.readyState === c.ws.OPEN) c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), { binary: options.binaryFrames ?? false });
+    if (c.ws.readyState === c.ws.OPEN && !knobs.mute) c.ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg), { binary: options.binaryFrames ?? false });
   };
 
   function onConnection(ws: WebSocket): void {
