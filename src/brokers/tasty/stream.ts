@@ -68,6 +68,7 @@ export class TastyStream implements BrokerStream {
   private rebuilding = false;
   private rebuildAttempts = 0;
   private skipped = 0;
+  private inbound = 0;
   private timers: Partial<Record<'watchdog' | 'poll' | 'rotate' | 'rebuild', TimerHandle>> = {};
 
   constructor(
@@ -130,6 +131,7 @@ export class TastyStream implements BrokerStream {
         restRetries: rest.retries,
         restWaitingUntil: rest.waitingUntil,
         skippedEvents: this.skipped,
+        inboundMessages: this.inbound,
         connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
       },
     };
@@ -296,6 +298,7 @@ export class TastyStream implements BrokerStream {
     const now = this.ctx.clock.now();
     this.lastInbound = now;
     this.h.lastMessageAt = now;
+    this.inbound++;
     const { msg, malformed } = parseFrame(text);
     for (const r of malformed) this.malformed(r);
     if (!msg) return false;

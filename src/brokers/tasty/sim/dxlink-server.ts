@@ -76,6 +76,8 @@ export interface DxServer {
   /** Makes the current connections silent (new ones are served normally). */
   silenceConnections(): void;
   sendError(error: string, message: string): void;
+  /** Sends a text frame as is to every connection (for malformed-input tests). */
+  sendRaw(text: string): void;
   close(): Promise<void>;
 }
 
@@ -292,6 +294,9 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     },
     sendError(error, message) {
       for (const s of sessions) out(s, { type: 'ERROR', channel: 0, error, message });
+    },
+    sendRaw(text) {
+      for (const s of sessions) if (s.ws.readyState === s.ws.OPEN) s.ws.send(text);
     },
     close: () =>
       new Promise<void>((resolve) => {
