@@ -18,7 +18,7 @@ import { greeksEvent, quoteEvent } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { classifyNotice } from './notices.js';
 import { BROKER, mapTwsPosition, type MappedPosition } from './positions.js';
-import { SubscriptionBook } from './subscriptions.js';
+import { SubscriptionBook, type Subscription } from './subscriptions.js';
 import { cleanComputation, cleanPrice, computationRank, computationSignature, isEmptyComputation, priceField } from './ticks.js';
 
 export interface TwsStreamOptions {
@@ -278,15 +278,23 @@ export class TwsStream implements BrokerStream {
   private resubscribeAll(reason: string, positionsToo: boolean): void {
     const session = this.session;
     if (!session?.ready) return;
-    this.counts.resubscribes++;
     this.ctx.log.info({ reason, subscriptions: this.subs.size, positions: positionsToo }, 'tws: resubscribing');
-    for (const sub of this.subs.clear()) session.api.cancelMktData(sub.reqId);
     session.api.reqMarketDataType(this.config.marketDataType);
-    this.syncSubscriptions(session);
+    this.rerequest(session, this.subs.all());
     if (positionsToo) {
       session.api.cancelPositions();
       this.requestPositions(session);
     }
+  }
+
+  /** New request ids for `subs`: ticks still in flight for the old ids are then recognisably stale. */
+  private rerequest(session: Session, subs: Subscription[]): void {
+    this.counts.resubscribes++;
+    for (const sub of subs) {
+      this.subs.remove(sub.contractKey);
+      session.api.cancelMktData(sub.reqId);
+    }
+    this.syncSubscriptions(session);
   }
 
   // ---- ticks ---------------------------------------------------------------------------------
@@ -355,9 +363,12 @@ export class TwsStream implements BrokerStream {
         this.resubscribeAll(action.reason, false);
         if (!this.competing) this.setState('connected', action.reason);
         return;
-      case 'competing':
+      case 'competing': {
+        const sub = reqId === undefined ? undefined : this.subs.byRequest(reqId);
+        if (sub) sub.silenced = true;
         if (!this.competing) this.onCompeting(action.reason);
         return;
+      }
       case 'delayed-data':
         if (reqId !== undefined && !this.warnedDelayed.has(reqId)) {
           this.warnedDelayed.add(reqId);
@@ -387,10 +398,15 @@ export class TwsStream implements BrokerStream {
     this.competing = true;
     this.h.lastError = reason;
     this.setState('degraded', reason);
-    // TWS never says when the other session is gone: try again later, until data flows.
+    // TWS never says when the other session is gone: ask again for the silenced requests, until data flows.
     const retry = () => {
-      if (!this.competing || this.stopped) return;
-      this.resubscribeAll('retry after competing session', false);
+      const session = this.session;
+      if (!this.competing || this.stopped || !session?.ready) return;
+      const silenced = this.subs.all().filter((s) => s.silenced);
+      if (silenced.length) {
+        this.ctx.log.info({ subscriptions: silenced.length }, 'tws: retrying after competing session');
+        this.rerequest(session, silenced);
+      }
       this.competingTimer = this.ctx.clock.setTimeout(retry, this.opts.competingRetryMs ?? 60_000);
     };
     this.competingTimer = this.ctx.clock.setTimeout(retry, this.opts.competingRetryMs ?? 60_000);

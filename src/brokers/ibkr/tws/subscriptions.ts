@@ -21,6 +21,8 @@ export interface Subscription {
   quote: { bid: number | null; ask: number | null; last: number | null };
   /** A 354 fell back to delayed data for this contract once already. */
   delayedFallback: boolean;
+  /** TWS stopped this request for a competing session (10197); retried later. */
+  silenced: boolean;
 }
 
 export interface Stamp {
@@ -37,7 +39,7 @@ export class SubscriptionBook {
   add(reqId: number, contractKey: string, underlying: string, contract: Contract): Subscription {
     const sub: Subscription = {
       reqId, contractKey, underlying, contract, bestRank: 0,
-      quote: { bid: null, ask: null, last: null }, delayedFallback: false,
+      quote: { bid: null, ask: null, last: null }, delayedFallback: false, silenced: false,
     };
     this.byReqId.set(reqId, sub);
     this.byKey.set(contractKey, sub);
@@ -67,6 +69,10 @@ export class SubscriptionBook {
     this.byKey.clear();
     this.byReqId.clear();
     return all;
+  }
+
+  all(): Subscription[] {
+    return [...this.byKey.values()];
   }
 
   contractKeys(): string[] {
