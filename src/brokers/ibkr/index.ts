@@ -7,16 +7,10 @@ import { emptyHealth, type BrokerPlugin, type BrokerStream, type StreamContext }
 import { parseIbkrConfig, type IbkrConfig } from './config.js';
 import { createCpapiStream } from './cpapi/stream.js';
 
-type TwsModule = { createTwsStream(config: IbkrConfig, ctx: StreamContext): BrokerStream };
-
-/**
- * The TWS transport is loaded on first use: its module (and @stoqey/ib) stays out of cpapi
- * runs, and this file does not depend on it at type level.
- */
+/** The TWS transport is loaded on first use, so @stoqey/ib stays out of cpapi runs. */
 function lazyTwsStream(config: IbkrConfig, ctx: StreamContext): BrokerStream {
-  const path = './tws/stream.js';
   let inner: BrokerStream | null = null;
-  const load = async () => (inner ??= ((await import(path)) as TwsModule).createTwsStream(config, ctx));
+  const load = async () => (inner ??= (await import('./tws/stream.js')).createTwsStream(config, ctx));
   return {
     start: async () => (await load()).start(),
     stop: async () => inner?.stop(),
