@@ -49,6 +49,7 @@ export interface TwsSimulator {
   serverVersion: number;
   accounts: string[];
   contracts: TwsSimContract[];
+  holdings: TwsSimHolding[];
   /** Change while running. */
   knobs: TwsSimKnobs;
   /** Sends one round of quotes and greeks for every live request now. */
@@ -174,6 +175,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
     serverVersion,
     accounts,
     contracts,
+    holdings,
     knobs,
     tick,
     notice(code) {
