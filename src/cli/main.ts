@@ -6,9 +6,10 @@ import { reportFatal } from './output.js';
  */
 const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   ingest: async () => (await import('./ingest.js')).runIngest,
+  greeks: async () => (await import('./greeks.js')).runGreeks,
 };
 
-const PLANNED = ['demo', 'greeks', 'timeline', 'serve', 'doctor', 'bench'];
+const PLANNED = ['demo', 'timeline', 'serve', 'doctor', 'bench'];
 
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);

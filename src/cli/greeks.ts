@@ -1,0 +1,146 @@
+import { readAppConfig } from '../app/config.js';
+import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { BROKER_IDS } from '../brokers/registry.js';
+import { MemoryJournal } from '../core/journal.js';
+import { createLogger } from '../core/logger.js';
+import type { LatestGreeks } from '../core/processor.js';
+import type { Position } from '../core/types.js';
+import { openStorage } from '../db/index.js';
+import type { Storage } from '../db/types.js';
+import { durationMs, parseArgs } from './args.js';
+import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
+import { fmtNum, table } from './output.js';
+
+export const GREEKS_HELP = `Usage: npm run greeks -- --broker=<id|list> [--underlying=SPY] [--once] [--json] [--no-db]
+
+Debug view of the latest per-contract Greeks: starts the broker's actor (persisting as
+ingest does) and shows a refreshing table of contract, account, quantity, bid/ask/mark,
+IV, delta, gamma, theta, vega and the age of the last update (stale ones marked *),
+under a header with each actor's state, reconnects and events/s.
+
+  --broker=ID        ${BROKER_IDS.join(', ')}, or a comma list (default: sim)
+  --underlying=SYM   only contracts on this underlying
+  --account=ID       only this account
+  --once             print one table once every held option has Greeks (or at --timeout) and exit
+  --json             one JSON object per update (with --once: one per contract, then exit)
+  --no-db            only watch: write nothing to the database
+  --refresh=S        table refresh period (default 1s)
+  --stale=S          mark updates older than this as stale (default 30s)
+  --timeout=S        with --once: give up waiting for the full set (default 30s)
+  --help             this text
+
+At a terminal the table redraws in place; otherwise each refresh prints plain lines.`;
+
+/** A storage that accepts and discards (for --no-db). */
+const nullStorage = {
+  kind: 'pglite',
+  writeSnapshots: async (rows: unknown[]) => ({ inserted: rows.length, duplicates: 0 }),
+  replacePositions: async () => undefined,
+  writeTrades: async (rows: unknown[]) => ({ inserted: rows.length, duplicates: 0 }),
+  ensurePartitions: async () => undefined,
+  close: async () => undefined,
+} as unknown as Storage;
+
+export async function runGreeks(argv: string[]): Promise<number> {
+  const flags = parseArgs(argv, 'greeks', ['help', 'broker', 'underlying', 'account', 'once', 'json', 'db', 'refresh', 'stale', 'timeout', ...PLUGIN_FLAGS]);
+  if (flags.help) {
+    process.stdout.write(`${GREEKS_HELP}\n`);
+    return 0;
+  }
+  const specs = actorSpecs(flags);
+  const underlying = typeof flags.underlying === 'string' ? flags.underlying.toUpperCase() : undefined;
+  const account = typeof flags.account === 'string' ? flags.account : undefined;
+  const refreshMs = durationMs(flags, 'refresh', 1000)!;
+  const staleMs = durationMs(flags, 'stale', 30_000)!;
+  const timeoutMs = durationMs(flags, 'timeout', 30_000)!;
+  const config = readAppConfig();
+  await checkBrokerConfigs(specs);
+  const log = createLogger({ name: 'greeks', level: process.env.LOG_LEVEL ?? 'warn' });
+  const useDb = flags.db !== false;
+  const storage = useDb ? await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log }) : nullStorage;
+  const pipeline = new Pipeline({ storage, config, log, journal: useDb ? undefined : new MemoryJournal() });
+  const filter = { underlying, account };
+  const wanted = (p: Position) => p.assetClass === 'option' && (!underlying || p.underlying === underlying) && (!account || p.account === account);
+
+  if (flags.json && !flags.once) {
+    pipeline.processor.onLatest((s) => {
+      if ((underlying && s.underlying !== underlying) || (account && s.account !== account)) return;
+      process.stdout.write(`${JSON.stringify(snapshotJson(s))}\n`);
+    });
+  }
+
+  let done!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (done = resolve));
+  process.once('SIGINT', () => done(0));
+  process.once('SIGTERM', () => done(0));
+
+  for (const spec of specs) await pipeline.startActor(spec);
+  const startedAt = Date.now();
+  const tty = Boolean(process.stdout.isTTY) && !flags.json;
+  const rates = new RateMeter();
+
+  const timer = setInterval(() => {
+    const latest = pipeline.processor.latestGreeks(filter);
+    if (flags.once) {
+      const held = specs.flatMap((s) => pipeline.processor.heldPositions(s.broker)).filter(wanted);
+      const have = new Set(latest.map((s) => `${s.broker}|${s.account}|${s.contractKey}`));
+      const complete = held.length > 0 && held.every((p) => have.has(`${p.broker}|${p.account}|${p.contractKey}`));
+      if (!complete && Date.now() - startedAt < timeoutMs) return;
+      if (flags.json) for (const s of latest) process.stdout.write(`${JSON.stringify(snapshotJson(s))}\n`);
+      else process.stdout.write(`${render(pipeline, latest, staleMs, rates)}\n`);
+      if (!complete) process.stderr.write(`riskwire greeks: timed out after ${Math.round(timeoutMs / 1000)}s with ${latest.length} of ${held.length} held options updated\n`);
+      done(latest.length > 0 ? 0 : 1);
+      return;
+    }
+    if (flags.json) return;
+    const text = render(pipeline, latest, staleMs, rates);
+    process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
+  }, flags.once ? 200 : refreshMs);
+
+  const code = await finished;
+  clearInterval(timer);
+  await pipeline.stop();
+  await storage.close();
+  return code;
+}
+
+function snapshotJson(s: LatestGreeks) {
+  return {
+    broker: s.broker, account: s.account, contract_key: s.contractKey, underlying: s.underlying,
+    event_ts: new Date(s.eventTs).toISOString(), received_at: new Date(s.receivedAt).toISOString(), seq: s.seq,
+    quantity: s.quantity, multiplier: s.multiplier, bid: s.bid, ask: s.ask, mark: s.mark, underlying_price: s.underlyingPrice,
+    iv: s.iv, delta: s.delta, gamma: s.gamma, theta: s.theta, vega: s.vega, rho: s.rho,
+  };
+}
+
+class RateMeter {
+  private readonly startedAt = Date.now();
+  private last = new Map<string, { n: number; at: number; rate: number }>();
+  rate(id: string, n: number): number {
+    const now = Date.now();
+    const prev = this.last.get(id);
+    const rate = prev && now > prev.at ? ((n - prev.n) * 1000) / (now - prev.at) : (n * 1000) / Math.max(1, now - this.startedAt);
+    this.last.set(id, { n, at: now, rate: prev && now - prev.at < 200 ? prev.rate : rate });
+    return this.last.get(id)!.rate;
+  }
+}
+
+function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rates: RateMeter): string {
+  const now = Date.now();
+  const header = pipeline.supervisor
+    .status()
+    .map((a) => `${a.id}: ${a.state}  reconnects ${a.reconnects}  ${rates.rate(a.id, a.eventsIn).toFixed(0)} events/s${a.lastError ? `  last error: ${a.lastError}` : ''}`)
+    .join('\n');
+  const rows = latest.map((s) => {
+    const age = now - s.updatedAt;
+    return [
+      s.contractKey, s.broker, s.account, fmtNum(s.quantity), fmtNum(s.bid), fmtNum(s.ask), fmtNum(s.mark),
+      s.iv === null ? '-' : `${(s.iv * 100).toFixed(1)}%`, fmtNum(s.delta), fmtNum(s.gamma), fmtNum(s.theta), fmtNum(s.vega),
+      `${(age / 1000).toFixed(1)}s${age > staleMs ? '*' : ''}`,
+    ];
+  });
+  const body = rows.length
+    ? table(['contract', 'broker', 'account', 'qty', 'bid', 'ask', 'mark', 'iv', 'delta', 'gamma', 'theta', 'vega', 'age'], rows)
+    : '(waiting for the first Greeks...)';
+  return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}`;
+}
