@@ -11,7 +11,12 @@ import { openStorage } from '../src/db/index.js';
 import type { Storage } from '../src/db/types.js';
 import { freshPostgresUrl } from '../integration/helpers/pg.js';
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string?]));
+const args = new Map<string, string | undefined>(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v];
+  }),
+);
 if (args.has('help')) {
   console.log('usage: npx tsx scripts/quick-writer-bench.ts [--rows=200000] [--pglite]   (uses TEST_DATABASE_URL)');
   process.exit(0);
