@@ -6,6 +6,8 @@ import type { BrokerPlugin } from './types.js';
  * Adding a broker: one folder src/brokers/<id>/ exporting `plugin`, and one line here.
  */
 const loaders: Record<string, () => Promise<BrokerPlugin<any>>> = {
+  tasty: async () => (await import('./tasty/index.js')).plugin,
+  ibkr: async () => (await import('./ibkr/index.js')).plugin,
   sim: async () => (await import('./sim/index.js')).plugin,
 };
 
