@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openStorage } from '../../src/db/index.js';
-import { partitionName, utcDay } from '../../src/db/partitions.js';
+import { dropPartitionsOlderThan, partitionName, utcDay } from '../../src/db/partitions.js';
+import { createPostgresDriver } from '../../src/db/driver-postgres.js';
 import type { Storage } from '../../src/db/types.js';
 import { describePg, freshPostgresUrl, testLogger } from '../helpers/pg.js';
 import { DAY, T0, snapshots } from './fixtures.js';
@@ -72,5 +73,22 @@ describePg('migrations and partitions on PostgreSQL', () => {
       a.ensurePartitions(day),
     ]);
     expect(results.slice(0, 3)).toEqual([{ inserted: 20, duplicates: 0 }, { inserted: 20, duplicates: 0 }, { inserted: 20, duplicates: 0 }]);
+  });
+
+  it('retention drops whole days before the cutoff and keeps the rest', async () => {
+    const [a] = open;
+    const old = T0 - 10 * DAY;
+    await a.writeSnapshots(snapshots(5, { account: 'RET', eventTs: old }));
+    await a.writeSnapshots(snapshots(5, { account: 'RET', eventTs: old + 2 * DAY }));
+    const driver = createPostgresDriver(db.url, { max: 1 });
+    try {
+      const dropped = await dropPartitionsOlderThan(driver, old + 2 * DAY);
+      expect(dropped).toContain(partitionName(old));
+      expect(dropped).not.toContain(partitionName(old + 2 * DAY));
+    } finally {
+      await driver.close();
+    }
+    const rows = await a.querySnapshots({ account: 'RET' });
+    expect(new Set(rows.map((r) => utcDay(r.eventTs)))).toEqual(new Set([utcDay(old + 2 * DAY)]));
   });
 });
