@@ -197,6 +197,21 @@ describe('tws stream (fake TWS, fake clock)', () => {
     await t.stream.stop();
   });
 
+  it('a reconnect forgets the old connection\'s competing-session and farm trouble', async () => {
+    const t = setup();
+    const started = t.stream.start();
+    const first = t.handshake();
+    await started;
+    first.emit('info', 'Market data farm connection is broken:usopt', 2103);
+    first.emit('error', new Error('No market data during competing live session'), 10197, first.named('reqMktData')[0][1]);
+    expect(t.stream.health().state).toBe('degraded');
+    first.emit('disconnected');
+    t.clock.advance(1000);
+    t.handshake();
+    expect(t.stream.health().state).toBe('connected');
+    await t.stream.stop();
+  });
+
   it('start() fails with a one-line reason when the first connection cannot be made', async () => {
     const t = setup();
     const started = t.stream.start();

@@ -126,6 +126,9 @@ export class TwsStream implements BrokerStream {
     const api = this.createApi({ host, port, clientId }, { onDecodeError: (m) => this.malformed(m) });
     const session: Session = { id, api, ready: false, bootstrapped: false, managed: [], loading: null, socketError: null };
     this.session = session;
+    // Farm and competing-session trouble belong to the old connection; TWS re-announces what persists.
+    this.farmBroken = this.competing = false;
+    this.ctx.clock.clearTimeout(this.competingTimer);
     this.setState('connecting');
     const on = (event: string, fn: (...args: any[]) => void) =>
       api.on(event, (...args: any[]) => {
