@@ -55,6 +55,18 @@ export async function startHarness(opts: { sim?: TastySimulatorOptions; env?: Re
   };
 }
 
+/**
+ * Advances fake time in steps until cond() holds (checked synchronously after each step), so
+ * that time stops as soon as the code under test has started something asynchronous (e.g. a
+ * REST call) and its own fake timeouts cannot fire before the real answer arrives.
+ */
+export function advanceUntil(clock: FakeClock, cond: () => boolean, maxMs: number, stepMs = 1_000): void {
+  for (let t = 0; t < maxMs && !cond(); t += stepMs) clock.advance(stepMs);
+  if (!cond()) throw new Error(`condition not reached within ${maxMs} ms of fake time`);
+}
+
+export const restRequests = (h: Harness) => Number(h.stream.health().details?.restRequests);
+
 export const greeksKey = (contractKey: string, time: number, seq: number) => `${contractKey}|${time}|${seq}`;
 
 export { FakeClock };

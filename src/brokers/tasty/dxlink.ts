@@ -57,10 +57,22 @@ export interface FeedConnection {
 
 export type FeedConnector = (url: string, token: string, handlers: FeedHandlers, opts: FeedOptions) => FeedConnection;
 
+/**
+ * `ws` with a permanent no-op 'error' listener. The SDK removes its own listeners before it
+ * closes a socket; closing one that is still connecting then makes ws emit an 'error' with no
+ * listener, which Node turns into an uncaught exception that would kill the worker.
+ */
+export class SafeWebSocket extends WsWebSocket {
+  constructor(...args: ConstructorParameters<typeof WsWebSocket>) {
+    super(...args);
+    this.on('error', () => {});
+  }
+}
+
 /** Node 20 has no global WebSocket; the SDK needs one. */
 export function ensureWebSocketGlobal(): void {
   const g = globalThis as { WebSocket?: unknown };
-  if (typeof g.WebSocket === 'undefined') g.WebSocket = WsWebSocket;
+  if (typeof g.WebSocket === 'undefined' || g.WebSocket === WsWebSocket) g.WebSocket = SafeWebSocket;
 }
 
 // The SDK's approximate bytes per subscription in its chunking (key length + 21).

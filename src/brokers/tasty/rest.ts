@@ -135,7 +135,8 @@ export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, 
         return await withTimeout(fn);
       } catch (err) {
         const e = classifyRestError(err, config.apiUrl, clock.now());
-        if (e.kind === 'auth' && e.status === 401 && attempt === 0 && what !== 'oauth') {
+        const oauth = String((err as { config?: { url?: string } })?.config?.url ?? '').endsWith('/oauth/token');
+        if (e.kind === 'auth' && e.status === 401 && attempt === 0 && !oauth) {
           // The access token may have been revoked early: drop it so the SDK refreshes once.
           client.httpClient.accessToken.clear();
           continue;

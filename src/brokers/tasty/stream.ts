@@ -169,6 +169,7 @@ export class TastyStream implements BrokerStream {
       try {
         await this.refreshPositions();
       } catch (err) {
+        if (this.stopped) return;
         this.h.lastError = (err as Error).message;
         this.ctx.log.warn({ err: (err as Error).message }, 'tasty position poll failed; next poll will retry');
       }
@@ -217,6 +218,7 @@ export class TastyStream implements BrokerStream {
         this.scheduleRebuild('quote token rotation while not connected');
       }
     } catch (err) {
+      if (this.stopped) return;
       this.h.lastError = (err as Error).message;
       this.ctx.log.warn({ err: (err as Error).message }, 'tasty quote token rotation failed; retrying in 1 min');
       this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), 60_000);
@@ -252,6 +254,8 @@ export class TastyStream implements BrokerStream {
       if (this.stopped) return;
       await this.openFeed(token);
     } catch (err) {
+      this.rebuilding = false;
+      if (this.stopped) return;
       this.h.lastError = (err as Error).message;
       this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
       this.rebuilding = false;
