@@ -6,10 +6,12 @@ import { reportFatal } from './output.js';
  */
 const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   ingest: async () => (await import('./ingest.js')).runIngest,
+  timeline: async () => (await import('./timeline.js')).runTimeline,
   greeks: async () => (await import('./greeks.js')).runGreeks,
+  demo: async () => (await import('./demo.js')).runDemo,
 };
 
-const PLANNED = ['demo', 'timeline', 'serve', 'doctor', 'bench'];
+const PLANNED = ['serve', 'doctor', 'bench'];
 
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);
