@@ -1,0 +1,45 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/core/errors.js';
+import { openStorage } from '../../src/db/index.js';
+import { testLogger } from '../helpers/pg.js';
+import { snapshots } from './fixtures.js';
+
+describe('embedded PGlite in a folder', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'riskwire-pglite-'));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it('creates the folder, and keeps data and migrations across a restart', async () => {
+    const dir = join(root, 'nested', 'pglite');
+    const first = await openStorage({ pgliteDir: dir, log: testLogger });
+    expect(first.kind).toBe('pglite');
+    await first.writeSnapshots(snapshots(3, { account: 'DISK', eventTs: Date.now() }));
+    await first.close();
+
+    const second = await openStorage({ pgliteDir: dir, log: testLogger });
+    try {
+      expect(await second.querySnapshots({ account: 'DISK' })).toHaveLength(3);
+      expect(await second.query('SELECT id FROM riskwire_migrations')).toEqual([{ id: '0001_init' }]);
+    } finally {
+      await second.close();
+    }
+    // A new on-disk PGlite runs initdb in WASM: seconds on an idle machine, much more on a loaded one.
+  }, 90_000);
+
+  it('a PGLITE_DIR that cannot be a folder is a one-line ConfigError naming PGLITE_DIR', async () => {
+    const file = join(root, 'a-file');
+    await writeFile(file, 'not a folder');
+    const err = await openStorage({ pgliteDir: join(file, 'db'), log: testLogger }).then(
+      () => new Error('unexpectedly opened'),
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/^PGLITE_DIR/);
+    expect(err.message).not.toMatch(/\n/);
+  });
+});
