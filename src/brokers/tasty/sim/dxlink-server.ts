@@ -91,9 +91,11 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
   const subscriptionMessages: SubscriptionRecord[] = [];
   let pendingDuplicates: DxEvent[] = [];
 
-  const out = (s: Session, msg: Record<string, unknown>) => {
-    if (knobs.silent || s.silenced || s.ws.readyState !== s.ws.OPEN) return;
+  /** Sends one message; false when it did not go out (silent, or the socket is closing). */
+  const out = (s: Session, msg: Record<string, unknown>): boolean => {
+    if (knobs.silent || s.silenced || s.ws.readyState !== s.ws.OPEN) return false;
     s.ws.send(JSON.stringify(msg));
+    return true;
   };
 
   const fieldsFor = (ch: Channel, type: string): string[] => {
@@ -115,23 +117,29 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     out(s, { type: 'FEED_CONFIG', channel: id, dataFormat: ch.format, aggregationPeriod: ch.aggregationPeriod, ...(types.length ? { eventFields } : {}) });
   };
 
-  /** Sends events (already filtered to the channel's subscriptions), one type per message unless mixTypes. */
-  const sendEvents = (s: Session, id: number, ch: Channel, events: DxEvent[]) => {
+  /**
+   * Sends events (already filtered to the channel's subscriptions), one type per message unless
+   * mixTypes, and records the Greeks that really went out.
+   */
+  const sendEvents = (s: Session, id: number, ch: Channel, events: DxEvent[]): void => {
     if (events.length === 0) return;
+    const record = (sent: boolean, evs: DxEvent[]) => {
+      if (sent) for (const e of evs) if (e.eventType === 'Greeks') feed.recordSent(e);
+    };
     const byType = new Map<string, DxEvent[]>();
     for (const e of events) byType.set(String(e.eventType), [...(byType.get(String(e.eventType)) ?? []), e]);
     for (const t of byType.keys()) if (!ch.announced.has(t)) announce(s, id, ch, [t]);
     if (ch.format === 'FULL') {
       const data = events.map((e) => Object.fromEntries(ch.announced.get(String(e.eventType))!.map((f) => [f, wireValue(e[f] ?? 0, knobs.numbersAsStrings)])));
-      return out(s, { type: 'FEED_DATA', channel: id, data });
+      return record(out(s, { type: 'FEED_DATA', channel: id, data }), events);
     }
-    const pairs: unknown[][] = [];
+    const pairs: [string, unknown[], DxEvent[]][] = [];
     for (const [t, evs] of byType) {
       const fields = ch.announced.get(t)!;
-      pairs.push([t, evs.flatMap((e) => fields.map((f) => wireValue(e[f] ?? 0, knobs.numbersAsStrings)))]);
+      pairs.push([t, evs.flatMap((e) => fields.map((f) => wireValue(e[f] ?? 0, knobs.numbersAsStrings))), evs]);
     }
-    if (knobs.mixTypes) out(s, { type: 'FEED_DATA', channel: id, data: pairs.flat() });
-    else for (const p of pairs) out(s, { type: 'FEED_DATA', channel: id, data: p });
+    if (knobs.mixTypes) record(out(s, { type: 'FEED_DATA', channel: id, data: pairs.flatMap(([t, v]) => [t, v]) }), events);
+    else for (const [t, v, evs] of pairs) record(out(s, { type: 'FEED_DATA', channel: id, data: [t, v] }), evs);
   };
 
   const live = () => [...sessions].filter((s) => s.authorized && !s.silenced && !knobs.silent);
@@ -160,9 +168,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
   const deliver = (events: DxEvent[]) => {
     for (const s of live()) {
       for (const [id, ch] of s.channels) {
-        const mine = events.filter((e) => ch.subs.has(sub(String(e.eventType), String(e.eventSymbol))));
-        sendEvents(s, id, ch, mine);
-        for (const e of mine) if (e.eventType === 'Greeks') feed.recordSent(e);
+        sendEvents(s, id, ch, events.filter((e) => ch.subs.has(sub(String(e.eventType), String(e.eventSymbol)))));
       }
     }
   };
@@ -244,10 +250,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
       for (const k of fresh) ch.subs.add(k);
       // Like dxFeed: a new subscriber gets the latest event at once.
       const snapshot = fresh.filter((k) => k.startsWith('Greeks:')).map((k) => feed.latestGreeks(k.slice(7))).filter((e): e is DxEvent => !!e);
-      if (snapshot.length > 0 && !knobs.silent && !s.silenced) {
-        sendEvents(s, id, ch, snapshot);
-        for (const e of snapshot) feed.recordSent(e);
-      }
+      sendEvents(s, id, ch, snapshot);
       return;
     }
     return out(s, { type: 'ERROR', channel: id, error: 'BAD_ACTION', message: `unexpected ${String(m.type)}` });
