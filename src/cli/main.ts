@@ -9,9 +9,10 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   timeline: async () => (await import('./timeline.js')).runTimeline,
   greeks: async () => (await import('./greeks.js')).runGreeks,
   demo: async () => (await import('./demo.js')).runDemo,
+  doctor: async () => (await import('./doctor.js')).runDoctor,
 };
 
-const PLANNED = ['serve', 'doctor', 'bench'];
+const PLANNED = ['serve', 'bench'];
 
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);
