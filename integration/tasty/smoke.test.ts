@@ -19,4 +19,13 @@ describe('tasty plugin against the simulator (real SDKs over loopback)', () => {
     expect(h.events.some((e) => e.kind === 'state' && e.state === 'connected')).toBe(true);
     expect(h.sim.dxlink.subscriptions().has('Greeks:SPY')).toBe(false);
   });
+
+  it('sends subscriptions in chunks', async () => {
+    h = await startHarness({ env: { TASTY_SUBSCRIPTION_CHUNK: '2' } });
+    await h.stream.start();
+    await waitFor(() => h!.sim.dxlink.subscriptions().size === 11, 'all 11 subscriptions at the server');
+    const adds = h.sim.dxlink.subscriptionMessages.filter((m) => m.add.length > 0);
+    expect(adds.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...adds.map((m) => m.add.length))).toBeLessThanOrEqual(3);
+  });
 });
