@@ -1,0 +1,114 @@
+import { timelineQueryFrom, TIMELINE_DEFAULTS } from '../api/params.js';
+import { readAppConfig } from '../app/config.js';
+import { ConfigError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { openStorage } from '../db/index.js';
+import { riskTimeline, type TimelineQuery, type TimelineRow } from '../db/timeline.js';
+import { parseArgs } from './args.js';
+import { fmtNum, table } from './output.js';
+
+export const TIMELINE_HELP = `Usage: npm run timeline -- [--since=1h | --from=T [--to=T]] [--bucket=1m] [options]
+
+Unified risk timeline from the database: per time bucket and underlying (and account),
+net position delta, gamma, theta, vega and dollar delta, summed across brokers.
+
+  --since=D          range = the last D (default 1h); D like 30s, 15m, 2h, 1d
+  --from=T --to=T    explicit range; T is ISO-8601 (no offset = UTC) or epoch ms; --to defaults to now
+  --bucket=D         bucket size (default 1m, at least 1s, at most 5000 buckets)
+  --stale=D          a position whose newest snapshot is older than D is not counted (default 15m)
+  --account=A        only these accounts (comma list)
+  --underlying=U     only these underlyings (comma list, e.g. SPY,SPX)
+  --broker=B         only these brokers (comma list)
+  --all-accounts     one row per bucket and underlying, summed across accounts
+  --json             a JSON array of objects       --csv   CSV with a header row
+  --help             this text
+
+Each bucket is sampled at its end: every position counts with its newest snapshot at or
+before that instant (carried forward while younger than --stale). Position greeks are
+greek x quantity x multiplier: delta in shares equivalent, theta per day, vega per vol
+point; dollar delta = delta x quantity x multiplier x underlying price.
+Reads DATABASE_URL, or the embedded database in PGLITE_DIR. Exit code 2 = bad flag or
+unreachable database.`;
+
+const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv'];
+
+export async function runTimeline(argv: string[]): Promise<number> {
+  const flags = parseArgs(argv, 'timeline', FLAGS);
+  if (flags.help) {
+    process.stdout.write(`${TIMELINE_HELP}\n`);
+    return 0;
+  }
+  if (flags.json && flags.csv) throw new ConfigError('--json and --csv exclude each other: pick one');
+  const query = timelineQueryFrom(flags, Date.now(), (k) => `--${k}`);
+  const config = readAppConfig();
+  const log = createLogger({ name: 'timeline', level: process.env.LOG_LEVEL ?? 'warn' });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+  try {
+    const rows = await riskTimeline(storage, query);
+    if (flags.json) process.stdout.write(`${JSON.stringify(rows.map(timelineJson))}\n`);
+    else if (flags.csv) process.stdout.write(timelineCsv(rows));
+    else process.stdout.write(`${timelineHeader(query)}\n${timelineTable(rows, !query.allAccounts)}\n`);
+  } finally {
+    await storage.close();
+  }
+  return 0;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const short = (ms: number) => iso(ms).replace('T', ' ').replace(/\.000Z$/, 'Z');
+
+/** One output object; times as ISO-8601 UTC. The API returns the same objects. */
+export function timelineJson(r: TimelineRow) {
+  return {
+    bucketStart: iso(r.bucketStart), bucketEnd: iso(r.bucketEnd), asOf: iso(r.asOf),
+    underlying: r.underlying, account: r.account,
+    positions: r.positions, brokers: r.brokers,
+    delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollarDelta: r.dollarDelta,
+  };
+}
+
+export const CSV_COLUMNS = ['bucketStart', 'bucketEnd', 'asOf', 'underlying', 'account', 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', 'dollarDelta'] as const;
+
+export function timelineCsv(rows: TimelineRow[]): string {
+  const cell = (v: unknown) => {
+    if (v === null || v === undefined) return '';
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = rows.map((r) => {
+    const o = timelineJson(r);
+    return CSV_COLUMNS.map((c) => cell(o[c])).join(',');
+  });
+  return [CSV_COLUMNS.join(','), ...lines].map((l) => `${l}\n`).join('');
+}
+
+export function timelineHeader(q: TimelineQuery): string {
+  const filters = [
+    q.brokers && `broker ${q.brokers.join(',')}`,
+    q.accounts && `account ${q.accounts.join(',')}`,
+    q.underlyings && `underlying ${q.underlyings.join(',')}`,
+  ].filter(Boolean);
+  return [
+    `risk timeline ${short(Math.floor(q.from / q.bucketMs) * q.bucketMs)} → ${short(q.to)}, bucket ${dur(q.bucketMs)}, values as of each bucket end`,
+    `positions count with their newest snapshot younger than ${dur(q.staleMs)} (stale bound${q.staleMs === TIMELINE_DEFAULTS.staleMs ? ', default' : ''})` +
+      `${filters.length ? `; ${filters.join('; ')}` : ''}${q.allAccounts ? '; summed across accounts' : ''}`,
+    'delta, gamma in shares equivalent (greek x qty x multiplier); theta per day; vega per vol point; $delta = delta x underlying price',
+    '',
+  ].join('\n');
+}
+
+export function timelineTable(rows: TimelineRow[], perAccount: boolean): string {
+  if (rows.length === 0) return 'no position had a fresh snapshot in this range';
+  const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta'];
+  return table(headers, rows.map((r) => [
+    short(r.asOf), r.underlying, ...(perAccount ? [r.account ?? ''] : []), String(r.positions), String(r.brokers),
+    fmtNum(r.delta), fmtNum(r.gamma), fmtNum(r.theta), fmtNum(r.vega), fmtNum(r.dollarDelta),
+  ]));
+}
+
+function dur(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
