@@ -121,7 +121,8 @@ export interface TestStorage {
 export async function openTestStorage(backend: Backend, opts: { onDisk?: boolean } = {}): Promise<TestStorage> {
   const db = backend === 'postgres' ? await freshPostgresUrl() : await freshPglite(opts);
   const url = 'url' in db ? db.url : undefined;
-  const storage = await openStorage({ databaseUrl: url, pgliteDir: 'dir' in db ? db.dir : undefined, log: testLogger });
+  // A small pool: many test files share one server.
+  const storage = await openStorage({ databaseUrl: url, pgliteDir: 'dir' in db ? db.dir : undefined, log: testLogger, maxConnections: 4 });
   return {
     storage,
     backend,

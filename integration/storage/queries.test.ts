@@ -133,4 +133,15 @@ describeBackends('storage queries', (backend) => {
       expect(actual, cfg.name).toEqual(expected);
     }
   });
+
+  it('raw query returns the same value types on both backends (bigint as number, numeric as string, timestamptz as Date)', async () => {
+    const [row] = await t.storage.query<{ n: unknown; x: unknown; ts: unknown }>(
+      "SELECT count(*) AS n, 1.5::numeric AS x, timestamptz '2025-01-02 15:00:00Z' AS ts FROM greek_snapshots WHERE account = $1",
+      ['A'],
+    );
+    expect(row.n).toBe(6);
+    expect(row.x).toBe('1.5');
+    expect(row.ts).toBeInstanceOf(Date);
+    expect((row.ts as Date).getTime()).toBe(T0);
+  });
 });

@@ -33,6 +33,11 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
     onnotice: () => {},
     connection: { application_name: 'riskwire' },
+    // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
+    // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
+    types: {
+      int8AsNumber: { to: 20, from: [20], serialize: (x: number | bigint | string) => String(x), parse: (x: string) => Number(x) },
+    },
   });
   const base = sessionOf(sql);
   return {
