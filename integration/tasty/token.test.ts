@@ -76,4 +76,24 @@ describe('tasty quote token', () => {
     await waitFor(() => h!.greeks().length >= 3, 'greeks with a fresh token', 20_000);
     expect(h.sim.dxlink.auths[0].accepted).toBe(false);
   });
+
+  it('rebuilds a connection that never gets authorized, even while keepalives flow (fake clock)', async () => {
+    const clock = new FakeClock(Date.now());
+    // No greeting: the rejection is the first AUTH_STATE, which the 0.3.0 client ignores.
+    h = await startHarness({ clock, env: { TASTY_POSITIONS_POLL_MS: '3600000' }, sim: { dxlink: { greeting: false, rejectNextAuths: 1, keepaliveMs: 50 } } });
+    await h.stream.start();
+    await waitFor(() => h!.sim.dxlink.auths.length === 1, 'first AUTH (rejected)');
+    const inbound = () => Number(h!.stream.health().details?.inboundMessages);
+    const before = restRequests(h);
+    // 5 s steps, each after a real keepalive arrived: the socket is never silent, only unauthorized.
+    for (let i = 0; i < 14 && restRequests(h) === before; i++) {
+      const seen = inbound();
+      await waitFor(() => inbound() > seen, 'a keepalive on the unauthorized socket');
+      if (i === 6) expect(h.sim.quoteTokensIssued()).toBe(1); // 30 s: still waiting
+      clock.advance(5_000);
+    }
+    expect(h.stream.health().lastError).toMatch(/not authorized/);
+    await waitFor(() => h!.greeks().length >= 3, 'greeks after the rebuild');
+    expect(h.sim.dxlink.auths.map((a) => a.accepted)).toEqual([false, true]);
+  });
 });

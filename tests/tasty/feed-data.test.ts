@@ -51,7 +51,7 @@ describe('tasty event mapping', () => {
   });
 
   it('stamps receipt time when Greeks time is 0 and uses the positions underlying', () => {
-    const m = mapEvent({ eventType: 'Greeks', eventSymbol: '.SPXW251219P5000', time: 0, sequence: 0, delta: -0.3 }, 1234, () => 'SPX');
+    const m = mapEvent({ eventType: 'Greeks', eventSymbol: '.SPXW251219P5000', time: 0, sequence: 0, delta: -0.3 }, 1234, () => ({ contractKey: 'SPXW  251219P05000000', underlying: 'SPX' }));
     if (m.kind !== 'event' || m.event.kind !== 'greeks') throw new Error('not greeks');
     expect(m.event.eventTs).toBe(1234);
     expect(m.event.underlying).toBe('SPX');

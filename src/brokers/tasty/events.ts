@@ -17,8 +17,11 @@ export type Mapped =
   | { kind: 'skip'; reason: string }
   | { kind: 'malformed'; reason: string };
 
-/** Streamer symbol → underlying, from the positions being streamed; falls back to the OCC root. */
-export type UnderlyingLookup = (streamerSymbol: string) => string | undefined;
+/**
+ * Streamer symbol → the contract it was subscribed for (from the positions being streamed).
+ * Unknown symbols fall back to parsing the symbol and the OCC root's underlying.
+ */
+export type SymbolLookup = (streamerSymbol: string) => { contractKey: string; underlying: string } | undefined;
 
 /** A dxFeed time: ms epoch; 0, missing or not a number means "unknown". */
 function timeOrNull(v: unknown): number | null {
@@ -31,19 +34,20 @@ function flagsOf(ev: RawEvent): number {
   return f === null ? 0 : Math.trunc(f);
 }
 
-export function mapGreeks(ev: RawEvent, receivedAt: number, underlyingOf: UnderlyingLookup): Mapped {
+export function mapGreeks(ev: RawEvent, receivedAt: number, lookup: SymbolLookup): Mapped {
   const symbol = typeof ev.eventSymbol === 'string' ? ev.eventSymbol : '';
   if (!symbol) return { kind: 'malformed', reason: 'Greeks without eventSymbol' };
   // Removal marks a withdrawn event in an indexed snapshot: there are no values to store.
   if (flagsOf(ev) & REMOVE_EVENT) return { kind: 'skip', reason: 'Greeks REMOVE_EVENT' };
-  const contractKey = streamerToOcc(symbol);
+  const known = lookup(symbol);
+  const contractKey = known?.contractKey ?? streamerToOcc(symbol);
   if (!contractKey) return { kind: 'malformed', reason: `Greeks for non-option symbol ${symbol}` };
   const seq = finiteOrNull(ev.sequence);
   const event: GreeksEvent = {
     kind: 'greeks',
     broker: BROKER,
     contractKey,
-    underlying: underlyingOf(symbol) ?? underlyingOfRoot(parseOcc(contractKey).root),
+    underlying: known?.underlying ?? underlyingOfRoot(parseOcc(contractKey).root),
     eventTs: timeOrNull(ev.time) ?? receivedAt,
     seq: seq === null ? 0 : Math.trunc(seq),
     receivedAt,
@@ -57,12 +61,14 @@ export function mapGreeks(ev: RawEvent, receivedAt: number, underlyingOf: Underl
   return { kind: 'event', event };
 }
 
-export function mapQuote(ev: RawEvent, receivedAt: number): Mapped {
+export function mapQuote(ev: RawEvent, receivedAt: number, lookup: SymbolLookup): Mapped {
   const symbol = typeof ev.eventSymbol === 'string' ? ev.eventSymbol : '';
   if (!symbol) return { kind: 'malformed', reason: 'Quote without eventSymbol' };
   if (flagsOf(ev) & REMOVE_EVENT) return { kind: 'skip', reason: 'Quote REMOVE_EVENT' };
   let key = symbol;
-  if (isStreamerOption(symbol)) {
+  const known = lookup(symbol);
+  if (known) key = known.contractKey;
+  else if (isStreamerOption(symbol)) {
     const occ = streamerToOcc(symbol);
     if (!occ) return { kind: 'malformed', reason: `Quote for unparseable option symbol ${symbol}` };
     key = occ;
@@ -83,12 +89,12 @@ export function mapQuote(ev: RawEvent, receivedAt: number): Mapped {
   return { kind: 'event', event };
 }
 
-export function mapEvent(ev: RawEvent, receivedAt: number, underlyingOf: UnderlyingLookup): Mapped {
+export function mapEvent(ev: RawEvent, receivedAt: number, lookup: SymbolLookup): Mapped {
   switch (ev.eventType) {
     case 'Greeks':
-      return mapGreeks(ev, receivedAt, underlyingOf);
+      return mapGreeks(ev, receivedAt, lookup);
     case 'Quote':
-      return mapQuote(ev, receivedAt);
+      return mapQuote(ev, receivedAt, lookup);
     default:
       return { kind: 'skip', reason: `unrequested event type ${ev.eventType}` };
   }

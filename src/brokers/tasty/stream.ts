@@ -51,7 +51,8 @@ export class TastyStream implements BrokerStream {
   private accounts: string[] = [];
   private positions = new Map<string, TastyPosition[]>();
   private positionSigs = new Map<string, string>();
-  private underlyings = new Map<string, string>();
+  /** Option streamer symbol → the contract subscribed for it. */
+  private bySymbol = new Map<string, { contractKey: string; underlying: string }>();
   private subs = new Map<string, Sub>();
 
   private conn: FeedConnection | null = null;
@@ -62,6 +63,8 @@ export class TastyStream implements BrokerStream {
   /** Per socket: the first AUTH_STATE after SETUP is the server's greeting, not a verdict on our token. */
   private awaitingGreeting = true;
   private lastInbound = 0;
+  /** Since when the connection has been trying to become CONNECTED (authorized); null when it is. */
+  private connectingSince: number | null = null;
   private everConnected = false;
 
   private stopped = false;
@@ -152,7 +155,9 @@ export class TastyStream implements BrokerStream {
       this.emit({ kind: 'positions', broker: BROKER, account, at: this.ctx.clock.now(), positions: positions.map((p) => p.position) });
     }
     const all = [...this.positions.values()].flat();
-    this.underlyings = new Map(all.filter((p) => p.streamerSymbol).map((p) => [p.streamerSymbol!, p.position.underlying]));
+    this.bySymbol = new Map(
+      all.filter((p) => p.streamerSymbol && p.position.assetClass === 'option').map((p) => [p.streamerSymbol!, { contractKey: p.position.contractKey, underlying: p.position.underlying }]),
+    );
     const next = desiredSubscriptions(all);
     const { add, remove } = diffSubscriptions(this.subs, next);
     this.subs = next;
@@ -184,6 +189,7 @@ export class TastyStream implements BrokerStream {
     this.schema = new FeedSchema();
     this.awaitingGreeting = true;
     this.lastInbound = this.ctx.clock.now();
+    this.connectingSince = this.lastInbound;
     this.setState('connecting');
     this.conn = this.connect(token.dxlinkUrl, token.token, {
       onFrame: (text) => this.onFrame(text),
@@ -267,14 +273,20 @@ export class TastyStream implements BrokerStream {
 
   private checkLiveness(): void {
     if (this.stopped || !this.conn || this.rebuilding) return;
-    const silent = this.ctx.clock.now() - this.lastInbound;
-    if (silent > this.config.keepaliveTimeoutMs) this.scheduleRebuild(`no message from DXLink for ${Math.round(silent / 1000)} s`);
+    const now = this.ctx.clock.now();
+    const silent = now - this.lastInbound;
+    if (silent > this.config.keepaliveTimeoutMs) return this.scheduleRebuild(`no message from DXLink for ${Math.round(silent / 1000)} s`);
+    // Keepalives can flow on a socket that never gets authorized (a rejection the client missed).
+    if (this.connectingSince !== null && now - this.connectingSince > this.config.keepaliveTimeoutMs) {
+      this.scheduleRebuild(`DXLink not authorized after ${Math.round((now - this.connectingSince) / 1000)} s`);
+    }
   }
 
   // ---- SDK callbacks --------------------------------------------------------------------
 
   private onConnectionState(state: ConnState, prev: ConnState): void {
     if (state === 'CONNECTED') {
+      this.connectingSince = null;
       this.everConnected = true;
       this.rebuildAttempts = 0;
       this.setState('connected');
@@ -282,6 +294,7 @@ export class TastyStream implements BrokerStream {
       // The SDK reconnects by itself and replays the subscriptions.
       this.h.reconnects++;
       this.awaitingGreeting = true;
+      this.connectingSince = this.ctx.clock.now();
       this.setState('disconnected', 'connection lost; SDK reconnecting');
     } else if (state === 'NOT_CONNECTED') {
       this.scheduleRebuild('DXLink client gave up');
@@ -337,7 +350,7 @@ export class TastyStream implements BrokerStream {
     const { events, malformed } = decodeFeedData(data, this.schema);
     for (const r of malformed) this.malformed(r);
     for (const raw of events) {
-      const m = mapEvent(raw, receivedAt, (s) => this.underlyings.get(s));
+      const m = mapEvent(raw, receivedAt, (s) => this.bySymbol.get(s));
       if (m.kind === 'event') {
         this.h.lastEventAt = receivedAt;
         this.emit(m.event);

@@ -36,11 +36,13 @@ export interface DxKnobs {
   rejectNextAuths: number;
   /** After a rejection, also send ERROR UNAUTHORIZED and close the socket. */
   closeOnReject: boolean;
+  /** Send the AUTH_STATE UNAUTHORIZED greeting after SETUP (servers that skip it exist). */
+  greeting: boolean;
 }
 
 export const defaultDxKnobs = (): DxKnobs => ({
   tickMs: 100, duplicateRate: 0, outOfOrderRate: 0, nanRate: 0, numbersAsStrings: false, mixTypes: false,
-  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false,
+  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true,
 });
 
 interface Channel {
@@ -193,7 +195,8 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
         case 'SETUP':
           s.setup = true;
           out(s, { type: 'SETUP', channel: 0, keepaliveTimeout: 60, acceptKeepaliveTimeout: 60, version: '1.0-riskwire-sim' });
-          return out(s, { type: 'AUTH_STATE', channel: 0, state: 'UNAUTHORIZED' });
+          if (knobs.greeting) out(s, { type: 'AUTH_STATE', channel: 0, state: 'UNAUTHORIZED' });
+          return;
         case 'AUTH': {
           const token = String(m.token ?? '');
           const ok = knobs.rejectNextAuths <= 0 && isValidToken(token);
