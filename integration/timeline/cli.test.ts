@@ -24,16 +24,16 @@ describePg('npm run timeline against PostgreSQL', () => {
     expect(await r.exit).toBe(0);
     const rows = JSON.parse(r.stdout());
     expect(rows).toHaveLength(4);
-    expect(rows[1]).toMatchObject({ bucketStart: iso(0), bucketEnd: iso(60), asOf: iso(60), underlying: 'SPY', account: null, positions: 3, brokers: 2 });
+    expect(rows[1]).toMatchObject({ bucket_start: iso(0), bucket_end: iso(60), as_of: iso(60), underlying: 'SPY', account: null, positions: 3, brokers: 2 });
     expect(rows[1].delta).toBeCloseTo(110, 9);
-    expect(rows[1].dollarDelta).toBeCloseTo(54980, 6);
+    expect(rows[1].dollar_delta).toBeCloseTo(54980, 6);
   });
 
   it.concurrent('--csv prints a header and one line per row, empty cells for unknowns', async () => {
     const r = run([...RANGE, '--underlying=qqq', '--csv']);
     expect(await r.exit).toBe(0);
     const lines = r.stdout().trim().split('\n');
-    expect(lines[0]).toBe('bucketStart,bucketEnd,asOf,underlying,account,positions,brokers,delta,gamma,theta,vega,dollarDelta');
+    expect(lines[0]).toBe('bucket_start,bucket_end,as_of,underlying,account,positions,brokers,delta,gamma,theta,vega,dollar_delta');
     expect(lines.slice(1)).toEqual([
       `${iso(0)},${iso(60)},${iso(60)},QQQ,ACC2,1,1,120,3,-9,60,48000`,
       `${iso(60)},${iso(120)},${iso(120)},QQQ,U1,1,1,50,1,-5,25,`,

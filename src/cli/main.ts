@@ -7,12 +7,13 @@ import { reportFatal } from './output.js';
 const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
   ingest: async () => (await import('./ingest.js')).runIngest,
   timeline: async () => (await import('./timeline.js')).runTimeline,
+  serve: async () => (await import('./serve.js')).runServe,
   greeks: async () => (await import('./greeks.js')).runGreeks,
   demo: async () => (await import('./demo.js')).runDemo,
   doctor: async () => (await import('./doctor.js')).runDoctor,
 };
 
-const PLANNED = ['serve', 'bench'];
+const PLANNED = ['bench'];
 
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);

@@ -1,0 +1,79 @@
+/**
+ * Read and record routes over the database: greeks snapshots, the risk timeline (the same
+ * parameters and numbers as `npm run timeline`) and trades. Bad parameters are 400s naming
+ * the parameter (ConfigError from params.ts, HttpError from here).
+ */
+import type { FastifyInstance } from 'fastify';
+import { canonicalOcc } from '../../core/contract.js';
+import { DEFAULT_LIMIT } from '../../db/snapshots.js';
+import { riskTimeline } from '../../db/timeline.js';
+import { timelineJson } from '../../cli/timeline.js';
+import type { ApiDeps } from '../app.js';
+import { snapshotJson, tradeJson } from '../json.js';
+import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
+import { fromQuery } from '../query.js';
+import { parseTradeBody } from '../tradeBody.js';
+
+const SNAPSHOT_PARAMS = ['broker', 'account', 'contract_key', 'underlying', 'from', 'to', 'limit'] as const;
+const TRADE_PARAMS = ['broker', 'account', 'contract_key', 'from', 'to', 'limit'] as const;
+const TIMELINE_PARAMS = ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts'] as const;
+
+/** OCC keys may come in any accepted spelling; other asset classes' keys are taken as given. */
+function contractKeyParam(p: RawParams): string | undefined {
+  const raw = parseText(p.contract_key, 'contract_key');
+  if (raw === undefined) return undefined;
+  try {
+    return canonicalOcc(raw.toUpperCase());
+  } catch {
+    return raw;
+  }
+}
+
+function timeRange(p: RawParams): { from?: number; to?: number } {
+  const from = p.from !== undefined ? parseInstant(p.from, 'from') : undefined;
+  const to = p.to !== undefined ? parseInstant(p.to, 'to') : undefined;
+  return { from, to };
+}
+
+export function registerData(app: FastifyInstance, deps: ApiDeps): void {
+  const { storage } = deps;
+  const now = deps.now ?? Date.now;
+
+  app.get('/v1/greeks/snapshots', async (req) => {
+    const p = fromQuery(req.query, SNAPSHOT_PARAMS);
+    const rows = await storage.querySnapshots({
+      broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
+      underlying: parseText(p.underlying, 'underlying')?.toUpperCase(), ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
+    });
+    return { count: rows.length, snapshots: rows.map(snapshotJson) };
+  });
+
+  app.get('/v1/risk/timeline', async (req) => {
+    const p = fromQuery(req.query, TIMELINE_PARAMS);
+    const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
+    const rows = await riskTimeline(storage, q);
+    return {
+      from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
+      bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
+    };
+  });
+
+  app.get('/v1/trades', async (req) => {
+    const p = fromQuery(req.query, TRADE_PARAMS);
+    const rows = await storage.listTrades({
+      broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
+      ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
+    });
+    return { count: rows.length, trades: rows.map(tradeJson) };
+  });
+
+  app.post('/v1/trades', async (req, reply) => {
+    const trade = parseTradeBody(req.body);
+    const { inserted } = await storage.writeTrades([trade]);
+    // Idempotent per (broker, trade_id): a repeat is a 200 and the first recorded trade is kept.
+    // The posted body is not echoed then: what is stored is the first one (GET /v1/trades shows it).
+    if (inserted === 0) return reply.code(200).send({ created: false, duplicate: true, broker: trade.broker, trade_id: trade.tradeId });
+    req.log.info({ broker: trade.broker, tradeId: trade.tradeId }, 'trade recorded');
+    return reply.code(201).send({ created: true, duplicate: false, trade: tradeJson(trade) });
+  });
+}
