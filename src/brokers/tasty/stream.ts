@@ -256,6 +256,9 @@ export class TastyStream implements BrokerStream {
     this.rebuilding = true;
     this.h.reconnects++;
     try {
+      // A reconnect is a good moment to re-read positions; a failure here must not block the feed.
+      await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions re-read failed'));
+      if (this.stopped) return;
       const token = await this.rest.quoteToken();
       if (this.stopped) return;
       await this.openFeed(token);
