@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { ActorStatus } from '../../src/actors/supervisor.js';
+import { renderMetrics } from '../../src/api/metrics.js';
+import { LatencyRecorder } from '../../src/core/latency.js';
+import type { ProcessorStats } from '../../src/core/processor.js';
+import { parsePrometheus } from './prometheus.js';
+
+const stats: ProcessorStats = {
+  eventsIn: 120, rowsProduced: 90, outOfOrder: 3, positionWriteErrors: 0,
+  drops: { duplicate: 4, duplicate_db: 1, not_held: 2, invalid: 0, malformed: 5, rejected: 0 },
+  perBroker: { tasty: { eventsIn: 100, greeksIn: 80, quotesIn: 20, rowsOut: 80, lastEventAt: 1 }, sim: { eventsIn: 20, greeksIn: 10, quotesIn: 10, rowsOut: 10, lastEventAt: 2 } },
+  flush: { pending: 7, inFlight: 1, batches: 3, rowsWritten: 83, duplicates: 1, rejected: 0, retries: 2, consecutiveFailures: 0, journaledRows: 0, spilledRows: 0, lastError: null },
+  latency: { count: 0, p50: null, p95: null, p99: null, max: null },
+};
+
+const actor = (id: string, broker: string, state: ActorStatus['state'], extra: Partial<ActorStatus> = {}): ActorStatus => ({
+  id, broker, state, phase: state === 'stopped' ? 'stopped' : 'running', streamState: null, lastEventAt: 1_700_000_000_000,
+  eventsIn: 42, restarts: 1, reconnects: 3, queueDepth: 0, lastError: null, nextRestartAt: null, health: null, ...extra,
+});
+
+function render() {
+  const rec = new LatencyRecorder(16);
+  for (const ms of [0.5, 3, 3, 40, 20_000]) rec.record(ms);
+  return renderMetrics({
+    stats, latency: { buckets: rec.buckets, count: rec.count, sumMs: rec.sumMs },
+    actors: [actor('tasty', 'tasty', 'connected'), actor('sim "b"\\x', 'sim', 'degraded', { lastEventAt: null })],
+  });
+}
+
+describe('GET /metrics body', () => {
+  it('parses as Prometheus text: HELP/TYPE for every family, every sample line name{labels} value', () => {
+    const { types, samples } = parsePrometheus(render());
+    expect(types).toMatchObject({
+      riskwire_events_in_total: 'counter', riskwire_rows_written_total: 'counter', riskwire_drops_total: 'counter',
+      riskwire_persist_latency_seconds: 'histogram', riskwire_actor_reconnects_total: 'counter', riskwire_actor_state: 'gauge',
+    });
+    expect(samples.length).toBeGreaterThan(30);
+  });
+
+  it('reports events in per broker, rows written and drops by reason', () => {
+    const { samples } = parsePrometheus(render());
+    const get = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(get('riskwire_events_in_total', { broker: 'tasty' })).toBe(100);
+    expect(get('riskwire_rows_written_total')).toBe(83);
+    expect(get('riskwire_drops_total', { reason: 'malformed' })).toBe(5);
+    expect(get('riskwire_drops_total', { reason: 'duplicate' })).toBe(4);
+    expect(get('riskwire_actor_reconnects_total', { actor: 'tasty' })).toBe(3);
+  });
+
+  it('turns the latency recorder into a cumulative histogram in seconds', () => {
+    const { samples } = parsePrometheus(render());
+    const bucket = (le: string) => samples.find((s) => s.name === 'riskwire_persist_latency_seconds_bucket' && s.labels.le === le)?.value;
+    expect(bucket('0.001')).toBe(1); // 0.5 ms
+    expect(bucket('0.005')).toBe(3); // + 3 ms twice
+    expect(bucket('0.05')).toBe(4); // + 40 ms
+    expect(bucket('10')).toBe(4);
+    expect(bucket('+Inf')).toBe(5); // 20 s overflows every bucket
+    expect(samples.find((s) => s.name === 'riskwire_persist_latency_seconds_sum')?.value).toBeCloseTo(20.0465, 6);
+  });
+
+  it("gives each actor's state as a gauge: 1 for the current state, 0 for the others, labels escaped", () => {
+    const text = render();
+    const states = parsePrometheus(text).samples.filter((s) => s.name === 'riskwire_actor_state' && s.labels.broker === 'sim');
+    expect(Object.fromEntries(states.map((s) => [s.labels.state, s.value]))).toEqual({ connected: 0, degraded: 1, disconnected: 0, stopped: 0 });
+    expect(text).toContain('actor="sim \\"b\\"\\\\x"');
+  });
+
+  it('the checker itself rejects a malformed line and a sample without HELP/TYPE', () => {
+    expect(() => parsePrometheus('# HELP a x\n# TYPE a counter\na{b=c} 1\n')).toThrow(/not a sample line/);
+    expect(() => parsePrometheus('a 1\n')).toThrow(/before its HELP\/TYPE/);
+  });
+});
