@@ -7,6 +7,8 @@ export interface AppConfig {
   pgliteDir: string;
   journalDir: string;
   flush: Partial<FlushOptions>;
+  /** How long a stop waits for the database to take every row before journaling the rest (SHUTDOWN_DRAIN_MS). */
+  shutdownDrainMs?: number;
 }
 
 export function readAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -14,6 +16,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     pgliteDir: env.PGLITE_DIR?.trim() || './.data/pglite',
     journalDir: env.JOURNAL_DIR?.trim() || './.data/journal',
+    shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 15_000, 0, 600_000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

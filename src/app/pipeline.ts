@@ -54,8 +54,8 @@ export class Pipeline {
   }
 
   /** Stops every actor, then writes everything accepted. If the database does not take it within
-   * `drainTimeoutMs`, what is left goes to the journal (replayed on the next start). */
-  async stop(drainTimeoutMs = 15_000): Promise<StopReport> {
+   * `drainTimeoutMs` (default SHUTDOWN_DRAIN_MS, 15 s), what is left goes to the journal (replayed on the next start). */
+  async stop(drainTimeoutMs = this.opts.config.shutdownDrainMs ?? 15_000): Promise<StopReport> {
     clearInterval(this.partitionTimer);
     await this.supervisor.stopAll();
     let timer: NodeJS.Timeout | undefined;
