@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import * as Comlink from 'comlink';
 // comlink's node adapter has no package export; this is its ESM build.
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -50,7 +51,10 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
       post({ end: true });
       finish();
     },
-    status: async () => stream.health(),
+    async status() {
+      const h = stream.health();
+      return { ...h, details: { ...h.details, heapUsedMb: getHeapStatistics().used_heap_size / 1048576 } };
+    },
     resubscribe: () => stream.resubscribe(),
     async inject(fault: Fault) {
       if (!task.allowFaults) throw new Error('fault injection is disabled for this actor');

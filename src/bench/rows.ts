@@ -1,0 +1,23 @@
+import type { GreekSnapshot } from '../core/types.js';
+
+/** Unique synthetic snapshot rows (500 contracts × consecutive ms), all within the last hour. */
+export function syntheticRows(n: number, account: string, start = Date.now() - 3_600_000): GreekSnapshot[] {
+  return Array.from({ length: n }, (_, i) => ({
+    broker: 'bench', account, contractKey: `SPY   261218C${String(400_000 + (i % 500) * 1000).padStart(8, '0')}`, underlying: 'SPY',
+    eventTs: start + Math.floor(i / 500), seq: i % 500, receivedAt: start + Math.floor(i / 500) + 3, quantity: -1, multiplier: 100,
+    bid: 1.1, ask: 1.2, mark: 1.15, underlyingPrice: 600, iv: 0.2, delta: 0.4, gamma: 0.01, theta: -0.2, vega: 0.3, rho: 0.05,
+  }));
+}
+
+const COPY_COLUMNS = 'broker, account, contract_key, underlying, event_ts, seq, received_at, quantity, multiplier, bid, ask, mark, underlying_price, iv, delta, gamma, theta, vega, rho';
+
+export const COPY_SQL = `COPY greek_snapshots (${COPY_COLUMNS}) FROM STDIN (FORMAT csv)`;
+
+/** CSV lines in COPY_SQL's column order. */
+export function toCsv(rows: GreekSnapshot[]): string {
+  let out = '';
+  for (const r of rows) {
+    out += `${r.broker},${r.account},${r.contractKey},${r.underlying},${new Date(r.eventTs).toISOString()},${r.seq},${new Date(r.receivedAt).toISOString()},${r.quantity},${r.multiplier},${r.bid},${r.ask},${r.mark},${r.underlyingPrice},${r.iv},${r.delta},${r.gamma},${r.theta},${r.vega},${r.rho}\n`;
+  }
+  return out;
+}

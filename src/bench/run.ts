@@ -1,0 +1,103 @@
+import { writeFileSync } from 'node:fs';
+import type { Pipeline } from '../app/pipeline.js';
+import { durationMs, intFlag, parseArgs } from '../cli/args.js';
+import { createLogger } from '../core/logger.js';
+import { openStorage } from '../db/index.js';
+import { table } from '../cli/output.js';
+import { rawCopy } from './copy.js';
+import { freshBenchDatabase } from './database.js';
+import { PeakMemory } from './memory.js';
+import { dxlinkMax, latencyAt, simMax, workersOf } from './scenarios.js';
+
+export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--rows=N] [--seconds=S]
+
+Throughput and latency of the whole pipeline, in one run on this machine, into a fresh
+scratch database on DATABASE_URL's PostgreSQL server (created and dropped by the run):
+  1. raw limit: COPY of synthetic snapshot rows (same columns and key)
+  2. pipeline maximum via the in-worker sim broker (no sockets), and via the Tastytrade
+     simulator over loopback (DXLink → real tasty actor), each as a ratio of the raw rate
+  3. latency received→persisted p50/p95/p99 at 100, 1,000 and 10,000 events/s
+  4. peak RSS of the process and peak heap of each worker; rows lost (must be 0)
+Absolute numbers drift between machines and runs: compare the ratios.
+
+  --quick        a shorter run (under 45 s)
+  --json FILE    also write the figures as JSON
+  --rows=N       rows for the raw and sim-maximum runs (default 200000, quick 50000)
+  --seconds=S    seconds per latency / loopback run (default 12, quick 4)
+  --help         this text`;
+
+export async function runBench(argv: string[]): Promise<number> {
+  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'json', 'rows', 'seconds']);
+  if (flags.help) {
+    process.stdout.write(`${BENCH_HELP}\n`);
+    return 0;
+  }
+  const quick = Boolean(flags.quick);
+  const rows = intFlag(flags, 'rows', quick ? 50_000 : 200_000, 1000, 10_000_000);
+  const seconds = durationMs(flags, 'seconds', quick ? 4000 : 12_000)! / 1000;
+  const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;
+  const db = await freshBenchDatabase(process.env.DATABASE_URL);
+  const log = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
+  const say = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  let current: Pipeline | undefined;
+  const track = (p?: Pipeline) => (current = p);
+  const mem = new PeakMemory(() => workersOf(current));
+  const storage = await openStorage({ databaseUrl: db.url, log });
+  try {
+    say(`raw COPY of ${rows} rows...`);
+    const raw = await rawCopy(db.url, rows);
+    say(`sim pipeline maximum, ${rows} rows...`);
+    const sim = await simMax(storage, log, rows, track);
+    const contracts = quick ? 100 : 200;
+    say(`loopback DXLink pipeline, ${contracts} contracts every 10 ms, ${seconds}s...`);
+    const dx = await dxlinkMax(storage, log, seconds, contracts, 10, track);
+    const latency: Record<string, Awaited<ReturnType<typeof latencyAt>>> = {};
+    for (const rate of [100, 1000, 10_000]) {
+      say(`latency at ${rate} events/s, ${seconds}s...`);
+      latency[rate] = await latencyAt(storage, log, rate, seconds, track);
+    }
+    mem.stop();
+    const rowsLost = sim.lost + dx.lost + Object.values(latency).reduce((n, r) => n + r.lost, 0);
+    const result = {
+      machine: { cores: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString(), quick },
+      raw_copy_rows_per_s: Math.round(raw.rowsPerSec),
+      pipeline: {
+        sim: { rows_per_s: Math.round(sim.rowsPerSec), ratio: round(sim.rowsPerSec / raw.rowsPerSec), rows: sim.rows, seconds: round(sim.seconds) },
+        dxlink: { rows_per_s: Math.round(dx.rowsPerSec), ratio: round(dx.rowsPerSec / raw.rowsPerSec), offered_per_s: dx.offeredPerSec, rows: dx.rows, seconds: round(dx.seconds) },
+      },
+      latency_ms: Object.fromEntries(Object.entries(latency).map(([rate, r]) => [rate, { p50: r.latency.p50, p95: r.latency.p95, p99: r.latency.p99, achieved_per_s: Math.round(r.rowsPerSec) }])),
+      peak_rss_mb: Math.round(mem.peakRssMb),
+      peak_worker_heap_mb: Object.fromEntries(Object.entries(mem.peakWorkerHeapMb).map(([k, v]) => [k, Math.round(v)])),
+      rows_lost: rowsLost,
+    };
+    process.stdout.write(`${render(result)}\n`);
+    if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+    return rowsLost === 0 ? 0 : 1;
+  } finally {
+    mem.stop();
+    await storage.close().catch(() => undefined);
+    await db.drop();
+  }
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+function render(r: {
+  raw_copy_rows_per_s: number;
+  pipeline: { sim: { rows_per_s: number; ratio: number }; dxlink: { rows_per_s: number; ratio: number; offered_per_s: number } };
+  latency_ms: Record<string, { p50: number | null; p95: number | null; p99: number | null; achieved_per_s: number }>;
+  peak_rss_mb: number;
+  peak_worker_heap_mb: Record<string, number>;
+  rows_lost: number;
+}): string {
+  const tp = table(['path', 'rows/s', 'ratio to raw COPY'], [
+    ['raw COPY (5000-row batches)', String(r.raw_copy_rows_per_s), '1.00'],
+    ['pipeline via sim (worker, no sockets)', String(r.pipeline.sim.rows_per_s), r.pipeline.sim.ratio.toFixed(2)],
+    [`pipeline via DXLink loopback (offered ${r.pipeline.dxlink.offered_per_s}/s)`, String(r.pipeline.dxlink.rows_per_s), r.pipeline.dxlink.ratio.toFixed(2)],
+  ]);
+  const ms = (n: number | null) => (n === null ? '-' : n.toFixed(1));
+  const lat = table(['offered events/s', 'achieved rows/s', 'p50 ms', 'p95 ms', 'p99 ms'],
+    Object.entries(r.latency_ms).map(([rate, l]) => [rate, String(l.achieved_per_s), ms(l.p50), ms(l.p95), ms(l.p99)]));
+  const heaps = Object.entries(r.peak_worker_heap_mb).map(([k, v]) => `${k} ${v} MB`).join(', ') || '-';
+  return `${tp}\n\n${lat}\n\npeak RSS ${r.peak_rss_mb} MB (process); peak worker heap: ${heaps}\nrows lost: ${r.rows_lost}`;
+}
