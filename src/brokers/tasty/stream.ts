@@ -85,7 +85,7 @@ export class TastyStream implements BrokerStream {
   }
 
   async start(): Promise<void> {
-    this.setState('starting');
+    this.emit({ kind: 'state', broker: BROKER, at: this.ctx.clock.now(), state: 'starting' });
     try {
       this.accounts = this.config.accounts.length > 0 ? [...this.config.accounts] : accountNumbersOf(await this.rest.accountNumbers());
       if (this.accounts.length === 0) throw new TastyRestError('the Tastytrade login has no accounts: set TASTY_ACCOUNTS or check the login', 'bad-response');
@@ -334,6 +334,9 @@ export class TastyStream implements BrokerStream {
       } else if (msg.type === 'FEED_DATA') {
         this.onData(msg.data, now);
       }
+    } else if (msg.type === 'FEED_DATA') {
+      this.malformed(`FEED_DATA on channel ${msg.channel}, which we never opened`);
+      return false;
     }
     return true;
   }
