@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../app/pipeline.js';
 import { ConfigError } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
+import { StorageError } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
@@ -50,8 +51,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const status = (err as FastifyError).statusCode;
     // fastify's own client errors (bad JSON, wrong content type, body too large) keep their status.
     if (status && status >= 400 && status < 500) return reply.code(status).send({ error: redactText(err.message) });
+    // The database went away (or is restarting): the client may retry; a 500 would say "our bug".
+    if (err instanceof StorageError && err.retryable) {
+      req.log.warn({ err: redactText(err.message), url: req.url }, 'database unavailable for a request');
+      return reply.code(503).header('retry-after', '5').send({ error: `database unavailable: ${redactText(err.message)}` });
+    }
     req.log.error({ err: redactText(err.message), url: req.url }, 'request failed');
-    return reply.code(500).send({ error: `internal error: ${redactText(err.message)}` });
+    return reply.code(500).send({ error: 'internal error (see the server log)' });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}: see specs/api.md` }));
 
