@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeFeedData, FeedSchema, parseFrame } from '../../src/brokers/tasty/feed-data.js';
-import { mapEvent } from '../../src/brokers/tasty/events.js';
+import { mapEvent, TimelessGreeks } from '../../src/brokers/tasty/events.js';
+import type { GreeksEvent } from '../../src/core/types.js';
 
 const schema = () => {
   const s = new FeedSchema();
@@ -68,5 +69,18 @@ describe('tasty event mapping', () => {
     const u = mapEvent({ eventType: 'Quote', eventSymbol: 'SPY', bidPrice: 'NaN', askPrice: 520, bidTime: 10, askTime: 20 }, 77, none);
     expect(o.kind === 'event' && o.event).toMatchObject({ kind: 'quote', key: 'SPY   251219C00500000', bid: 1, ask: 1.1, eventTs: 77 });
     expect(u.kind === 'event' && u.event).toMatchObject({ kind: 'quote', key: 'SPY', bid: null, ask: 520, eventTs: 20 });
+  });
+
+  it('gives an identical re-send of a timeless Greeks event the same event time', () => {
+    const t = new TimelessGreeks();
+    const at = (receivedAt: number, delta: number) => {
+      const m = mapEvent({ eventType: 'Greeks', eventSymbol: '.SPY251219C500', time: 0, sequence: 1, delta }, receivedAt, none);
+      return t.stamp((m as { event: GreeksEvent }).event, '.SPY251219C500').eventTs;
+    };
+    expect(at(100, 0.5)).toBe(100);
+    expect(at(200, 0.5)).toBe(100); // duplicate: same sequence and values
+    expect(at(300, 0.6)).toBe(300); // new values: a new event
+    expect(at(300, 0.7)).toBe(301); // same frame, same sequence, other values: kept apart
+    expect(at(300, 0.8)).toBe(302);
   });
 });

@@ -29,6 +29,33 @@ function timeOrNull(v: unknown): number | null {
   return n !== null && n > 0 ? Math.trunc(n) : null;
 }
 
+/** True when a Greeks event carries no time of its own (its event_ts will be the receipt time). */
+export function lacksTime(ev: RawEvent): boolean {
+  return timeOrNull(ev.time) === null;
+}
+
+/**
+ * Timeless Greeks get the receipt time, which makes two problems this class solves per symbol:
+ * an exact re-send (same sequence and values as the previous timeless event) would look new, so
+ * it gets the previous event_ts and is deduplicated downstream; and two different events in one
+ * frame with the same sequence would share (event_ts, seq) and one would be dropped as a
+ * duplicate, so the later one is moved 1 ms on. Times handed out never go backwards.
+ */
+export class TimelessGreeks {
+  private last = new Map<string, { sig: string; eventTs: number; seqs: Set<number> }>();
+
+  stamp(event: GreeksEvent, symbol: string): GreeksEvent {
+    const sig = [event.seq, event.iv, event.delta, event.gamma, event.theta, event.vega, event.rho].join('|');
+    const prev = this.last.get(symbol);
+    if (prev && prev.sig === sig) return { ...event, eventTs: prev.eventTs };
+    let eventTs = Math.max(event.eventTs, prev?.eventTs ?? -Infinity);
+    if (prev && eventTs === prev.eventTs && prev.seqs.has(event.seq)) eventTs++;
+    const seqs = prev && eventTs === prev.eventTs ? prev.seqs.add(event.seq) : new Set([event.seq]);
+    this.last.set(symbol, { sig, eventTs, seqs });
+    return eventTs === event.eventTs ? event : { ...event, eventTs };
+  }
+}
+
 function flagsOf(ev: RawEvent): number {
   const f = finiteOrNull(ev.eventFlags);
   return f === null ? 0 : Math.trunc(f);

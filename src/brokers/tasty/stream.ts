@@ -14,7 +14,7 @@ import type { BrokerStream, StreamContext, StreamHealth } from '../types.js';
 import { backoffDelay, FEED_BACKOFF } from './backoff.js';
 import type { TastyConfig } from './config.js';
 import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
-import { mapEvent } from './events.js';
+import { lacksTime, mapEvent, TimelessGreeks } from './events.js';
 import { decodeFeedData, FeedSchema, parseFrame } from './feed-data.js';
 import { accountNumbersOf, BROKER, mapPositions, type TastyPosition } from './positions.js';
 import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
@@ -57,6 +57,7 @@ export class TastyStream implements BrokerStream {
 
   private conn: FeedConnection | null = null;
   private schema = new FeedSchema();
+  private timeless = new TimelessGreeks();
   private token: QuoteToken | null = null;
   private tokenExpiresAt: number | null = null;
   private tokens = 0;
@@ -359,7 +360,8 @@ export class TastyStream implements BrokerStream {
       const m = mapEvent(raw, receivedAt, (s) => this.bySymbol.get(s));
       if (m.kind === 'event') {
         this.h.lastEventAt = receivedAt;
-        this.emit(m.event);
+        const timeless = m.event.kind === 'greeks' && lacksTime(raw);
+        this.emit(timeless && m.event.kind === 'greeks' ? this.timeless.stamp(m.event, String(raw.eventSymbol)) : m.event);
       } else if (m.kind === 'malformed') this.malformed(m.reason);
       else this.skipped++;
     }
