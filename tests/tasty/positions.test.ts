@@ -24,6 +24,11 @@ describe('tasty positions', () => {
     expect(positions[0].position.avgPrice).toBe(2.5);
   });
 
+  it('keeps the sign of a signed quantity when no direction is given', () => {
+    const { positions } = mapPositions('A1', [{ ...opt('SPY   251219C00500000', '-4', ''), 'quantity-direction': undefined }]);
+    expect(positions[0].position.quantity).toBe(-4);
+  });
+
   it('drops zero quantities and reports unusable items', () => {
     const { positions, skipped } = mapPositions('A1', [opt('SPY   251219C00500000', 0, 'Zero'), opt('garbage', 1, 'Long'), { symbol: 'X' }]);
     expect(positions).toEqual([]);

@@ -40,8 +40,9 @@ export function mapPosition(account: string, raw: unknown): MappedPosition {
   if (!symbol) return { ok: false, reason: 'position without symbol' };
   if (qty === null) return { ok: false, reason: `position ${symbol}: quantity is not a number` };
   const direction = str(r['quantity-direction']).toLowerCase();
-  // Tastytrade sends unsigned quantities; the direction carries the sign.
-  const signed = direction === 'short' ? -Math.abs(qty) : Math.abs(qty);
+  // Tastytrade sends unsigned quantities; the direction carries the sign (trust a signed
+  // quantity only when there is no direction at all).
+  const signed = direction === 'short' ? -Math.abs(qty) : direction === 'long' ? Math.abs(qty) : direction === 'zero' ? 0 : qty;
   const multiplier = finiteOrNull(r.multiplier) ?? (type === 'Equity' ? 1 : 100);
   const avgPrice = finiteOrNull(r['average-open-price']);
   const underlyingRaw = str(r['underlying-symbol']).trim();
