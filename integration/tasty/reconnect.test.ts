@@ -82,4 +82,21 @@ describe('tasty stream resilience', () => {
     await waitFor(() => greeksAfter(h!, n + 3), 'greeks after garbage');
     expect(h.stream.health().malformed).toBeGreaterThanOrEqual(3);
   });
+
+  it('survives server ERROR messages, and takes ERROR UNAUTHORIZED as a reason for a new token', async () => {
+    h = await startHarness();
+    await h.stream.start();
+    await waitFor(() => h!.greeks().length >= 3, 'greeks');
+    h.sim.dxlink.sendError('UNKNOWN', 'simulated hiccup');
+    await waitFor(() => /simulated hiccup/.test(h!.stream.health().lastError ?? ''), 'error seen');
+    let n = h.greeks().length;
+    await waitFor(() => greeksAfter(h!, n + 3), 'greeks after a harmless ERROR');
+    expect(h.sim.quoteTokensIssued()).toBe(1);
+
+    h.sim.dxlink.sendError('UNAUTHORIZED', 'token expired');
+    await waitFor(() => h!.sim.quoteTokensIssued() === 2, 'a new quote token');
+    n = h.greeks().length;
+    await waitFor(() => greeksAfter(h!, n + 3), 'greeks with the new token');
+    expect(h.sim.dxlink.auths.at(-1)!.accepted).toBe(true);
+  });
 });
