@@ -46,7 +46,7 @@ export async function simMax(storage: Storage, log: Logger, rows: number, track:
   track(p);
   const t0 = performance.now();
   await p.startActor({ id: 'sim', broker: 'sim', flags: { rate: '1000000', 'tick-ms': '5', accounts: '1', count: String(rows) } });
-  while (p.processor.stats().flush.rowsWritten < rows) await sleep(5);
+  while (p.processor.flusher.stats().rowsWritten < rows) await sleep(5);
   const seconds = (performance.now() - t0) / 1000;
   const latency = p.processor.stats().latency;
   await p.stop();
@@ -77,7 +77,7 @@ export async function dxlinkMax(storage: Storage, log: Logger, seconds: number, 
   try {
     await p.startActor({ id: 'tasty', broker: 'tasty' });
     // Measure the steady state: from the first persisted row, for `seconds`.
-    while (p.processor.stats().flush.rowsWritten === 0) await sleep(10);
+    while (p.processor.flusher.stats().rowsWritten === 0) await sleep(10);
     const r0 = p.processor.stats().flush.rowsWritten;
     const t0 = performance.now();
     await sleep(seconds * 1000);

@@ -26,7 +26,7 @@ export interface FlushOptions {
 export const DEFAULT_FLUSH: FlushOptions = {
   maxRows: 50,
   intervalMs: 1000,
-  maxInFlight: 4,
+  maxInFlight: 8,
   eagerWhenIdle: true,
   maxPendingRows: 50_000,
   retryBaseMs: 100,

@@ -85,8 +85,12 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
     if (msg.d.length > 0) health.lastEventAt = receivedAt;
   }
 
+  let lastTick = 0;
   function tick(): void {
-    carry += (cfg.rate * cfg.tickMs) / 1000;
+    // Paced by elapsed time, not by tick count: a late timer on a busy machine still offers the configured rate.
+    const now = ctx.clock.now();
+    carry += (cfg.rate * Math.min(1000, now - lastTick)) / 1000;
+    lastTick = now;
     const n = Math.floor(carry);
     carry -= n;
     if (n > 0) consume(produceFrame(n));
@@ -103,6 +107,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       health.subscriptions = contracts.length;
       setState('connected');
       ctx.log.info({ rate: cfg.rate, accounts: cfg.accounts, contracts: contracts.length }, 'sim market streaming');
+      lastTick = ctx.clock.now();
       timer = ctx.clock.setInterval(tick, cfg.tickMs);
       if (cfg.crashAfter > 0) {
         crashTimer = ctx.clock.setTimeout(() => {
