@@ -14,7 +14,14 @@ import type { Journal } from './journal.js';
  * the on-disk journal and are replayed when the queue has room again.
  */
 export interface FlushOptions {
+  /** Flush trigger: this many rows pending. */
   maxRows: number;
+  /**
+   * Largest batch taken at once. Equal to maxRows unless a backlog built up while every
+   * in-flight slot was busy: then one statement takes up to this many rows (group commit),
+   * which cuts per-statement cost exactly when the database is the bottleneck.
+   */
+  maxBatchRows: number;
   intervalMs: number;
   maxInFlight: number;
   eagerWhenIdle: boolean;
@@ -25,6 +32,7 @@ export interface FlushOptions {
 
 export const DEFAULT_FLUSH: FlushOptions = {
   maxRows: 50,
+  maxBatchRows: 500,
   intervalMs: 1000,
   maxInFlight: 8,
   eagerWhenIdle: true,
@@ -113,6 +121,8 @@ export class Flusher<T extends object> {
   private timerAt = 0;
   private retryAt = 0;
   private draining = false;
+  /** After close() nothing is launched or retried: the rows left were journaled by spillAll(). */
+  private closed = false;
   private idleWaiters: Array<() => void> = [];
   private segmentOf = new WeakMap<T, string>();
   private segmentLeft = new Map<string, number>();
@@ -178,6 +188,7 @@ export class Flusher<T extends object> {
   }
 
   close(): void {
+    this.closed = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -219,6 +230,7 @@ export class Flusher<T extends object> {
   }
 
   private pump(): void {
+    if (this.closed) return;
     const now = this.clock.now();
     if (now < this.retryAt) {
       this.armTimer(this.retryAt);
@@ -231,7 +243,7 @@ export class Flusher<T extends object> {
       const due = now - oldest >= this.opts.intervalMs;
       const eager = this.opts.eagerWhenIdle && this.inFlight === 0;
       if (!(full || due || eager || this.draining)) break;
-      this.launch(this.queue.take(this.opts.maxRows));
+      this.launch(this.queue.take(Math.max(this.opts.maxRows, this.opts.maxBatchRows)));
     }
     if (this.queue.length > 0 && this.inFlight < this.opts.maxInFlight) {
       this.armTimer(this.queue.oldestAt()! + this.opts.intervalMs);
@@ -246,6 +258,7 @@ export class Flusher<T extends object> {
   }
 
   private armTimer(at: number): void {
+    if (this.closed) return;
     if (this.timer && this.timerAt <= at) return;
     this.clock.clearTimeout(this.timer);
     this.timerAt = at;
