@@ -62,12 +62,14 @@ export async function runIngest(argv: string[]): Promise<number> {
     return stopping;
   };
   let signals = 0;
+  let stoppedBySignal!: (done: Promise<number>) => void;
+  const signalStop = new Promise<number>((resolve) => (stoppedBySignal = resolve));
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {
       log.error({ sig }, 'second signal: exiting now; rows not yet written are in the journal or lost (see specs/reliability.md)');
       process.exit(1);
     }
-    void stop(sig);
+    stoppedBySignal(stop(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -77,12 +79,12 @@ export async function runIngest(argv: string[]): Promise<number> {
   log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, backend: storage.kind }, 'ingesting');
 
   if (duration !== undefined) {
-    await Promise.race([new Promise((r) => setTimeout(r, duration)), new Promise<void>((r) => process.once('SIGUSR2', () => r()))]);
+    await Promise.race([new Promise((r) => setTimeout(r, duration)), new Promise<void>((r) => process.once('SIGUSR2', () => r())), signalStop]);
     return stop('duration reached');
   }
-  return new Promise<number>(() => {
-    /* resolved through stop() from a signal handler; main() awaits the same promise */
-  }).then(() => stopping!);
+  // Settles when a signal's stop() has finished, so main() exits with its code: a handle left
+  // open (a socket to a database that went away) cannot keep the process alive.
+  return signalStop;
 }
 
 let lastRows = 0;
