@@ -44,7 +44,7 @@ export interface TimelineRow {
   dollarDelta: number | null;
 }
 
-/** Buckets per query at most: the query does (buckets × positions) index lookups. */
+/** Buckets per query at most: bounds the result (buckets × underlyings × accounts rows). */
 export const MAX_BUCKETS = 5000;
 
 export class TimelineRangeError extends Error {
@@ -71,7 +71,6 @@ export function resolveTimelineRange(from: number, to: number, bucketMs: number)
 }
 
 const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
-const MS = (col: string) => `(extract(epoch FROM ${col}) * 1000)::float8`;
 
 /** The statement and its parameters. Pure, so the SQL text is testable without a database. */
 export function buildTimelineQuery(q: TimelineQuery): { text: string; params: unknown[] } {
@@ -88,47 +87,52 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   anyOf('account', q.accounts);
   anyOf('underlying', q.underlyings);
   const perAccount = !q.allAccounts;
-  const accountCol = perAccount ? 'h.account' : 'NULL::text';
-  // held: every position with a snapshot that could count in some bucket. The LATERAL then picks,
-  // per (bucket, position), the newest snapshot at or before the bucket's sampling instant and
-  // inside the staleness bound, through the primary key (broker, account, contract_key, event_ts, seq).
+  const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
+  // $1 from (ms, aligned)  $2 bucket (ms)  $3 number of buckets  $4 to (ms)  $5 staleness bound (ms)
+  // Bucket i covers [from + i·bucket, from + (i+1)·bucket) and is sampled at as_of(i) = least(its end, to).
+  //  snap     every snapshot that can count somewhere: event_ts in (from - stale, to]
+  //  last     per position, the newest snapshot of each bucket it falls in (k = first bucket whose
+  //           as_of is at or after it; snapshots before the range land in bucket 0)
+  //  seg      each of those stays the position's latest until the position's next one (next_k)
+  //  result   seg × the buckets it is latest for (generate_series), cut where it goes stale, summed
+  // One pass over the range's rows and one sort, instead of one index probe per bucket × position.
   const text = `
-WITH buckets AS (
-  SELECT i,
-         ${TS('$1::float8 + i * $2::float8')} AS bucket_start,
-         ${TS('$1::float8 + (i + 1) * $2::float8')} AS bucket_end,
-         ${TS('least($1::float8 + (i + 1) * $2::float8, $4::float8)')} AS as_of
-    FROM generate_series(0, $3::int - 1) AS i
-),
-held AS (
-  SELECT DISTINCT broker, account, contract_key
+WITH snap AS (
+  SELECT broker, account, contract_key, underlying, event_ts, seq,
+         (extract(epoch FROM event_ts) * 1000)::float8 AS e,
+         quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price
     FROM greek_snapshots
-   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4')}
+   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
      ${filters.map((f) => `AND ${f}`).join(' ')}
+),
+last AS (
+  SELECT DISTINCT ON (broker, account, contract_key, k) *
+    FROM (SELECT snap.*, greatest(ceil((e - $1::float8) / $2::float8)::int - 1, 0) AS k FROM snap) x
+   ORDER BY broker, account, contract_key, k, event_ts DESC, seq DESC
+),
+seg AS (
+  SELECT last.*, lead(k, 1, $3::int) OVER (PARTITION BY broker, account, contract_key ORDER BY k) AS next_k
+    FROM last
 )
-SELECT ${MS('b.bucket_start')} AS "bucketStart", ${MS('b.bucket_end')} AS "bucketEnd", ${MS('b.as_of')} AS "asOf",
-       s.underlying, ${accountCol} AS account,
+SELECT ($1::float8 + b.i * $2::float8) AS "bucketStart",
+       ($1::float8 + (b.i + 1) * $2::float8) AS "bucketEnd",
+       least($1::float8 + (b.i + 1) * $2::float8, $4::float8) AS "asOf",
+       s.underlying, ${perAccount ? 's.account' : 'NULL::text'} AS account,
        count(*)::int AS positions,
-       count(DISTINCT h.broker)::int AS brokers,
+       count(DISTINCT s.broker)::int AS brokers,
        sum(s.delta * s.size) AS delta,
        sum(s.gamma * s.size) AS gamma,
        sum(s.theta * s.size) AS theta,
        sum(s.vega * s.size) AS vega,
        sum(s.delta * s.size * s.underlying_price) AS "dollarDelta"
-  FROM buckets b
-  CROSS JOIN held h
-  CROSS JOIN LATERAL (
-    SELECT g.underlying, g.quantity::float8 * g.multiplier::float8 AS size,
-           g.delta, g.gamma, g.theta, g.vega, g.underlying_price
-      FROM greek_snapshots g
-     WHERE g.broker = h.broker AND g.account = h.account AND g.contract_key = h.contract_key
-       AND g.event_ts <= b.as_of
-       AND g.event_ts > b.as_of - $5::float8 * interval '1 millisecond'
-     ORDER BY g.event_ts DESC, g.seq DESC
-     LIMIT 1
-  ) s
- GROUP BY b.i, b.bucket_start, b.bucket_end, b.as_of, s.underlying${perAccount ? ', h.account' : ''}
- ORDER BY b.i, s.underlying${perAccount ? ', h.account' : ''}`;
+  FROM seg s
+  CROSS JOIN LATERAL generate_series(
+    s.k,
+    least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
+  ) AS b(i)
+ WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
+ GROUP BY b.i, ${groupCols}
+ ORDER BY b.i, ${groupCols}`;
   return { text, params };
 }
 

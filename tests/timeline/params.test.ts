@@ -63,18 +63,18 @@ describe('timeline range and SQL', () => {
     expect(resolveTimelineRange(NOW - 3_600_000, NOW, 60_000)).toEqual({ from: Date.UTC(2025, 0, 2, 14, 37), to: NOW, buckets: 61 });
   });
 
-  it('is one statement with generate_series buckets and a LATERAL latest-at-or-before lookup, values as parameters', () => {
+  it('is one statement (DISTINCT ON latest per bucket, generate_series carry-forward), values as parameters', () => {
     const { text, params } = buildTimelineQuery({ from: 0, to: 120_000, bucketMs: 60_000, staleMs: 1000, accounts: ["x'; DROP TABLE t; --"] });
     expect(text.trim().split(';')).toHaveLength(1);
-    expect(text).toMatch(/generate_series\(0, \$3::int - 1\)/);
-    expect(text).toMatch(/CROSS JOIN LATERAL/);
+    expect(text).toMatch(/DISTINCT ON \(broker, account, contract_key, k\)/);
+    expect(text).toMatch(/CROSS JOIN LATERAL generate_series\(/);
     expect(text).not.toContain('DROP');
     expect(params).toEqual([0, 60_000, 2, 120_000, 1000, ["x'; DROP TABLE t; --"]]);
   });
 
   it('groups by account unless summing across accounts', () => {
-    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000 }).text).toMatch(/GROUP BY .*h\.account/);
-    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000, allAccounts: true }).text).not.toMatch(/GROUP BY .*h\.account/);
+    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000 }).text).toMatch(/GROUP BY b\.i, s\.underlying, s\.account/);
+    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000, allAccounts: true }).text).not.toMatch(/GROUP BY b\.i, s\.underlying, s\.account/);
   });
 });
 
