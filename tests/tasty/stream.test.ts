@@ -140,3 +140,15 @@ describe('tasty stream controller', () => {
     expect(rotationDelay(8 * 60_000)).toBe(6 * 60_000);
   });
 });
+
+describe('tasty stream stop', () => {
+  it('never opens a connection when stopped while start() waits for REST', async () => {
+    const t = setup();
+    const started = t.stream.start();
+    await t.stream.stop();
+    await started.catch(() => undefined);
+    await flush();
+    expect(t.conns.every((c) => c.closed)).toBe(true);
+    expect(t.clock.pending()).toBe(0);
+  });
+});

@@ -99,6 +99,7 @@ export class TastyStream implements BrokerStream {
       await this.stop();
       throw err instanceof TastyRestError ? err : new Error(msg);
     }
+    if (this.stopped) return;
     const tick = Math.max(250, Math.min(5_000, Math.floor(this.config.keepaliveTimeoutMs / 4)));
     this.timers.watchdog = this.ctx.clock.setInterval(() => this.checkLiveness(), tick);
     this.schedulePoll();
@@ -186,6 +187,8 @@ export class TastyStream implements BrokerStream {
   // ---- feed lifecycle -------------------------------------------------------------------
 
   private async openFeed(token: QuoteToken): Promise<void> {
+    // stop() may have come while the token was on its way: never open a socket after it.
+    if (this.stopped) return;
     this.acceptToken(token);
     this.schema = new FeedSchema();
     this.awaitingGreeting = true;
@@ -268,7 +271,6 @@ export class TastyStream implements BrokerStream {
       if (this.stopped) return;
       this.h.lastError = (err as Error).message;
       this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
-      this.rebuilding = false;
       this.scheduleRebuild('rebuild failed');
       return;
     }
