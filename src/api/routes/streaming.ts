@@ -64,6 +64,7 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
     const { broker, actor } = parseControlBody(req.body);
     const current = statusOf(actor);
     if (current && current.broker !== broker) throw conflict(`actor ${actor} runs broker ${current.broker}, not ${broker}: pick another actor name`);
+    if (current?.phase === 'stopping') throw conflict(`actor ${actor} is stopping: start it again once /v1/streaming/status says stopped`);
     if (current && current.phase !== 'stopped' && current.phase !== 'idle') return { result: 'already running', ...json(current) };
     const spec = { id: actor, broker, flags: deps.actorFlags ?? {} };
     await checkBrokerConfigs([spec]); // a ConfigError (missing credentials...) becomes a 400
