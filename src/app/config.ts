@@ -21,6 +21,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),
       maxInFlight: envInt(env, 'FLUSH_MAX_IN_FLIGHT', 8, 1, 64),
+      maxBatchRows: envInt(env, 'FLUSH_MAX_BATCH_ROWS', 500, 1, 100_000),
       maxPendingRows: envInt(env, 'FLUSH_MAX_PENDING_ROWS', 50_000, 100, 10_000_000),
       eagerWhenIdle: env.FLUSH_EAGER !== '0',
     },

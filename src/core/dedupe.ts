@@ -7,38 +7,42 @@
  */
 export type Verdict = 'new-latest' | 'out-of-order' | 'duplicate';
 
-interface ContractSeen {
-  latestTs: number;
-  latestSeq: number;
-  recent: Set<string>;
-}
+/** What one stream (broker, account, contract) has seen: the newest update and a bounded window of recent ones. */
+export class SeenWindow {
+  private latestTs = -Infinity;
+  private latestSeq = -Infinity;
+  private recent = new Set<string>();
 
-export class DedupeIndex {
-  private seen = new Map<string, ContractSeen>();
-
-  constructor(private readonly windowPerContract = 4096) {}
+  constructor(private readonly size = 4096) {}
 
   /** Classifies an update and remembers it. */
-  check(streamKey: string, eventTs: number, seq: number): Verdict {
+  check(eventTs: number, seq: number): Verdict {
     const id = `${eventTs}:${seq}`;
-    let s = this.seen.get(streamKey);
-    if (!s) {
-      s = { latestTs: eventTs, latestSeq: seq, recent: new Set([id]) };
-      this.seen.set(streamKey, s);
-      return 'new-latest';
-    }
-    if (s.recent.has(id)) return 'duplicate';
-    s.recent.add(id);
-    if (s.recent.size > this.windowPerContract) {
+    if (this.recent.has(id)) return 'duplicate';
+    this.recent.add(id);
+    if (this.recent.size > this.size) {
       // Sets iterate in insertion order: drop the oldest remembered pair.
-      s.recent.delete(s.recent.values().next().value as string);
+      this.recent.delete(this.recent.values().next().value as string);
     }
-    if (eventTs > s.latestTs || (eventTs === s.latestTs && seq > s.latestSeq)) {
-      s.latestTs = eventTs;
-      s.latestSeq = seq;
+    if (isNewer(eventTs, seq, this.latestTs, this.latestSeq)) {
+      this.latestTs = eventTs;
+      this.latestSeq = seq;
       return 'new-latest';
     }
     return 'out-of-order';
+  }
+}
+
+/** SeenWindows by stream key. */
+export class DedupeIndex {
+  private seen = new Map<string, SeenWindow>();
+
+  constructor(private readonly windowPerContract = 4096) {}
+
+  check(streamKey: string, eventTs: number, seq: number): Verdict {
+    let s = this.seen.get(streamKey);
+    if (!s) this.seen.set(streamKey, (s = new SeenWindow(this.windowPerContract)));
+    return s.check(eventTs, seq);
   }
 
   get size(): number {

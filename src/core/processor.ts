@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
-import { DedupeIndex } from './dedupe.js';
+import { SeenWindow } from './dedupe.js';
 import { DEFAULT_FLUSH, Flusher, type FlushOptions, type FlushStats } from './flushPolicy.js';
 import type { Journal } from './journal.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
@@ -62,24 +62,38 @@ export interface ProcessorStats {
 
 const defaultIsRetryable = (err: unknown) => !!(err && typeof err === 'object' && (err as { retryable?: boolean }).retryable);
 
+/** One held position as the processor tracks it: its size, what it has seen, its newest snapshot. */
+interface Holding {
+  position: Position;
+  seen: SeenWindow;
+  latest: GreekSnapshot | null;
+}
+
+/** Everything about one contract at one broker, found with a single lookup per update. */
+interface ContractState {
+  holdings: Map<string, Holding>;
+}
+
+interface BrokerState {
+  contracts: Map<string, ContractState>;
+  /** Quotes by contract key (options) or symbol (underlyings). */
+  quotes: Map<string, QuoteState>;
+  counters: BrokerCounters;
+}
+
 export class Processor {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly storage: ProcessorStorage;
   readonly flusher: Flusher<GreekSnapshot>;
   readonly latency = new LatencyRecorder();
-  private readonly dedupe = new DedupeIndex();
-  /** broker|account → contractKey → position */
-  private positions = new Map<string, Map<string, Position>>();
-  /** broker|contractKey → accounts holding it */
-  private holders = new Map<string, Set<string>>();
-  private quotes = new Map<string, QuoteState>();
-  private latest = new Map<string, LatestGreeks>();
+  private brokers = new Map<string, BrokerState>();
+  /** broker|account → the contract keys it holds (to apply a new position set). */
+  private accountContracts = new Map<string, Set<string>>();
   private counters: Omit<ProcessorStats, 'flush' | 'latency' | 'perBroker'> = {
     eventsIn: 0, rowsProduced: 0, outOfOrder: 0, positionWriteErrors: 0,
     drops: { duplicate: 0, duplicate_db: 0, not_held: 0, invalid: 0, malformed: 0, rejected: 0 },
   };
-  private perBroker = new Map<string, BrokerCounters>();
   private sideWrites = new Set<Promise<void>>();
   private listeners = new Set<(s: LatestGreeks) => void>();
 
@@ -112,21 +126,21 @@ export class Processor {
     const rows: GreekSnapshot[] = [];
     for (const ev of events) {
       this.counters.eventsIn++;
-      const b = this.broker(ev.broker);
-      b.eventsIn++;
+      const b = this.brokerState(ev.broker);
+      b.counters.eventsIn++;
       switch (ev.kind) {
         case 'greeks':
-          b.greeksIn++;
-          b.lastEventAt = ev.receivedAt;
-          this.onGreeks(ev, rows);
+          b.counters.greeksIn++;
+          b.counters.lastEventAt = ev.receivedAt;
+          this.onGreeks(b, ev, rows);
           break;
         case 'quote':
-          b.quotesIn++;
-          b.lastEventAt = ev.receivedAt;
-          this.onQuote(ev);
+          b.counters.quotesIn++;
+          b.counters.lastEventAt = ev.receivedAt;
+          onQuote(b.quotes, ev);
           break;
         case 'positions':
-          this.onPositions(ev.broker, ev.account, ev.positions, ev.at);
+          this.onPositions(b, ev.broker, ev.account, ev.positions, ev.at);
           break;
         case 'trade':
           this.track(this.storage.writeTrades([{ ...ev }]).then(() => undefined));
@@ -162,116 +176,108 @@ export class Processor {
 
   latestGreeks(filter: { broker?: string; underlying?: string; account?: string } = {}): LatestGreeks[] {
     const out: LatestGreeks[] = [];
-    for (const s of this.latest.values()) {
-      if (filter.broker && s.broker !== filter.broker) continue;
+    for (const h of this.holdings(filter.broker)) {
+      const s = h.latest;
+      if (!s) continue;
       if (filter.underlying && s.underlying !== filter.underlying) continue;
       if (filter.account && s.account !== filter.account) continue;
-      out.push(s);
+      out.push({ ...s, updatedAt: s.receivedAt });
     }
     return out.sort((a, b) => a.underlying.localeCompare(b.underlying) || a.contractKey.localeCompare(b.contractKey) || a.account.localeCompare(b.account));
   }
 
   heldPositions(broker?: string): Position[] {
-    const out: Position[] = [];
-    for (const m of this.positions.values()) for (const p of m.values()) if (!broker || p.broker === broker) out.push(p);
-    return out;
+    return [...this.holdings(broker)].map((h) => h.position);
   }
 
   stats(): ProcessorStats {
     return {
       ...this.counters,
       drops: { ...this.counters.drops },
-      perBroker: Object.fromEntries([...this.perBroker].map(([k, v]) => [k, { ...v }])),
+      perBroker: Object.fromEntries([...this.brokers].map(([k, v]) => [k, { ...v.counters }])),
       flush: this.flusher.stats(),
       latency: this.latency.summary(),
     };
   }
 
-  private broker(id: string): BrokerCounters {
-    let b = this.perBroker.get(id);
+  private *holdings(broker?: string): Iterable<Holding> {
+    for (const [id, b] of this.brokers) {
+      if (broker && id !== broker) continue;
+      for (const c of b.contracts.values()) yield* c.holdings.values();
+    }
+  }
+
+  private brokerState(id: string): BrokerState {
+    let b = this.brokers.get(id);
     if (!b) {
-      b = { eventsIn: 0, greeksIn: 0, quotesIn: 0, rowsOut: 0, lastEventAt: null };
-      this.perBroker.set(id, b);
+      b = { contracts: new Map(), quotes: new Map(), counters: { eventsIn: 0, greeksIn: 0, quotesIn: 0, rowsOut: 0, lastEventAt: null } };
+      this.brokers.set(id, b);
     }
     return b;
   }
 
-  private onGreeks(ev: GreeksEvent, rows: GreekSnapshot[]): void {
+  private onGreeks(b: BrokerState, ev: GreeksEvent, rows: GreekSnapshot[]): void {
     if (!ev.contractKey || !Number.isFinite(ev.eventTs) || !Number.isFinite(ev.seq)) {
       this.counters.drops.invalid++;
       return;
     }
-    const holders = this.holders.get(`${ev.broker}|${ev.contractKey}`);
-    const accounts = ev.account ? (holders?.has(ev.account) ? [ev.account] : []) : holders ? [...holders] : [];
-    if (accounts.length === 0) {
+    const holdings = b.contracts.get(ev.contractKey)?.holdings;
+    const only = ev.account ? holdings?.get(ev.account) : undefined;
+    if (!holdings || holdings.size === 0 || (ev.account && !only)) {
       this.counters.drops.not_held++;
       return;
     }
-    const quote = this.quotes.get(`${ev.broker}|${ev.contractKey}`);
-    const underlyingQuote = this.quotes.get(`${ev.broker}|${ev.underlying}`);
+    const quote = b.quotes.get(ev.contractKey);
+    const underlyingQuote = b.quotes.get(ev.underlying);
     const bid = ev.bid ?? quote?.bid ?? null;
     const ask = ev.ask ?? quote?.ask ?? null;
     const mark = ev.mark ?? quote?.mark ?? mid(bid, ask) ?? quote?.last ?? null;
     const underlyingPrice = ev.underlyingPrice ?? (underlyingQuote ? priceOf(underlyingQuote) : null);
-    for (const account of accounts) {
-      const pos = this.positions.get(`${ev.broker}|${account}`)?.get(ev.contractKey);
-      if (!pos) continue;
-      const streamKey = `${ev.broker}|${account}|${ev.contractKey}`;
-      const verdict = this.dedupe.check(streamKey, ev.eventTs, ev.seq);
+    const emitFor = (h: Holding) => {
+      const verdict = h.seen.check(ev.eventTs, ev.seq);
       if (verdict === 'duplicate') {
         this.counters.drops.duplicate++;
-        continue;
+        return;
       }
+      const pos = h.position;
       const row: GreekSnapshot = {
-        broker: ev.broker, account, contractKey: ev.contractKey, underlying: ev.underlying || pos.underlying,
+        broker: ev.broker, account: pos.account, contractKey: ev.contractKey, underlying: ev.underlying || pos.underlying,
         eventTs: ev.eventTs, seq: ev.seq, receivedAt: ev.receivedAt, quantity: pos.quantity, multiplier: pos.multiplier,
         bid, ask, mark, underlyingPrice,
         iv: ev.iv, delta: ev.delta, gamma: ev.gamma, theta: ev.theta, vega: ev.vega, rho: ev.rho,
       };
       rows.push(row);
-      this.broker(ev.broker).rowsOut++;
+      b.counters.rowsOut++;
       if (verdict === 'out-of-order') {
         this.counters.outOfOrder++;
-        continue;
+        return;
       }
-      const latest: LatestGreeks = { ...row, updatedAt: ev.receivedAt };
-      this.latest.set(streamKey, latest);
-      for (const fn of this.listeners) fn(latest);
-    }
+      h.latest = row;
+      if (this.listeners.size > 0) for (const fn of this.listeners) fn({ ...row, updatedAt: row.receivedAt });
+    };
+    if (only) emitFor(only);
+    else for (const h of holdings.values()) emitFor(h);
   }
 
-  private onQuote(ev: QuoteEvent): void {
-    const key = `${ev.broker}|${ev.key}`;
-    const cur = this.quotes.get(key);
-    if (cur && ev.eventTs < cur.eventTs) return; // an older quote never replaces a newer one
-    this.quotes.set(key, {
-      bid: ev.bid ?? cur?.bid ?? null,
-      ask: ev.ask ?? cur?.ask ?? null,
-      last: ev.last ?? cur?.last ?? null,
-      mark: ev.mark ?? null,
-      eventTs: ev.eventTs,
-    });
-  }
-
-  private onPositions(broker: string, account: string, positions: Position[], at: number): void {
+  private onPositions(b: BrokerState, broker: string, account: string, positions: Position[], at: number): void {
     const key = `${broker}|${account}`;
-    const prev = this.positions.get(key) ?? new Map<string, Position>();
-    const next = new Map<string, Position>();
-    for (const p of positions) if (p.quantity !== 0) next.set(p.contractKey, { ...p, broker, account });
-    for (const ck of prev.keys()) {
-      if (!next.has(ck)) {
-        this.holders.get(`${broker}|${ck}`)?.delete(account);
-        this.latest.delete(`${broker}|${account}|${ck}`);
-      }
+    const prev = this.accountContracts.get(key) ?? new Set<string>();
+    const next = new Set<string>();
+    const open: Position[] = [];
+    for (const p of positions) {
+      if (p.quantity === 0 || next.has(p.contractKey)) continue;
+      const position = { ...p, broker, account };
+      next.add(p.contractKey);
+      open.push(position);
+      let c = b.contracts.get(p.contractKey);
+      if (!c) b.contracts.set(p.contractKey, (c = { holdings: new Map() }));
+      const h = c.holdings.get(account);
+      if (h) h.position = position; // same holding: keep what it has seen and its latest
+      else c.holdings.set(account, { position, seen: new SeenWindow(), latest: null });
     }
-    for (const ck of next.keys()) {
-      const hk = `${broker}|${ck}`;
-      let set = this.holders.get(hk);
-      if (!set) this.holders.set(hk, (set = new Set()));
-      set.add(account);
-    }
-    this.positions.set(key, next);
-    this.track(this.storage.replacePositions(broker, account, [...next.values()], at));
+    for (const ck of prev) if (!next.has(ck)) b.contracts.get(ck)?.holdings.delete(account);
+    this.accountContracts.set(key, next);
+    this.track(this.storage.replacePositions(broker, account, open, at));
   }
 
   private track(p: Promise<void>): void {
@@ -280,6 +286,20 @@ export class Processor {
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'position/trade write failed; the next snapshot will rewrite it');
     }).finally(() => this.sideWrites.delete(tracked));
     this.sideWrites.add(tracked);
+  }
+}
+
+function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): void {
+  const cur = quotes.get(ev.key);
+  if (cur && ev.eventTs < cur.eventTs) return; // an older quote never replaces a newer one
+  if (cur) {
+    cur.bid = ev.bid ?? cur.bid;
+    cur.ask = ev.ask ?? cur.ask;
+    cur.last = ev.last ?? cur.last;
+    cur.mark = ev.mark ?? null;
+    cur.eventTs = ev.eventTs;
+  } else {
+    quotes.set(ev.key, { bid: ev.bid ?? null, ask: ev.ask ?? null, last: ev.last ?? null, mark: ev.mark ?? null, eventTs: ev.eventTs });
   }
 }
 

@@ -37,7 +37,7 @@ function setup(opts: Partial<FlushOptions> = {}, journal?: MemoryJournal) {
   const rejected: Row[] = [];
   const f = new Flusher<Row>(
     { write: (b) => db.write(b), isRetryable: (e) => !!(e as { retryable?: boolean }).retryable, onRejected: (r) => rejected.push(r) },
-    { ...DEFAULT_FLUSH, eagerWhenIdle: false, ...opts },
+    { ...DEFAULT_FLUSH, eagerWhenIdle: false, maxBatchRows: 50, ...opts },
     clock,
     log,
     journal,
@@ -98,6 +98,22 @@ describe('flush policy', () => {
     await settle();
     expect(db.pending).toHaveLength(2);
     expect(f.stats().pending).toBe(100);
+  });
+
+  it('under a backlog, a free slot takes up to maxBatchRows rows in one statement', async () => {
+    const { db, f } = setup({ maxInFlight: 1, maxBatchRows: 200 });
+    db.auto = false;
+    f.add(rows(0, 50));
+    await settle();
+    expect(db.pending[0].rows).toHaveLength(50);
+    f.add(rows(50, 300)); // arrives while the only slot is busy
+    await settle();
+    db.pending.shift()!.resolve();
+    await settle();
+    expect(db.pending[0].rows).toHaveLength(200);
+    db.pending.shift()!.resolve();
+    await settle();
+    expect(db.pending[0].rows).toHaveLength(100);
   });
 
   it('keeps rows on a retryable failure, backs off, and writes them once the database is back', async () => {
