@@ -3,6 +3,7 @@
  * POST /v1/trades body), times go out as ISO-8601 UTC strings, everywhere in the API.
  */
 import type { TradeRow } from '../core/types.js';
+import type { TimelineRow } from '../db/timeline.js';
 import type { SnapshotRecord } from '../db/types.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -22,5 +23,15 @@ export function tradeJson(t: TradeRow) {
   return {
     broker: t.broker, account: t.account, trade_id: t.tradeId, contract_key: t.contractKey, side: t.side,
     quantity: t.quantity, price: t.price, executed_at: iso(t.executedAt), source: t.source,
+  };
+}
+
+/** One output object (snake_case like the tables and the rest of the API); times as ISO-8601 UTC. */
+export function timelineJson(r: TimelineRow) {
+  return {
+    bucket_start: iso(r.bucketStart), bucket_end: iso(r.bucketEnd), as_of: iso(r.asOf),
+    underlying: r.underlying, account: r.account,
+    positions: r.positions, brokers: r.brokers,
+    delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollar_delta: r.dollarDelta,
   };
 }

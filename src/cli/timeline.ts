@@ -1,3 +1,4 @@
+import { timelineJson } from '../api/json.js';
 import { timelineQueryFrom, TIMELINE_DEFAULTS } from '../api/params.js';
 import { readAppConfig } from '../app/config.js';
 import { ConfigError } from '../core/errors.js';
@@ -56,16 +57,6 @@ export async function runTimeline(argv: string[]): Promise<number> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const short = (ms: number) => iso(ms).replace('T', ' ').replace(/\.000Z$/, 'Z');
-
-/** One output object (snake_case like the tables and the rest of the API); times as ISO-8601 UTC. */
-export function timelineJson(r: TimelineRow) {
-  return {
-    bucket_start: iso(r.bucketStart), bucket_end: iso(r.bucketEnd), as_of: iso(r.asOf),
-    underlying: r.underlying, account: r.account,
-    positions: r.positions, brokers: r.brokers,
-    delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollar_delta: r.dollarDelta,
-  };
-}
 
 export const CSV_COLUMNS = ['bucket_start', 'bucket_end', 'as_of', 'underlying', 'account', 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', 'dollar_delta'] as const;
 
