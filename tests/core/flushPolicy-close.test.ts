@@ -18,7 +18,7 @@ it('after spillAll() and close(), failing in-flight batches are neither retried 
       },
       isRetryable: () => true,
     },
-    { ...DEFAULT_FLUSH, maxRows: 2, maxInFlight: 2 },
+    { ...DEFAULT_FLUSH, maxRows: 2, maxBatchRows: 2, maxInFlight: 2 },
     clock,
     pino({ level: 'silent' }),
     journal,
