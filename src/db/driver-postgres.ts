@@ -32,7 +32,8 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     connect_timeout: opts.connectTimeoutSec ?? 5,
     // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
     onnotice: () => {},
-    connection: { application_name: 'riskwire' },
+    // JIT compiles for seconds on the timeline query and never pays back on our short statements.
+    connection: { application_name: 'riskwire', jit: 'off' },
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
     types: {
