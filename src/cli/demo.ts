@@ -5,7 +5,10 @@ import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/i
 import { createLogger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
 import type { Storage } from '../db/types.js';
+import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
 import { durationMs, parseArgs } from './args.js';
+import { timelineHeader, timelineTable } from './timeline.js';
+import { TIMELINE_DEFAULTS } from '../api/params.js';
 import { fmtMs } from './output.js';
 
 export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s]
@@ -93,13 +96,10 @@ next:
   }
 }
 
-/** The risk timeline of this run (from the timeline module once available; see specs/timeline.md). */
+/** The risk timeline this run recorded, summed across accounts and brokers. */
 async function timelineText(storage: Storage, from: number, bucketMs: number): Promise<string> {
-  try {
-    const path = './timeline.js';
-    const mod = (await import(path)) as { renderTimelineForDemo(s: Storage, o: { from: number; to: number; bucketMs: number }): Promise<string> };
-    return await mod.renderTimelineForDemo(storage, { from, to: Date.now(), bucketMs });
-  } catch (err) {
-    return `(risk timeline unavailable: ${err instanceof Error ? err.message : String(err)})`;
-  }
+  const range = resolveTimelineRange(from, Date.now(), bucketMs);
+  const query: TimelineQuery = { ...range, bucketMs, staleMs: TIMELINE_DEFAULTS.staleMs, allAccounts: true };
+  const rows = await riskTimeline(storage, query);
+  return `\n${timelineHeader(query)}\n${timelineTable(rows, false)}`;
 }
