@@ -49,10 +49,4 @@ export function intFlag(flags: Flags, name: string, dflt: number, min: number, m
   return n;
 }
 
-export function envInt(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}="${raw}" is not valid: use a whole number from ${min} to ${max}`);
-  return n;
-}
+export { envInt } from '../core/env.js';

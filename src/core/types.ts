@@ -130,17 +130,7 @@ export interface GreekSnapshot {
 }
 
 /** A trade row of `trades`. */
-export interface TradeRow {
-  broker: BrokerId;
-  account: string;
-  tradeId: string;
-  contractKey: string;
-  side: 'buy' | 'sell';
-  quantity: number;
-  price: number;
-  executedAt: number;
-  source: string;
-}
+export type TradeRow = Omit<TradeEvent, 'kind'>;
 
 /** Turns NaN/±Infinity/non-numbers into null. Use at every wire boundary. */
 export function finiteOrNull(v: unknown): number | null {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
+import { envInt } from '../../core/env.js';
 import type { PluginFlags } from '../types.js';
 
 export interface IbkrConfig {
@@ -15,16 +16,6 @@ export interface IbkrConfig {
   marketDataType: 1 | 2 | 3 | 4;
   /** Positions re-poll period (IBKR_POSITIONS_POLL_MS). Optional so older callers still typecheck. */
   positionsPollMs?: number;
-}
-
-function intEnv(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}="${raw}" is not valid: use a whole number from ${min} to ${max}`);
-  }
-  return n;
 }
 
 function isLocalHost(url: URL): boolean {
@@ -51,17 +42,17 @@ export function parseIbkrConfig(env: Record<string, string | undefined>, flags: 
     throw new ConfigError(`IBKR_TLS_INSECURE="${insecureRaw}" is not valid: use 1 or 0`);
   }
   const tlsInsecure = insecureRaw === undefined || insecureRaw === '' ? isLocalHost(url) : insecureRaw === '1' || insecureRaw === 'true';
-  const mdt = intEnv(env, 'IBKR_MARKET_DATA_TYPE', 1, 1, 4) as 1 | 2 | 3 | 4;
+  const mdt = envInt(env, 'IBKR_MARKET_DATA_TYPE', 1, 1, 4) as 1 | 2 | 3 | 4;
   return {
     transport,
     gatewayUrl: rawUrl.replace(/\/+$/, ''),
     tlsInsecure,
-    heartbeatMs: intEnv(env, 'IBKR_HEARTBEAT_MS', 60_000, 100, 600_000),
+    heartbeatMs: envInt(env, 'IBKR_HEARTBEAT_MS', 60_000, 100, 600_000),
     accounts: (env.IBKR_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     twsHost: env.IBKR_TWS_HOST || '127.0.0.1',
-    twsPort: intEnv(env, 'IBKR_TWS_PORT', 4002, 1, 65535),
-    clientId: intEnv(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
+    twsPort: envInt(env, 'IBKR_TWS_PORT', 4002, 1, 65535),
+    clientId: envInt(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
     marketDataType: mdt,
-    positionsPollMs: intEnv(env, 'IBKR_POSITIONS_POLL_MS', 60_000, 1000, 86_400_000),
+    positionsPollMs: envInt(env, 'IBKR_POSITIONS_POLL_MS', 60_000, 1000, 86_400_000),
   };
 }

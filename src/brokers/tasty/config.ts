@@ -1,4 +1,5 @@
 import { ConfigError, missingEnv } from '../../core/errors.js';
+import { envInt } from '../../core/env.js';
 import type { PluginFlags } from '../types.js';
 
 export const PROD_API_URL = 'https://api.tastyworks.com';
@@ -24,16 +25,6 @@ export interface TastyConfig {
   oauthScopes: string[];
 }
 
-function intEnv(env: Record<string, string | undefined>, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}="${raw}" is not valid: use a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
 export function parseTastyConfig(env: Record<string, string | undefined>, flags: PluginFlags = {}): TastyConfig {
   const sandbox = flags.sandbox === true || flags.sandbox === 'true' || flags.sandbox === '1';
   const rawUrl = env.TASTY_API_URL || (sandbox ? SANDBOX_API_URL : PROD_API_URL);
@@ -53,11 +44,11 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
     clientSecret: env.TASTY_CLIENT_SECRET!.trim(),
     refreshToken: env.TASTY_REFRESH_TOKEN!.trim(),
     accounts: (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    positionsPollMs: intEnv(env, 'TASTY_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
-    keepaliveTimeoutMs: intEnv(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),
+    positionsPollMs: envInt(env, 'TASTY_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
+    keepaliveTimeoutMs: envInt(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),
     aggregationPeriod: 0.1,
-    subscriptionChunk: intEnv(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),
-    restTimeoutMs: intEnv(env, 'TASTY_REST_TIMEOUT_MS', 15_000, 100, 600_000),
+    subscriptionChunk: envInt(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),
+    restTimeoutMs: envInt(env, 'TASTY_REST_TIMEOUT_MS', 15_000, 100, 600_000),
     oauthScopes: ['read'],
   };
 }
