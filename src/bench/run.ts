@@ -49,8 +49,8 @@ export async function runBench(argv: string[]): Promise<number> {
     say(`sim pipeline maximum, ${rows} rows...`);
     const sim = await simMax(storage, log, rows, track);
     const contracts = quick ? 100 : 200;
-    say(`loopback DXLink pipeline, ${contracts} contracts every 10 ms, ${seconds}s...`);
-    const dx = await dxlinkMax(storage, log, seconds, contracts, 10, track);
+    say(`loopback DXLink pipeline, ${contracts} contracts every 5 ms, ${seconds}s...`);
+    const dx = await dxlinkMax(storage, log, seconds, contracts, 5, track);
     const latency: Record<string, Awaited<ReturnType<typeof latencyAt>>> = {};
     for (const rate of [100, 1000, 10_000]) {
       say(`latency at ${rate} events/s, ${seconds}s...`);

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
-import { defaultContracts, type SimContract } from '../brokers/simbook.js';
-import { optionHolding, startTastySimulator } from '../brokers/tasty/sim/index.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { MemoryJournal } from '../core/journal.js';
 import type { Storage } from '../db/types.js';
 import type { PeakMemory } from './memory.js';
@@ -55,45 +56,62 @@ export async function simMax(storage: Storage, log: Logger, rows: number, track:
   return { rows: stored, seconds, rowsPerSec: rows / seconds, lost: Math.max(0, expected - stored) + Math.max(0, rows - expected), latency };
 }
 
-/** Contracts for a large simulated Tastytrade book (SPY strikes around the money). */
-function bigBook(n: number): SimContract[] {
-  const base = defaultContracts()[0];
-  return Array.from({ length: n }, (_, i) => ({ ...base, right: i % 2 ? 'P' : 'C', strike: 400 + Math.floor(i / 2) }));
+/** The Tastytrade simulator in its own process, so its CPU is not charged to the pipeline. */
+async function spawnTastySim(contracts: number, tickMs: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const next = () => new Promise<Record<string, unknown>>((resolve, reject) => {
+    lines.once('line', (l) => resolve(JSON.parse(l)));
+    child.once('exit', (code) => reject(new Error(`tasty simulator exited (${code})`)));
+  });
+  const hello = (await next()) as { env: Record<string, string> };
+  return {
+    env: hello.env,
+    silence: () => child.kill('SIGUSR1'),
+    async stop(): Promise<number> {
+      const done = next();
+      child.kill('SIGTERM');
+      return Number((await done).sentGreeks);
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
 }
 
+const SIM_MAIN = fileURLToPath(new URL('../brokers/tasty/sim/main.ts', import.meta.url));
+
 /**
- * The loopback path: Tastytrade simulator (REST + DXLink over real sockets) → real tasty actor →
- * processor → database, offered `contracts × 1000/tickMs` Greeks per second for `seconds`.
+ * The loopback path: Tastytrade simulator (its own process; REST + DXLink over real sockets) →
+ * real tasty actor → processor → database, offered `contracts × 1000/tickMs` Greeks per second.
+ * The rate is measured in the steady state, from the first persisted row, for `seconds`.
  */
 export async function dxlinkMax(storage: Storage, log: Logger, seconds: number, contracts: number, tickMs: number, track: (p?: Pipeline) => void): Promise<RunResult & { offeredPerSec: number }> {
   await storage.query('TRUNCATE greek_snapshots');
-  const book = bigBook(contracts);
-  const account = '5WT00001';
-  const sim = await startTastySimulator({ contracts: book, book: new Map([[account, book.map((c, i) => optionHolding(c, i % 3 === 0 ? -2 : 1))]]), dxlink: { tickMs } });
+  const sim = await spawnTastySim(contracts, tickMs);
   const saved = { ...process.env };
-  Object.assign(process.env, sim.env, { TASTY_ACCOUNTS: account });
+  Object.assign(process.env, sim.env, { TASTY_ACCOUNTS: '5WT00001' });
   const p = pipelineFor(storage, log, 5_000_000);
   track(p);
   try {
     await p.startActor({ id: 'tasty', broker: 'tasty' });
-    // Measure the steady state: from the first persisted row, for `seconds`.
     while (p.processor.flusher.stats().rowsWritten === 0) await sleep(10);
-    const r0 = p.processor.stats().flush.rowsWritten;
+    const r0 = p.processor.flusher.stats().rowsWritten;
     const t0 = performance.now();
     await sleep(seconds * 1000);
-    const written = p.processor.stats().flush.rowsWritten - r0;
+    const written = p.processor.flusher.stats().rowsWritten - r0;
     const elapsed = (performance.now() - t0) / 1000;
-    sim.dxKnobs.silent = true; // stop the feed, then let what is on the wire arrive
+    sim.silence(); // stop the feed, then let what is on the wire arrive
     await sleep(500);
     const latency = p.processor.stats().latency;
     await p.stop();
+    const sent = await sim.stop();
     const [r] = await storage.query<{ n: number | string }>(`SELECT count(*) AS n FROM greek_snapshots WHERE broker = 'tasty'`);
-    const sent = sim.sentGreeks().length;
     return { rows: Number(r.n), seconds: elapsed, rowsPerSec: written / elapsed, lost: Math.max(0, sent - Number(r.n)), latency, offeredPerSec: (contracts * 1000) / tickMs };
   } finally {
     track(undefined);
     process.env = saved;
-    await sim.close();
+    sim.kill();
   }
 }
 

@@ -12,6 +12,9 @@ export class SeenWindow {
   private latestTs = -Infinity;
   private latestSeq = -Infinity;
   private recent = new Set<string>();
+  /** The same ids in arrival order, as a ring: the oldest is evicted without allocating an iterator. */
+  private ring: string[] = [];
+  private next = 0;
 
   constructor(private readonly size = 4096) {}
 
@@ -20,9 +23,11 @@ export class SeenWindow {
     const id = `${eventTs}:${seq}`;
     if (this.recent.has(id)) return 'duplicate';
     this.recent.add(id);
-    if (this.recent.size > this.size) {
-      // Sets iterate in insertion order: drop the oldest remembered pair.
-      this.recent.delete(this.recent.values().next().value as string);
+    if (this.ring.length < this.size) this.ring.push(id);
+    else {
+      this.recent.delete(this.ring[this.next]);
+      this.ring[this.next] = id;
+      this.next = (this.next + 1) % this.size;
     }
     if (isNewer(eventTs, seq, this.latestTs, this.latestSeq)) {
       this.latestTs = eventTs;

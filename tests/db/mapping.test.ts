@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GreekSnapshot } from '../../src/core/types.js';
 import { StorageError } from '../../src/db/errors.js';
 import { positionParams, validatePositions } from '../../src/db/positions.js';
-import { MAX_LIMIT, buildLatestQuery, buildSnapshotQuery, clampLimit, snapshotParams, validateSnapshots } from '../../src/db/snapshots.js';
+import { MAX_LIMIT, buildLatestQuery, buildSnapshotQuery, clampLimit, quoteElement, snapshotParams, validateSnapshots } from '../../src/db/snapshots.js';
 import { tradeParams, validateTrades } from '../../src/db/trades.js';
 
 const row = (over: Partial<GreekSnapshot> = {}): GreekSnapshot => ({
@@ -12,16 +12,24 @@ const row = (over: Partial<GreekSnapshot> = {}): GreekSnapshot => ({
 });
 
 describe('snapshot rows to column arrays', () => {
-  it('makes one array per column, in insert order', () => {
+  it('makes one array literal per column, in insert order', () => {
     const params = snapshotParams([row(), row({ account: 'B', seq: 3 })]);
     expect(params).toHaveLength(19);
-    expect(params.slice(0, 6)).toEqual([['sim', 'sim'], ['A', 'B'], ['SPY   251219C00500000', 'SPY   251219C00500000'], ['SPY', 'SPY'], [1000, 1000], [0, 3]]);
+    expect(params.slice(0, 6)).toEqual(['{sim,sim}', '{A,B}', '{"SPY   251219C00500000","SPY   251219C00500000"}', '{SPY,SPY}', '{1000,1000}', '{0,3}']);
   });
 
-  it('turns NaN and ±Infinity into null in the market-data columns', () => {
+  it('turns NaN and ±Infinity into NULL in the market-data columns', () => {
     const params = snapshotParams([row({ bid: NaN, ask: Infinity, iv: -Infinity, delta: null, rho: NaN })]);
-    const [bid, ask, mark, up, iv, delta, , , , rho] = params.slice(9).map((c) => (c as unknown[])[0]);
-    expect([bid, ask, mark, up, iv, delta, rho]).toEqual([null, null, 1.5, 500, null, null, null]);
+    const [bid, ask, mark, up, iv, delta, , , , rho] = params.slice(9);
+    expect([bid, ask, mark, up, iv, delta, rho]).toEqual(['{NULL}', '{NULL}', '{1.5}', '{500}', '{NULL}', '{NULL}', '{NULL}']);
+  });
+
+  it('quotes text elements that an array literal would misread', () => {
+    expect(quoteElement('SPY')).toBe('SPY');
+    expect(quoteElement('null')).toBe('"null"');
+    expect(quoteElement('')).toBe('""');
+    expect(quoteElement('a,b')).toBe('"a,b"');
+    expect(quoteElement('say "hi" \\ {x}')).toBe('"say \\"hi\\" \\\\ {x}"');
   });
 
   it('rejects rows without key fields or finite times and sizes, naming the field', () => {

@@ -73,15 +73,18 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       ctx.emit({ kind: 'malformed', broker, at: receivedAt, reason: 'unknown frame type' });
       return;
     }
+    const spots = new Map<string, { ts: number; spot: number }>();
     for (const r of msg.d as number[][]) {
       const c = contracts[r[0]];
       if (!c) continue;
-      ctx.emit({ kind: 'quote', broker, key: c.underlying, eventTs: r[1], receivedAt, bid: r[11] - 0.01, ask: r[11] + 0.01 });
+      spots.set(c.underlying, { ts: r[1], spot: r[11] });
       ctx.emit({
         kind: 'greeks', broker, contractKey: keys[r[0]], underlying: c.underlying, eventTs: r[1], seq: r[2], receivedAt,
         iv: r[3], delta: r[4], gamma: r[5], theta: r[6], vega: r[7], rho: r[8], bid: r[9], ask: r[10], underlyingPrice: r[11],
       });
     }
+    // One underlying quote per frame, as a feed conflates them, not one per option update.
+    for (const [key, q] of spots) ctx.emit({ kind: 'quote', broker, key, eventTs: q.ts, receivedAt, bid: q.spot - 0.01, ask: q.spot + 0.01 });
     if (msg.d.length > 0) health.lastEventAt = receivedAt;
   }
 
