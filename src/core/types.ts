@@ -22,7 +22,17 @@ export interface Position {
 }
 
 /** Per-contract greeks as computed by the broker. One event = one update of one contract. */
-export interface GreeksEvent {
+/** Per-contract values as the broker sent them (IV as a fraction); null when unknown, never NaN. */
+export interface GreekValues {
+  iv: number | null;
+  delta: number | null;
+  gamma: number | null;
+  theta: number | null;
+  vega: number | null;
+  rho: number | null;
+}
+
+export interface GreeksEvent extends GreekValues {
   kind: 'greeks';
   broker: BrokerId;
   /** The account whose subscription produced it; undefined = applies to every account holding the contract. */
@@ -35,12 +45,6 @@ export interface GreeksEvent {
   seq: number;
   /** When the actor received the wire message. */
   receivedAt: number;
-  iv: number | null;
-  delta: number | null;
-  gamma: number | null;
-  theta: number | null;
-  vega: number | null;
-  rho: number | null;
   /** Some brokers send these along with greeks (IBKR); they override the quote cache when present. */
   bid?: number | null;
   ask?: number | null;
@@ -107,7 +111,7 @@ export interface TradeEvent {
 export type BrokerEvent = GreeksEvent | QuoteEvent | PositionsEvent | StateEvent | MalformedEvent | TradeEvent;
 
 /** One row of `greek_snapshots`. */
-export interface GreekSnapshot {
+export interface GreekSnapshot extends GreekValues {
   broker: BrokerId;
   account: string;
   contractKey: string;
@@ -121,12 +125,6 @@ export interface GreekSnapshot {
   ask: number | null;
   mark: number | null;
   underlyingPrice: number | null;
-  iv: number | null;
-  delta: number | null;
-  gamma: number | null;
-  theta: number | null;
-  vega: number | null;
-  rho: number | null;
 }
 
 /** A trade row of `trades`. */

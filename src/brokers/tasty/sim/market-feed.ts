@@ -5,22 +5,17 @@
  */
 import { SimMarket, simContractKey, type SimContract } from '../../simbook.js';
 import { occToStreamer } from '../symbols.js';
+import type { GreekValues } from '../../../core/types.js';
 
 /** A dxFeed event: field name → value. Numbers may be NaN (sent as the string "NaN"). */
 export type DxEvent = Record<string, string | number>;
 
-export interface SentGreeks {
+/** A Greeks event as sent, with its values as a client must store them (NaN → null). */
+export interface SentGreeks extends GreekValues {
   contractKey: string;
   symbol: string;
   time: number;
   sequence: number;
-  /** As a client must store them: NaN → null. */
-  iv: number | null;
-  delta: number | null;
-  gamma: number | null;
-  theta: number | null;
-  vega: number | null;
-  rho: number | null;
 }
 
 export const GREEKS_DEFAULT_FIELDS = ['eventType', 'eventSymbol', 'eventTime', 'eventFlags', 'index', 'time', 'sequence', 'price', 'volatility', 'delta', 'gamma', 'theta', 'rho', 'vega'];
