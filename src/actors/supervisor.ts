@@ -79,6 +79,9 @@ interface ActorHandle {
   run: ActorRun | null;
   streamState: StreamState | null;
   eventsIn: number;
+  /** Events taken in from the current worker (the worker counts what it posted since its start). */
+  runEvents: number;
+  queueDepth: number;
   lastEventAt: number | null;
   restarts: number;
   attempt: number;
@@ -118,7 +121,7 @@ export class Supervisor {
     if (h && h.phase !== 'stopped' && h.phase !== 'idle') return;
     if (!h) {
       h = {
-        spec, pool: null, phase: 'idle', run: null, streamState: null, eventsIn: 0, lastEventAt: null, restarts: 0,
+        spec, pool: null, phase: 'idle', run: null, streamState: null, eventsIn: 0, runEvents: 0, queueDepth: 0, lastEventAt: null, restarts: 0,
         attempt: 0, lastError: null, health: null, startedAt: 0, nextRestartAt: null, pinging: false,
       };
       this.actors.set(spec.id, h);
@@ -200,7 +203,7 @@ export class Supervisor {
     return {
       id: h.spec.id, broker: h.spec.broker, state, phase: h.phase, streamState: stream,
       lastEventAt: h.lastEventAt, eventsIn: h.eventsIn, restarts: h.restarts,
-      reconnects: h.restarts + (h.health?.reconnects ?? 0), queueDepth: 0,
+      reconnects: h.restarts + (h.health?.reconnects ?? 0), queueDepth: h.queueDepth,
       lastError: h.lastError ?? h.health?.lastError ?? null, nextRestartAt: h.nextRestartAt, health: h.health,
     };
   }
@@ -211,6 +214,8 @@ export class Supervisor {
     h.run = run;
     h.phase = 'starting';
     h.startedAt = this.clock.now();
+    h.runEvents = 0;
+    h.queueDepth = 0;
     const ctrl = new MessageChannel();
     const data = new MessageChannel();
     run.ctrlPort = ctrl.port1;
@@ -253,6 +258,7 @@ export class Supervisor {
 
   private onEvents(h: ActorHandle, events: BrokerEvent[]): void {
     h.eventsIn += events.length;
+    h.runEvents += events.length;
     for (const ev of events) {
       if (ev.kind === 'state') h.streamState = ev.state;
       else if (ev.kind === 'greeks' || ev.kind === 'quote') h.lastEventAt = ev.receivedAt;
@@ -272,6 +278,9 @@ export class Supervisor {
       this.call(run, () => run.control.status(), this.o.pingTimeoutMs, 'status')
         .then((health) => {
           h.health = health;
+          // Events the worker has posted (or still holds) that the processor has not taken in yet.
+          const d = health.details ?? {};
+          h.queueDepth = Math.max(0, Number(d.postedEvents ?? 0) - h.runEvents) + Number(d.outbox ?? 0);
           if (this.clock.now() - h.startedAt > this.o.stableAfterMs) h.attempt = 0;
         })
         .catch((err: unknown) => {

@@ -21,12 +21,15 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
 
   let outbox: BrokerEvent[] = [];
   let scheduled = false;
+  /** Events handed to the data port so far; the supervisor compares it with what it has taken in. */
+  let postedEvents = 0;
   const post = (msg: DataMessage) => task.dataPort.postMessage(msg);
   const flushOutbox = () => {
     scheduled = false;
     if (outbox.length === 0) return;
     const batch = outbox;
     outbox = [];
+    postedEvents += batch.length;
     post({ events: batch });
   };
   const emit = (event: BrokerEvent) => {
@@ -53,7 +56,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     },
     async status() {
       const h = stream.health();
-      return { ...h, details: { ...h.details, heapUsedMb: getHeapStatistics().used_heap_size / 1048576 } };
+      return { ...h, details: { ...h.details, heapUsedMb: getHeapStatistics().used_heap_size / 1048576, postedEvents, outbox: outbox.length } };
     },
     resubscribe: () => stream.resubscribe(),
     async inject(fault: Fault) {
