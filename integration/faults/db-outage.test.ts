@@ -61,9 +61,10 @@ describePg('fault: the database goes away under load and comes back', () => {
     expect(during.spilledRows).toBeGreaterThan(0); // the disk path was taken, not just memory
     expect(during.journaledRows).toBeGreaterThan(0);
     expect((await readdir(journalDir)).filter((f) => f.startsWith('seg-')).length).toBeGreaterThan(0);
-    expect(during.pending).toBeLessThanOrEqual(2000 + 64); // the memory bound held (plus one batch put back)
-    // A few batches may have been in flight when the proxy cut (they fail and are retried), nothing more.
-    expect(during.rowsWritten - writtenAtCut).toBeLessThanOrEqual(4 * 50);
+    expect(during.pending).toBeLessThanOrEqual(2000); // the memory bound held
+    // Batches in flight when the proxy cut may still have landed; nothing after.
+    const flush = readAppConfig({}).flush;
+    expect(during.rowsWritten - writtenAtCut).toBeLessThanOrEqual(flush.maxInFlight! * Math.max(flush.maxRows!, flush.maxBatchRows!));
 
     proxy.restore();
     await waitFor(async () => (await rowCount((t, p) => storage.query(t, p))) === COUNT * ACCOUNTS, 'every row in the database after the outage', 40_000, 250);

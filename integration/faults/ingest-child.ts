@@ -38,6 +38,18 @@ export function logLines(run: CliRun): LogLine[] {
 export const statusLines = (run: CliRun) => logLines(run).filter((l): l is StatusLine => l.msg === 'status');
 export const lastStatus = (run: CliRun): StatusLine | undefined => statusLines(run).at(-1);
 
+/**
+ * True once a `--count=N` sim run has handed over everything: at least N events in (one per
+ * greeks update; underlying quotes are conflated per frame, so there is no exact total) and
+ * neither events nor pending rows changed over the last `lines` status lines.
+ */
+export function simSettled(run: CliRun, count: number, lines = 20): boolean {
+  const tail = statusLines(run).slice(-lines);
+  if (tail.length < lines) return false;
+  const first = tail[0];
+  return (first.actors[0]?.eventsIn ?? 0) >= count && tail.every((l) => l.actors[0]?.eventsIn === first.actors[0]?.eventsIn && l.pending === first.pending);
+}
+
 /** A fresh database behind a proxy, a journal folder, and a direct connection for checks. */
 export interface Rig {
   proxy: TcpProxy;
@@ -47,6 +59,8 @@ export interface Rig {
   /** Env for an ingest child: DATABASE_URL through the proxy, the rig's journal. */
   env(extra?: Record<string, string>): Record<string, string>;
   dbRows(): Promise<number>;
+  /** account|contract|seq of every sim row in the database and in the journal (rows in both counted once). */
+  storedKeys(): Promise<Set<string>>;
   /** Rows in journal segments on disk. */
   journalRows(): Promise<number>;
   close(): Promise<void>;
@@ -65,6 +79,19 @@ export async function startRig(): Promise<Rig> {
     async dbRows() {
       const [r] = await sql`SELECT count(*)::int AS n FROM greek_snapshots`.catch(() => [{ n: 0 }]);
       return Number(r.n);
+    },
+    async storedKeys() {
+      const keys = new Set<string>();
+      for (const r of await sql`SELECT account, contract_key, seq::int AS seq FROM greek_snapshots WHERE broker = 'sim'`) keys.add(`${r.account}|${r.contract_key}|${r.seq}`);
+      for (const f of await readdir(journalDir)) {
+        if (!f.startsWith('seg-')) continue;
+        for (const line of (await readFile(join(journalDir, f), 'utf8')).split('\n')) {
+          if (!line) continue;
+          const r = JSON.parse(line) as { account: string; contractKey: string; seq: number };
+          keys.add(`${r.account}|${r.contractKey}|${r.seq}`);
+        }
+      }
+      return keys;
     },
     async journalRows() {
       let n = 0;

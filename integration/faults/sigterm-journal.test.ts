@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePg } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
-import { lastStatus, logLines, replayRun, runCli, startRig, type Rig } from './ingest-child.js';
+import { logLines, simSettled, replayRun, runCli, startRig, type Rig } from './ingest-child.js';
 import { expectCompleteSpans, totalRows, type Span } from './spans.js';
 
 const COUNT = 3000;
@@ -22,14 +22,12 @@ describePg('fault: SIGTERM while the database is down, then a restart', () => {
   afterAll(() => rig?.close());
 
   it('journals the rows it could not write and the next start writes them, each exactly once', { timeout: 90_000 }, async () => {
-    const run = runCli('ingest', ['--broker=sim', '--rate=1000', `--count=${COUNT}`, `--accounts=${ACCOUNTS}`, '--status-every=200ms'],
+    const run = runCli('ingest', ['--broker=sim', '--rate=1000', `--count=${COUNT}`, `--accounts=${ACCOUNTS}`, '--status-every=100ms'],
       rig.env({ SHUTDOWN_DRAIN_MS: '500', FLUSH_MAX_PENDING_ROWS: '1000' }));
     try {
       await waitFor(async () => (await rig.dbRows()) > 200, 'rows before the outage', 40_000, 100);
       rig.proxy.cut();
-      // Each unique update is two events (quote + greeks), plus 2 state and one positions event per
-      // account: wait until the sim has sent them all.
-      await waitFor(() => (lastStatus(run)?.actors[0]?.eventsIn ?? 0) >= COUNT * 2 + 2 + ACCOUNTS, 'the sim to finish during the outage', 40_000, 100);
+      await waitFor(() => simSettled(run, COUNT), 'the sim to finish during the outage', 60_000, 100);
       const before = await rig.dbRows();
       expect(before).toBeLessThan(COUNT * ACCOUNTS);
       run.child.kill('SIGTERM');
