@@ -6,6 +6,8 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   pgliteDir: string;
   journalDir: string;
+  /** RETENTION_DAYS: greek_snapshots days older than this are dropped; 0 keeps everything. */
+  retentionDays: number;
   flush: Partial<FlushOptions>;
   /** How long a stop waits for the database to take every row before journaling the rest (SHUTDOWN_DRAIN_MS). */
   shutdownDrainMs?: number;
@@ -16,6 +18,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
     pgliteDir: env.PGLITE_DIR?.trim() || './.data/pglite',
     journalDir: env.JOURNAL_DIR?.trim() || './.data/journal',
+    retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 15_000, 0, 600_000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),

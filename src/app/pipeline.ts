@@ -27,7 +27,6 @@ export interface StopReport {
 export class Pipeline {
   readonly processor: Processor;
   readonly supervisor: Supervisor;
-  private partitionTimer: NodeJS.Timeout;
 
   constructor(readonly opts: PipelineOptions) {
     this.processor = new Processor({
@@ -38,11 +37,6 @@ export class Pipeline {
       isRetryable: isRetryableError,
     });
     this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
-    // New day partitions are made ahead; once an hour is plenty (rows for other days still land on demand).
-    this.partitionTimer = setInterval(() => {
-      opts.storage.ensurePartitions(Date.now()).catch((err: unknown) => opts.log.warn({ err: String(err) }, 'could not create partitions ahead'));
-    }, 3_600_000);
-    this.partitionTimer.unref();
   }
 
   async startActor(spec: ActorSpec): Promise<void> {
@@ -56,7 +50,6 @@ export class Pipeline {
   /** Stops every actor, then writes everything accepted. If the database does not take it within
    * `drainTimeoutMs` (default SHUTDOWN_DRAIN_MS, 15 s), what is left goes to the journal (replayed on the next start). */
   async stop(drainTimeoutMs = this.opts.config.shutdownDrainMs ?? 15_000): Promise<StopReport> {
-    clearInterval(this.partitionTimer);
     await this.supervisor.stopAll();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));

@@ -44,7 +44,7 @@ export async function runIngest(argv: string[]): Promise<number> {
   const config = readAppConfig();
   await checkBrokerConfigs(specs);
   const log = createLogger({ name: 'ingest' });
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
 
   let stopping: Promise<number> | undefined;

@@ -41,7 +41,7 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const config = readAppConfig();
   const log = createLogger({ name: 'serve' });
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
   const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags) });
 

@@ -30,6 +30,8 @@ export interface OpenStorageOptions {
   maxConnections?: number;
   /** Seconds to wait for a PostgreSQL connection before giving up (default 5). */
   connectTimeoutSec?: number;
+  /** RETENTION_DAYS: drop greek_snapshots days older than this (checked every 6 h); 0 keeps all. */
+  retentionDays?: number;
 }
 
 async function openDriver(opts: OpenStorageOptions): Promise<SqlDriver> {
@@ -65,7 +67,7 @@ export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
     await driver.close().catch(() => {});
     throw toStorageError(err, 'migrate');
   }
-  const storage = createStorage(driver, { log: opts.log, clock });
+  const storage = createStorage(driver, { log: opts.log, clock, retentionDays: opts.retentionDays });
   try {
     await storage.ensurePartitions(clock.now());
   } catch (err) {

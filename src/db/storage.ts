@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
-import { daysAround, distinctDays, ensureDayPartitions } from './partitions.js';
+import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
 import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
 import { TRADES_INSERT_SQL, buildTradesQuery, tradeParams, validateTrades } from './trades.js';
@@ -19,6 +19,8 @@ const PARTITION_REFRESH_MS = 6 * 3_600_000;
 export interface StorageOptions {
   log: Logger;
   clock: Clock;
+  /** Drop day partitions older than this many days on every refresh; 0 keeps everything. */
+  retentionDays?: number;
 }
 
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -44,7 +46,7 @@ async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T
   }
 }
 
-export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions): Storage {
+export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0 }: StorageOptions): Storage {
   let closed = false;
 
   const insertSnapshots = async (params: unknown[]) =>
@@ -123,6 +125,12 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
       if (made > 0) log.info({ made, around: new Date(aroundMs).toISOString() }, 'created greek_snapshots partitions');
     },
 
+    async dropSnapshotsBefore(beforeMs: number): Promise<string[]> {
+      const dropped = await guard('dropSnapshotsBefore', () => dropPartitionsOlderThan(driver, beforeMs));
+      if (dropped.length > 0) log.info({ dropped, before: new Date(beforeMs).toISOString() }, 'retention: dropped old greek_snapshots partitions');
+      return dropped;
+    },
+
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
@@ -133,6 +141,9 @@ export function createStorage(driver: SqlDriver, { log, clock }: StorageOptions)
 
   const refresh = clock.setInterval(() => {
     storage.ensurePartitions().catch((err) => log.warn({ err: toStorageError(err, 'ensurePartitions').message }, 'partition refresh failed; rows will still land via create-on-demand'));
+    if (retentionDays > 0) {
+      storage.dropSnapshotsBefore(clock.now() - retentionDays * 86_400_000).catch((err) => log.warn({ err: toStorageError(err, 'retention').message }, 'retention: could not drop old partitions; will retry'));
+    }
   }, PARTITION_REFRESH_MS);
   // Like the connection pool, this timer keeps the process alive until close(): callers must close().
 

@@ -58,5 +58,7 @@ export interface Storage {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Makes sure daily partitions exist for [fromDay-1, toDay+7]. Called at start and daily. */
   ensurePartitions(aroundMs?: number): Promise<void>;
+  /** Retention: drops the whole-day partitions before the day of `beforeMs`; returns their names. */
+  dropSnapshotsBefore(beforeMs: number): Promise<string[]>;
   close(): Promise<void>;
 }

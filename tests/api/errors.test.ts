@@ -18,7 +18,7 @@ function failingStorage(): Storage {
   return {
     kind: 'postgres',
     writeSnapshots: never, replacePositions: never, writeTrades: never, latestSnapshots: never, listPositions: never,
-    ensurePartitions: async () => {}, close: async () => {},
+    ensurePartitions: async () => {}, dropSnapshotsBefore: async () => [], close: async () => {},
     querySnapshots: async () => {
       throw new StorageError('query failed (ECONNREFUSED): connect ECONNREFUSED postgres://app:hunter2@db/x', true, 'ECONNREFUSED');
     },
