@@ -30,6 +30,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
   const sql = postgres(url, {
     max: opts.max ?? 10,
     connect_timeout: opts.connectTimeoutSec ?? 5,
+    // postgres.js waits up to 20 s between reconnects of a connection; our flush policy already
+    // backs off (and journals), so reconnect promptly once the server is back (seconds).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
     onnotice: () => {},
     // JIT compiles for seconds on the timeline query and never pays back on our short statements.
