@@ -289,9 +289,14 @@ export class Processor {
   }
 }
 
+/**
+ * The quote cache keeps the last quote received per key. A broker's quote stream arrives in
+ * order on one connection, and brokers mix clocks (Tastytrade stamps a quote with bidTime/askTime,
+ * which can be 0 → receipt time), so comparing event times would let a receipt-stamped quote
+ * hide every later broker-stamped one.
+ */
 function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): void {
   const cur = quotes.get(ev.key);
-  if (cur && ev.eventTs < cur.eventTs) return; // an older quote never replaces a newer one
   if (cur) {
     cur.bid = ev.bid ?? cur.bid;
     cur.ask = ev.ask ?? cur.ask;

@@ -107,3 +107,17 @@ describe('processor', () => {
     expect(p.stats().latency.count).toBe(2);
   });
 });
+
+describe('quote cache', () => {
+  it('takes the last quote received, even when its broker time reads earlier than a receipt-stamped one', async () => {
+    const { p, written } = setup();
+    p.ingest([
+      { kind: 'positions', broker: 'sim', account: 'A', at: 0, positions: [pos('A', 1)] },
+      { kind: 'quote', broker: 'sim', key: KEY, eventTs: 5000, receivedAt: 5000, bid: 1.0, ask: 1.2 }, // stamped on receipt
+      { kind: 'quote', broker: 'sim', key: KEY, eventTs: 4000, receivedAt: 5100, bid: 2.0, ask: 2.2 }, // broker time, second precision
+      greeks(6000, 0, 0.5),
+    ]);
+    await p.drain();
+    expect(written[0]).toMatchObject({ bid: 2.0, ask: 2.2 });
+  });
+});

@@ -84,3 +84,12 @@ describe('tasty event mapping', () => {
     expect(at(300, 0.8)).toBe(302);
   });
 });
+
+describe('FEED_CONFIG with one bad entry', () => {
+  it('reports it and still applies the valid types announced beside it', () => {
+    const s = new FeedSchema();
+    const reason = s.applyConfig({ eventFields: { Quote: [], Greeks: ['eventType', 'eventSymbol', 'delta'] } });
+    expect(reason).toMatch(/eventFields\.Quote/);
+    expect(s.fieldsOf('Greeks')).toEqual(['eventType', 'eventSymbol', 'delta']);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountNumbersOf, mapPositions } from '../../src/brokers/tasty/positions.js';
+import { accountNumbersOf, mapPosition, mapPositions } from '../../src/brokers/tasty/positions.js';
 import { desiredSubscriptions, diffSubscriptions, subKey } from '../../src/brokers/tasty/subscriptions.js';
 
 const opt = (symbol: string, qty: number | string, dir: string, underlying = 'SPY') => ({
@@ -54,5 +54,14 @@ describe('tasty positions', () => {
     const d = diffSubscriptions(a, b);
     expect(d.add.map(subKey)).toEqual(['Quote:QQQ']);
     expect(d.remove.map(subKey)).toEqual(['Quote:SPY']);
+  });
+});
+
+describe('positions without an instrument type', () => {
+  it('treats an OCC-shaped symbol as an option and leaves other symbols alone', () => {
+    const opt = mapPosition('A1', { symbol: 'SPY   251219C00500000', quantity: 2, 'quantity-direction': 'Short', multiplier: 100 });
+    expect(opt.ok && opt.value.position).toMatchObject({ assetClass: 'option', contractKey: 'SPY   251219C00500000', quantity: -2, underlying: 'SPY' });
+    const other = mapPosition('A1', { symbol: 'BTC/USD', quantity: 1, 'quantity-direction': 'Long' });
+    expect(other.ok && other.value.position.assetClass).toBe('other');
   });
 });

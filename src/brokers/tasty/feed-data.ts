@@ -22,13 +22,16 @@ export class FeedSchema {
     const ef = msg.eventFields;
     if (ef === undefined) return null;
     if (!ef || typeof ef !== 'object' || Array.isArray(ef)) return 'FEED_CONFIG eventFields is not an object';
+    // One bad entry must not cost the valid types announced beside it.
+    let bad: string | null = null;
     for (const [type, list] of Object.entries(ef as Record<string, unknown>)) {
       if (!Array.isArray(list) || list.length === 0 || !list.every((f) => typeof f === 'string')) {
-        return `FEED_CONFIG eventFields.${type} is not a list of names`;
+        bad ??= `FEED_CONFIG eventFields.${type} is not a list of names`;
+        continue;
       }
       this.fields.set(type, list as string[]);
     }
-    return null;
+    return bad;
   }
 
   fieldsOf(type: string): string[] | undefined {

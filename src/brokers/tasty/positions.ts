@@ -48,7 +48,9 @@ export function mapPosition(account: string, raw: unknown): MappedPosition {
   const underlyingRaw = str(r['underlying-symbol']).trim();
   const base = { broker: BROKER, account: str(r['account-number']) || account, quantity: signed, multiplier, avgPrice };
 
-  if (type === 'Equity Option' || type === 'Index Option') {
+  // An unknown or missing instrument type whose symbol is a valid OCC symbol is still an option.
+  const occShaped = !['Equity', 'Index', 'Future', 'Future Option', 'Cryptocurrency'].includes(type) && looksLikeOcc(symbol);
+  if (type === 'Equity Option' || type === 'Index Option' || occShaped) {
     let contractKey: string;
     try {
       contractKey = canonicalOcc(symbol);
@@ -81,4 +83,13 @@ export function mapPositions(account: string, items: unknown): { positions: Tast
     else if (m.value.position.quantity !== 0) positions.push(m.value);
   }
   return { positions, skipped };
+}
+
+function looksLikeOcc(symbol: string): boolean {
+  try {
+    canonicalOcc(symbol);
+    return true;
+  } catch {
+    return false;
+  }
 }
