@@ -26,6 +26,14 @@ describe('npm run ingest: bad input ends with one line and exit code 2', () => {
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
   });
 
+  it('a broker that never starts makes the run fail with its reason, not an empty success', { timeout: 60_000 }, async () => {
+    const run = runCli('ingest', ['--broker=tasty', '--duration=2'], {
+      TASTY_API_URL: 'http://127.0.0.1:9', TASTY_CLIENT_SECRET: 'x', TASTY_REFRESH_TOKEN: 'y', PGLITE_DIR: 'memory://', DATABASE_URL: '',
+    });
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toMatch(/riskwire ingest: broker tasty never started: cannot reach the Tastytrade API at http:\/\/127\.0\.0\.1:9/);
+  });
+
   it('prints --help and exits 0', async () => {
     const run = runCli('ingest', ['--help']);
     expect(await run.exit).toBe(0);

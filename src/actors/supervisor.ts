@@ -57,6 +57,8 @@ export interface ActorStatus {
   lastError: string | null;
   nextRestartAt: number | null;
   health: StreamHealth | null;
+  /** True once the actor's stream has started at least once. */
+  everStarted: boolean;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
@@ -70,6 +72,12 @@ class ActorRun {
   ended!: Promise<void>;
   endSeen = false;
   closed = false;
+  /** Why we terminated this run ourselves (the task then rejects with a bare AbortError). */
+  abortReason: string | null = null;
+  kill(reason: string): void {
+    this.abortReason ??= reason;
+    this.abort.abort();
+  }
 }
 
 interface ActorHandle {
@@ -85,6 +93,7 @@ interface ActorHandle {
   lastEventAt: number | null;
   restarts: number;
   attempt: number;
+  everStarted: boolean;
   lastError: string | null;
   health: StreamHealth | null;
   startedAt: number;
@@ -121,7 +130,7 @@ export class Supervisor {
     if (h && h.phase !== 'stopped' && h.phase !== 'idle') return;
     if (!h) {
       h = {
-        spec, pool: null, phase: 'idle', run: null, streamState: null, eventsIn: 0, runEvents: 0, queueDepth: 0, lastEventAt: null, restarts: 0,
+        spec, pool: null, phase: 'idle', run: null, streamState: null, eventsIn: 0, runEvents: 0, queueDepth: 0, lastEventAt: null, restarts: 0, everStarted: false,
         attempt: 0, lastError: null, health: null, startedAt: 0, nextRestartAt: null, pinging: false,
       };
       this.actors.set(spec.id, h);
@@ -155,7 +164,7 @@ export class Supervisor {
         await Promise.race([run.ended, this.delay(this.o.stopTimeoutMs)]);
       } catch (err) {
         this.o.log.warn({ actor: id, err: errText(err) }, 'actor did not stop cleanly; terminating its worker');
-        run.abort.abort();
+        run.kill(`did not stop cleanly: ${errText(err)}`);
       }
       await run.task.catch(() => undefined);
       this.closeRun(run);
@@ -204,7 +213,7 @@ export class Supervisor {
       id: h.spec.id, broker: h.spec.broker, state, phase: h.phase, streamState: stream,
       lastEventAt: h.lastEventAt, eventsIn: h.eventsIn, restarts: h.restarts,
       reconnects: h.restarts + (h.health?.reconnects ?? 0), queueDepth: h.queueDepth,
-      lastError: h.lastError ?? h.health?.lastError ?? null, nextRestartAt: h.nextRestartAt, health: h.health,
+      lastError: h.lastError ?? h.health?.lastError ?? null, nextRestartAt: h.nextRestartAt, health: h.health, everStarted: h.everStarted,
     };
   }
 
@@ -244,6 +253,7 @@ export class Supervisor {
       await this.call(run, () => run.control.start(), this.o.startTimeoutMs, 'start');
       if (h.run !== run || h.phase !== 'starting') return;
       h.phase = 'running';
+      h.everStarted = true;
       h.lastError = null;
       this.o.log.info({ actor: h.spec.id, broker: h.spec.broker, restarts: h.restarts }, 'actor started');
       this.schedulePings(h, run);
@@ -252,7 +262,7 @@ export class Supervisor {
       if (h.run !== run || phase === 'stopping' || phase === 'stopped') return;
       h.lastError = errText(err);
       this.o.log.error({ actor: h.spec.id, err: h.lastError }, 'actor failed to start');
-      run.abort.abort();
+      run.kill(h.lastError);
     }
   }
 
@@ -287,7 +297,7 @@ export class Supervisor {
           if (h.run !== run || h.phase !== 'running') return;
           h.lastError = `unresponsive: ${errText(err)}`;
           this.o.log.error({ actor: h.spec.id }, 'actor missed its ping (hung?); terminating its worker');
-          run.abort.abort();
+          run.kill(h.lastError);
         })
         .finally(() => {
           h.pinging = false;
@@ -301,7 +311,7 @@ export class Supervisor {
     this.closeRun(run);
     if (h.phase === 'stopping' || h.phase === 'stopped') return;
     h.restarts++;
-    h.lastError = err ? errText(err) : (h.lastError ?? 'actor exited');
+    h.lastError = run.abortReason ?? (err ? errText(err) : (h.lastError ?? 'actor exited'));
     h.streamState = 'disconnected';
     h.phase = 'backoff';
     const delay = backoffDelay(h.attempt++, this.o.backoff);

@@ -51,13 +51,17 @@ export async function runIngest(argv: string[]): Promise<number> {
   const stop = (why: string) => {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing streams and writing every accepted row');
+      // Read before stopping: a stopped actor no longer says why it never came up.
+      const neverStarted = pipeline.supervisor.status().filter((a) => !a.everStarted);
       const report = await pipeline.stop();
       clearInterval(statusTimer);
       const s = pipeline.processor.stats();
       log.info({ rowsWritten: s.flush.rowsWritten, duplicates: s.drops.duplicate + s.drops.duplicate_db, drops: s.drops, latency: s.latency, journaledRows: report.journaledRows }, 'ingest finished');
       printSummary(pipeline, report.journaledRows);
       await storage.close();
-      return 0;
+      // A broker that never streamed is a failed run, not an empty success.
+      for (const a of neverStarted) process.stderr.write(`riskwire ingest: broker ${a.broker} never started: ${a.lastError ?? 'no reason given'}\n`);
+      return neverStarted.length > 0 ? 1 : 0;
     })();
     return stopping;
   };

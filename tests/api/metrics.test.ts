@@ -15,7 +15,7 @@ const stats: ProcessorStats = {
 
 const actor = (id: string, broker: string, state: ActorStatus['state'], extra: Partial<ActorStatus> = {}): ActorStatus => ({
   id, broker, state, phase: state === 'stopped' ? 'stopped' : 'running', streamState: null, lastEventAt: 1_700_000_000_000,
-  eventsIn: 42, restarts: 1, reconnects: 3, queueDepth: 0, lastError: null, nextRestartAt: null, health: null, ...extra,
+  eventsIn: 42, restarts: 1, reconnects: 3, queueDepth: 0, lastError: null, nextRestartAt: null, health: null, everStarted: true, ...extra,
 });
 
 function render() {
