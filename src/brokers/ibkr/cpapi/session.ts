@@ -28,14 +28,19 @@ export async function authStatus(rest: CpapiRest): Promise<AuthStatus> {
  * Makes sure the brokerage session is authenticated and ours. Returns true when it had to
  * (re)open it with ssodh/init, after which `/iserver/accounts` must be called again.
  */
-export async function ensureBrokerageSession(rest: CpapiRest): Promise<boolean> {
+export async function ensureBrokerageSession(rest: CpapiRest, wait: (ms: number) => Promise<void> = sleep, checks = 10): Promise<boolean> {
   const before = await authStatus(rest);
   if (before.authenticated && !before.competing) return false;
   await rest.post('/iserver/auth/ssodh/init', { publish: true, compete: true });
-  const after = await authStatus(rest);
-  if (!after.authenticated) throw new RestError('the gateway is not authenticated: log in to the Client Portal gateway in a browser', null);
-  return true;
+  // A real gateway takes a few seconds to open the brokerage session after ssodh/init.
+  for (let i = 0; i < checks; i++) {
+    if ((await authStatus(rest)).authenticated) return true;
+    if (i < checks - 1) await wait(500);
+  }
+  throw new RestError('the gateway is not authenticated: log in to the Client Portal gateway in a browser', null);
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GET /iserver/accounts: required once per brokerage session, or market data stays silent. */
 export async function primeAccounts(rest: CpapiRest): Promise<string[]> {

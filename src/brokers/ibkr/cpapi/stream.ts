@@ -123,7 +123,7 @@ export class CpapiStream implements BrokerStream {
   /** One full connection attempt. Throws when the gateway cannot be reached or authenticated. */
   private async connect(): Promise<void> {
     const gen = ++this.gen;
-    const reopened = await ensureBrokerageSession(this.rest);
+    const reopened = await ensureBrokerageSession(this.rest, (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)));
     if (reopened || this.accountsList === null) {
       await primeAccounts(this.rest);
       if (reopened) this.ctx.log.info('ibkr: brokerage session (re)opened with ssodh/init');
