@@ -53,6 +53,11 @@ export interface FeedConnection {
   connectionState(): ConnState;
   authState(): AuthState;
   close(): void;
+  /**
+   * Ends the stream without losing what is on the wire: CHANNEL_CANCEL, keep decoding until the
+   * server's CHANNEL_CLOSED (everything it sent before that has arrived) or `timeoutMs`, then close.
+   */
+  drainAndClose?(timeoutMs: number): Promise<void>;
 }
 
 export type FeedConnector = (url: string, token: string, handlers: FeedHandlers, opts: FeedOptions) => FeedConnection;
@@ -81,13 +86,25 @@ const BYTES_PER_SUB = 42;
 export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
   ensureWebSocketGlobal();
   let closed = false;
+  let draining = false;
+  let drained: (() => void) | null = null;
   // The SDK logs to the console; our own listeners report everything worth knowing.
   const client = new DXLinkWebSocketClient({ logLevel: DXLinkLogLevel.ERROR });
   client.addConnectionStateChangeListener((s, p) => !closed && handlers.onConnectionState(s as ConnState, p as ConnState));
   client.addAuthStateChangeListener((s, p) => !closed && handlers.onAuthState(s as AuthState, p as AuthState));
   client.addErrorListener((e) => !closed && handlers.onError(String(e.type), String(e.message ?? '')));
   client.connect(url);
-  tapFrames(client, (text) => (closed ? false : handlers.onFrame(text)));
+  tapFrames(client, (text) => {
+    if (closed) return false;
+    if (drained && text.includes('"CHANNEL_CLOSED"')) {
+      try {
+        if (JSON.parse(text).channel === feed.id) drained();
+      } catch {
+        /* not for us */
+      }
+    }
+    return handlers.onFrame(text);
+  });
   client.setAuthToken(token);
 
   const feed = new DXLinkFeed(client, FeedContract.AUTO, {
@@ -102,7 +119,7 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
     acceptEventFields: { Greeks: GREEKS_FIELDS, Quote: QUOTE_FIELDS },
   });
   feed.addStateChangeListener((s) => {
-    if (!closed && s === DXLinkChannelState.CLOSED) handlers.onChannelClosed();
+    if (!closed && !draining && s === DXLinkChannelState.CLOSED) handlers.onChannelClosed();
   });
   feed.getChannel().addErrorListener((e) => !closed && handlers.onError(String(e.type), String(e.message ?? '')));
 
@@ -126,6 +143,26 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
         // CHANNEL_CANCEL on a dead socket: nothing to cancel.
       }
       client.close();
+    },
+    async drainAndClose(timeoutMs) {
+      if (closed || draining) return;
+      draining = true;
+      if (client.getConnectionState() === 'CONNECTED' && feed.getState() === DXLinkChannelState.OPENED) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          drained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          try {
+            feed.close(); // sends CHANNEL_CANCEL
+          } catch {
+            resolve();
+          }
+        });
+      }
+      drained = null;
+      this.close();
     },
   };
 };

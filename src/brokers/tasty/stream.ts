@@ -113,6 +113,9 @@ export class TastyStream implements BrokerStream {
     this.ctx.clock.clearInterval(this.timers.watchdog);
     this.timers = {};
     this.rest.close();
+    // Let the server finish: every event it sent before our CHANNEL_CANCEL is still decoded.
+    const c = this.conn;
+    if (c?.drainAndClose) await c.drainAndClose(1000);
     this.closeConn();
     this.setState('stopped');
   }
