@@ -47,6 +47,9 @@ export function createCpapiStream(config: IbkrConfig, ctx: StreamContext, opts: 
   return new CpapiStream(config, ctx, opts);
 }
 
+/** How long stop() keeps reading after unsubscribing everything (loopback needs far less). */
+const STOP_DRAIN_MS = 300;
+
 /** Timers of one socket connection, cleared together when it goes. */
 type ConnTimer = 'heartbeat' | 'watchdog' | 'smdResend' | 'subscribeFallback';
 
@@ -59,6 +62,7 @@ export class CpapiStream implements BrokerStream {
   private readonly caches = new Map<number, ConidFieldCache>();
   private state: StreamState = 'starting';
   private socket: CpapiSocket | null = null;
+  private stopping = false;
   /** Incremented per connection attempt, so late callbacks of an old socket are ignored. */
   private gen = 0;
   private subscribed = false;
@@ -100,7 +104,14 @@ export class CpapiStream implements BrokerStream {
   }
 
   async stop(): Promise<void> {
-    if (this.state === 'stopped') return;
+    if (this.state === 'stopped' || this.stopping) return;
+    this.stopping = true;
+    // End the subscriptions first and keep reading a moment: updates the gateway wrote before
+    // it saw our umd are still on the wire and must be stored. (The gateway sends no ack.)
+    if (this.socket && this.subscribed) {
+      for (const t of this.holdings.targets().values()) this.socket.send(umdCommand(t.conid));
+      await new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
+    }
     this.gen++;
     this.dropConnection();
     this.clock.clearTimeout(this.reconnectTimer);
@@ -176,7 +187,7 @@ export class CpapiStream implements BrokerStream {
 
   /** Tears the connection down and schedules a reconnect. Idempotent per connection. */
   private lose(reason: string): void {
-    if (this.state === 'stopped' || this.reconnectTimer !== undefined) return;
+    if (this.state === 'stopped' || this.stopping || this.reconnectTimer !== undefined) return;
     this.gen++;
     this.dropConnection();
     this.h.reconnects++;
