@@ -8,6 +8,9 @@ function sessionOf(db: Pick<PGlite | Transaction, 'query' | 'exec'>): SqlSession
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
       return (await db.query<T>(text, params)).rows;
     },
+    async execute(text: string, params: unknown[] = []): Promise<number> {
+      return (await db.query(text, params)).affectedRows ?? 0;
+    },
     async exec(script: string): Promise<void> {
       await db.exec(script);
     },

@@ -19,6 +19,9 @@ function sessionOf(sql: Pick<Sql, 'unsafe'>): SqlSession {
       const rows = await sql.unsafe(text, params as Params);
       return rows as unknown as T[];
     },
+    async execute(text: string, params: unknown[] = []): Promise<number> {
+      return (await sql.unsafe(text, params as Params)).count;
+    },
     async exec(script: string): Promise<void> {
       // Without parameters postgres.js uses the simple protocol, which accepts several statements.
       await sql.unsafe(script);

@@ -6,6 +6,8 @@
 export interface SqlSession {
   /** One parameterised statement; rows as plain objects keyed by column name. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** One parameterised INSERT/UPDATE/DELETE; returns the rows it affected (the command tag). */
+  execute(text: string, params?: unknown[]): Promise<number>;
   /** A script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -49,8 +49,7 @@ async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T
 export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0 }: StorageOptions): Storage {
   let closed = false;
 
-  const insertSnapshots = async (params: unknown[]) =>
-    (await driver.query<{ inserted: number }>(SNAPSHOT_INSERT_SQL, params))[0]?.inserted ?? 0;
+  const insertSnapshots = (params: unknown[]) => driver.execute(SNAPSHOT_INSERT_SQL, params);
 
   const storage: Storage = {
     kind: driver.kind,
