@@ -175,9 +175,13 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     }
   };
 
+  // Fixed-rate ticks: the next tick is due tickMs after the previous one was due, not after it
+  // finished, so the offered rate holds when a tick takes a few milliseconds of work.
+  let dueAt = Date.now() + knobs.tickMs;
   let timer = setTimeout(function loop() {
     tick();
-    timer = setTimeout(loop, knobs.tickMs);
+    dueAt = Math.max(dueAt + knobs.tickMs, Date.now() - 10 * knobs.tickMs);
+    timer = setTimeout(loop, Math.max(0, dueAt - Date.now()));
   }, knobs.tickMs);
 
   const onMessage = (s: Session, text: string) => {
