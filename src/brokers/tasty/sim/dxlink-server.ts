@@ -129,7 +129,12 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
       if (sent) for (const e of evs) if (e.eventType === 'Greeks') feed.recordSent(e);
     };
     const byType = new Map<string, DxEvent[]>();
-    for (const e of events) byType.set(String(e.eventType), [...(byType.get(String(e.eventType)) ?? []), e]);
+    for (const e of events) {
+      const t = String(e.eventType);
+      const list = byType.get(t);
+      if (list) list.push(e);
+      else byType.set(t, [e]);
+    }
     for (const t of byType.keys()) if (!ch.announced.has(t)) announce(s, id, ch, [t]);
     if (ch.format === 'FULL') {
       const data = events.map((e) => Object.fromEntries(ch.announced.get(String(e.eventType))!.map((f) => [f, wireValue(e[f] ?? 0, knobs.numbersAsStrings)])));

@@ -29,6 +29,7 @@ export class MarketFeed {
   private bySymbol = new Map<string, number>();
   private lastGreeks = new Map<string, DxEvent>();
   private lastTime = new Map<string, { time: number; seq: number }>();
+  private keyOf = new Map<string, string>();
   private sent = new Map<string, SentGreeks>();
   private lateSeq = 0;
 
@@ -90,9 +91,10 @@ export class MarketFeed {
     const key = `${ev.eventSymbol}|${ev.time}|${ev.sequence}`;
     if (this.sent.has(key)) return;
     const symbol = String(ev.eventSymbol);
-    const c = this.contracts[this.bySymbol.get(symbol)!];
+    let contractKey = this.keyOf.get(symbol);
+    if (contractKey === undefined) this.keyOf.set(symbol, (contractKey = simContractKey(this.contracts[this.bySymbol.get(symbol)!])));
     this.sent.set(key, {
-      contractKey: simContractKey(c), symbol, time: Number(ev.time), sequence: Number(ev.sequence),
+      contractKey, symbol, time: Number(ev.time), sequence: Number(ev.sequence),
       iv: nullIfNaN(Number(ev.volatility)), delta: nullIfNaN(Number(ev.delta)), gamma: nullIfNaN(Number(ev.gamma)),
       theta: nullIfNaN(Number(ev.theta)), vega: nullIfNaN(Number(ev.vega)), rho: nullIfNaN(Number(ev.rho)),
     });
