@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { openStorage } from '../../src/db/index.js';
 import { TEST_DATABASE_URL, describePg, testLogger } from '../helpers/pg.js';
+import { closedPort } from '../helpers/net.js';
 
 const SECRET = 'hunter2-s3cret';
 
@@ -24,14 +25,6 @@ function expectOneLineConfigError(err: Error): void {
   expect(err.message).not.toContain(SECRET);
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('bad DATABASE_URL', () => {
   const silent: { server?: Server; sockets: Socket[] } = { sockets: [] };

@@ -1,11 +1,11 @@
 /** The REST control plane against the simulator: backoff on 429/5xx, clear one-line errors. */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plugin } from '../../src/brokers/tasty/index.js';
 import { TastyStream } from '../../src/brokers/tasty/stream.js';
 import { parseTastyConfig } from '../../src/brokers/tasty/config.js';
 import { systemClock } from '../../src/core/clock.js';
 import { FakeClock, log, restRequests, startHarness, waitFor, type Harness } from './harness.js';
+import { closedPort } from '../helpers/net.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -13,13 +13,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const retries = (h: Harness) => Number(h.stream.health().details?.restRetries);
 
