@@ -5,7 +5,7 @@
  * nothing queued for a dead socket (IBApi buffers calls made while disconnected) leaks into the
  * next one. Per session: connect → nextValidId → reqMarketDataType + reqPositions → positionEnd
  * → one reqMktData per held option contract → greeks/quotes. A lost session reconnects with
- * backoff and every subscription is requested again. Design note: specs/ibkr-tws.md.
+ * backoff and every subscription is requested again. Design note: specs/ibkr.md ("Transport tws").
  */
 import type { Contract } from '@stoqey/ib';
 import type { TimerHandle } from '../../../core/clock.js';

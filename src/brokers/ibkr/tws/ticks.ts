@@ -1,7 +1,7 @@
 /**
  * Pure rules for TWS market-data ticks: which option-computation ticks count, how IB's
  * "not computed yet" sentinels become null, and when a tick is malformed.
- * Decision record: specs/ibkr-tws.md.
+ * Decision record: specs/ibkr.md ("Transport tws").
  */
 
 /** TWS tick type ids used here (TickType in @stoqey/ib; kept local so the rules stay pure). */
