@@ -21,6 +21,9 @@ import { BROKER, mapTwsPosition, type MappedPosition } from './positions.js';
 import { SubscriptionBook, type Subscription } from './subscriptions.js';
 import { cleanComputation, cleanPrice, computationRank, computationSignature, isEmptyComputation, priceField } from './ticks.js';
 
+/** How long stop() keeps reading after cancelling every market data request. */
+const STOP_DRAIN_MS = 300;
+
 export interface TwsStreamOptions {
   createApi?: TwsApiFactory;
   backoff?: BackoffPolicy;
@@ -99,6 +102,13 @@ export class TwsStream implements BrokerStream {
     this.stopped = true;
     for (const t of [this.reconnectTimer, this.readyTimer, this.competingTimer]) this.ctx.clock.clearTimeout(t);
     this.heartbeat.stop();
+    // Cancel the market data first and keep reading a moment: ticks TWS sent before it saw the
+    // cancels are still on the wire and must be stored (their requests stay known until then).
+    const session = this.session;
+    if (session?.ready && this.subs.size > 0) {
+      for (const sub of this.subs.all()) session.api.cancelMktData(sub.reqId);
+      await new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
+    }
     this.closeSession();
     this.setState('stopped');
     this.startWaiter?.reject(new Error('TWS stream stopped before it was ready'));
