@@ -4,6 +4,8 @@ import type { PluginFlags } from '../types.js';
 
 export const PROD_API_URL = 'https://api.tastyworks.com';
 export const SANDBOX_API_URL = 'https://api.cert.tastyworks.com';
+export const PROD_ACCOUNT_STREAMER_URL = 'wss://streamer.tastyworks.com';
+export const SANDBOX_ACCOUNT_STREAMER_URL = 'wss://streamer.cert.tastyworks.com';
 
 /** Everything the tasty plugin needs. Plain data: it crosses into the worker thread. */
 export interface TastyConfig {
@@ -23,6 +25,23 @@ export interface TastyConfig {
   /** A REST call that has not answered after this long counts as failed (and is retried). */
   restTimeoutMs: number;
   oauthScopes: string[];
+  /**
+   * Account streamer (fills → trades, position changes → immediate refresh). null = not used:
+   * a custom TASTY_API_URL without TASTY_ACCOUNT_STREAMER_URL has none (simulators without one).
+   */
+  accountStreamerUrl: string | null;
+}
+
+/** TASTY_ACCOUNT_STREAMER_URL wins; else the real streamer of the real production/sandbox API; else none. */
+export function accountStreamerUrlFor(apiUrl: string, explicit: string | undefined): string | null {
+  const e = explicit?.trim();
+  if (e) {
+    if (!/^wss?:\/\//.test(e)) throw new ConfigError(`TASTY_ACCOUNT_STREAMER_URL="${e}" must be ws(s)://: use e.g. ${PROD_ACCOUNT_STREAMER_URL}`);
+    return e;
+  }
+  if (apiUrl === PROD_API_URL) return PROD_ACCOUNT_STREAMER_URL;
+  if (apiUrl === SANDBOX_API_URL) return SANDBOX_ACCOUNT_STREAMER_URL;
+  return null;
 }
 
 export function parseTastyConfig(env: Record<string, string | undefined>, flags: PluginFlags = {}): TastyConfig {
@@ -39,8 +58,9 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
   }
   const missing = ['TASTY_CLIENT_SECRET', 'TASTY_REFRESH_TOKEN'].filter((k) => !env[k]?.trim());
   if (missing.length > 0) throw missingEnv(missing, 'the tasty broker (Tastytrade OAuth)');
+  const apiUrl = rawUrl.replace(/\/+$/, '');
   return {
-    apiUrl: rawUrl.replace(/\/+$/, ''),
+    apiUrl,
     clientSecret: env.TASTY_CLIENT_SECRET!.trim(),
     refreshToken: env.TASTY_REFRESH_TOKEN!.trim(),
     accounts: (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -50,5 +70,6 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
     subscriptionChunk: envInt(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),
     restTimeoutMs: envInt(env, 'TASTY_REST_TIMEOUT_MS', 15_000, 100, 600_000),
     oauthScopes: ['read'],
+    accountStreamerUrl: accountStreamerUrlFor(apiUrl, env.TASTY_ACCOUNT_STREAMER_URL),
   };
 }

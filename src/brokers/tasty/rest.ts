@@ -40,6 +40,8 @@ export interface TastyRest {
   accountNumbers(): Promise<unknown>;
   positions(account: string): Promise<unknown>;
   quoteToken(): Promise<QuoteToken>;
+  /** The OAuth Authorization value the account streamer wants as auth-token (refreshed when due). */
+  accessToken?(): Promise<string>;
   stats(): { requests: number; retries: number; waitingUntil: number | null };
   /** Stops waiting for backoffs (pending calls reject). */
   close(): void;
@@ -154,6 +156,12 @@ export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, 
     accountNumbers: () => call('accounts', () => client.accountsAndCustomersService.getCustomerAccounts()),
     positions: (account) => call('positions', () => client.balancesAndPositionsService.getPositionsList(account)),
     quoteToken: async () => parseQuoteToken(await call('quote-token', () => client.accountsAndCustomersService.getApiQuoteToken())),
+    accessToken: async () => {
+      if (client.httpClient.needsTokenRefresh || !client.httpClient.authHeader) await call('oauth', () => client.httpClient.generateAccessToken());
+      const header = client.httpClient.authHeader;
+      if (!header) throw new TastyRestError('Tastytrade OAuth gave no access token', 'auth');
+      return header;
+    },
     stats: () => ({ requests, retries, waitingUntil: gateUntil > clock.now() ? gateUntil : null }),
     close() {
       closed = true;

@@ -11,6 +11,7 @@
 import type { TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
 import type { BrokerStream, StreamContext, StreamHealth } from '../types.js';
+import { AccountStreamer, type AccountStreamerOptions } from './account-streamer.js';
 import { backoffDelay, FEED_BACKOFF } from './backoff.js';
 import type { TastyConfig } from './config.js';
 import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
@@ -27,6 +28,8 @@ export interface TastyStreamDeps {
   rest?: TastyRest;
   connect?: FeedConnector;
   random?: () => number;
+  /** For tests: builds the account streamer (default: the real one over `ws`). */
+  accountStreamer?: (opts: AccountStreamerOptions) => AccountStreamer;
 }
 
 /** When to fetch a new quote token: an hour before expiry, or at 3/4 of a short lifetime. */
@@ -46,6 +49,10 @@ export class TastyStream implements BrokerStream {
   private readonly rest: TastyRest;
   private readonly connect: FeedConnector;
   private readonly random: () => number;
+  private readonly makeAccountStreamer: (opts: AccountStreamerOptions) => AccountStreamer;
+  private account: AccountStreamer | null = null;
+  /** Refreshes asked for by the account streamer: one at a time, bursts coalesced into one more. */
+  private pushRefresh: 'idle' | 'running' | 'again' = 'idle';
   private readonly h: StreamHealth = { state: 'starting', lastMessageAt: null, lastEventAt: null, reconnects: 0, subscriptions: 0, malformed: 0, lastError: null };
 
   private accounts: string[] = [];
@@ -83,6 +90,7 @@ export class TastyStream implements BrokerStream {
     this.rest = deps.rest ?? createTastyRest(config, ctx.log, ctx.clock);
     this.connect = deps.connect ?? connectDxLink;
     this.random = deps.random ?? Math.random;
+    this.makeAccountStreamer = deps.accountStreamer ?? ((o) => new AccountStreamer(o));
   }
 
   async start(): Promise<void> {
@@ -103,6 +111,7 @@ export class TastyStream implements BrokerStream {
     const tick = Math.max(250, Math.min(5_000, Math.floor(this.config.keepaliveTimeoutMs / 4)));
     this.timers.watchdog = this.ctx.clock.setInterval(() => this.checkLiveness(), tick);
     this.schedulePoll();
+    this.startAccountStreamer();
     this.ctx.log.info({ accounts: this.accounts.length, subscriptions: this.subs.size }, 'tasty stream started');
   }
 
@@ -112,6 +121,7 @@ export class TastyStream implements BrokerStream {
     for (const t of Object.values(this.timers)) this.ctx.clock.clearTimeout(t);
     this.ctx.clock.clearInterval(this.timers.watchdog);
     this.timers = {};
+    this.account?.stop();
     this.rest.close();
     // Let the server finish: every event it sent before our CHANNEL_CANCEL is still decoded.
     const c = this.conn;
@@ -141,6 +151,7 @@ export class TastyStream implements BrokerStream {
         skippedEvents: this.skipped,
         inboundMessages: this.inbound,
         connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
+        accountStreamer: this.account ? { state: this.account.currentState, ...this.account.stats } : null,
       },
     };
   }
@@ -171,6 +182,45 @@ export class TastyStream implements BrokerStream {
       this.conn?.remove(remove);
       this.conn?.add(add);
     }
+  }
+
+  // ---- account streamer (optional: fills → trades, position changes → refresh now) ---------
+
+  private startAccountStreamer(): void {
+    const url = this.config.accountStreamerUrl;
+    const accessToken = this.rest.accessToken?.bind(this.rest);
+    if (!url || !accessToken) return;
+    this.account = this.makeAccountStreamer({
+      url,
+      accounts: () => [...this.accounts],
+      authToken: accessToken,
+      clock: this.ctx.clock,
+      log: this.ctx.log,
+      random: this.random,
+      onTrade: (t) => this.emit(t),
+      onPositionsChanged: () => this.refreshNow(),
+      onMalformed: (reason) => this.malformed(reason),
+    });
+    this.account.start();
+  }
+
+  /** The poll's refresh, run at once; a failure waits for the next poll or push. */
+  private refreshNow(): void {
+    if (this.stopped) return;
+    if (this.pushRefresh !== 'idle') {
+      this.pushRefresh = 'again';
+      return;
+    }
+    this.pushRefresh = 'running';
+    this.refreshPositions()
+      .catch((err) => {
+        if (!this.stopped) this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions refresh (account streamer) failed');
+      })
+      .finally(() => {
+        const again = this.pushRefresh === 'again';
+        this.pushRefresh = 'idle';
+        if (again) this.refreshNow();
+      });
   }
 
   private schedulePoll(): void {

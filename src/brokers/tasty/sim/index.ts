@@ -5,6 +5,7 @@
  * the unique Greeks events it sent.
  */
 import { defaultContracts, type SimContract } from '../../simbook.js';
+import { startAccountStreamerServer, type AccountStreamerServer, type SimFill } from './account-streamer-server.js';
 import { defaultBook, SIM_ACCOUNTS, type SimHolding } from './book.js';
 import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dxlink-server.js';
 import { MarketFeed, type SentGreeks } from './market-feed.js';
@@ -12,6 +13,7 @@ import { defaultRestKnobs, startRestServer, type RestKnobs, type RestServer } fr
 
 export { SIM_ACCOUNTS, optionHolding, type SimHolding } from './book.js';
 export type { SentGreeks } from './market-feed.js';
+export type { SimFill } from './account-streamer-server.js';
 
 export interface TastySimulatorOptions {
   clientSecret?: string;
@@ -22,6 +24,8 @@ export interface TastySimulatorOptions {
   seed?: number;
   rest?: Partial<RestKnobs>;
   dxlink?: Partial<DxKnobs>;
+  /** Start the account streamer (default true; its URL goes into env as TASTY_ACCOUNT_STREAMER_URL). */
+  accountStreamer?: boolean;
 }
 
 export interface TastySimulator {
@@ -38,6 +42,12 @@ export interface TastySimulator {
   dxKnobs: DxKnobs;
   rest: RestServer;
   dxlink: DxServer;
+  /** null when started with accountStreamer: false. */
+  accountStreamer: AccountStreamerServer | null;
+  /** Pushes a filled order for the account over the account streamer; returns the fill id. */
+  pushFill(account: string, fill: SimFill): string;
+  /** Changes one holding in the book (quantity 0 removes it) and pushes a CurrentPosition message. */
+  pushPositionChange(account: string, holding: SimHolding): void;
   /** Replaces an account's holdings (the next position poll sees it). */
   setHoldings(account: string, holdings: SimHolding[]): void;
   holdings(account: string): SimHolding[];
@@ -74,24 +84,43 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
     { ...defaultRestKnobs(), ...options.rest },
   );
 
+  const acct = options.accountStreamer === false ? null : await startAccountStreamerServer();
+  const needAcct = (): AccountStreamerServer => {
+    if (!acct) throw new Error('tasty simulator started without account streamer');
+    return acct;
+  };
+
   return {
     apiUrl: rest.url,
     dxlinkUrl: dxlink.url,
     clientSecret,
     refreshToken,
-    env: { TASTY_API_URL: rest.url, TASTY_CLIENT_SECRET: clientSecret, TASTY_REFRESH_TOKEN: refreshToken },
+    env: {
+      TASTY_API_URL: rest.url,
+      TASTY_CLIENT_SECRET: clientSecret,
+      TASTY_REFRESH_TOKEN: refreshToken,
+      ...(acct ? { TASTY_ACCOUNT_STREAMER_URL: acct.url } : {}),
+    },
     accounts: [...book.keys()],
     contracts,
     restKnobs: rest.knobs,
     dxKnobs: dxlink.knobs,
     rest,
     dxlink,
+    accountStreamer: acct,
+    pushFill: (account, fill) => needAcct().pushFill(account, fill),
+    pushPositionChange(account, holding) {
+      const server = needAcct();
+      const rest = (book.get(account) ?? []).filter((h) => h.symbol !== holding.symbol);
+      book.set(account, holding.quantity === 0 ? rest : [...rest, holding]);
+      server.pushPosition(account, holding);
+    },
     setHoldings: (account, holdings) => void book.set(account, holdings),
     holdings: (account) => book.get(account) ?? [],
     sentGreeks: () => feed.sentGreeks(),
     quoteTokensIssued: () => issued,
     async close() {
-      await Promise.all([dxlink.close(), rest.close()]);
+      await Promise.all([dxlink.close(), rest.close(), acct?.close()]);
     },
   };
 }
