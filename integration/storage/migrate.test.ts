@@ -31,7 +31,7 @@ describePg('migrations and partitions on PostgreSQL', () => {
     const storages = await Promise.all([openOne(), openOne(), openOne()]);
     expect(storages.map((s) => s.kind)).toEqual(['postgres', 'postgres', 'postgres']);
     const migrations = await sql`SELECT id FROM riskwire_migrations ORDER BY id`;
-    expect(migrations.map((m) => m.id)).toEqual(['0001_init']);
+    expect(migrations.map((m) => m.id)).toEqual(['0001_init', '0002_position_sets']);
   });
 
   it('opening an up-to-date database applies nothing and keeps the data', async () => {
@@ -41,7 +41,7 @@ describePg('migrations and partitions on PostgreSQL', () => {
     const [{ n }] = await again.query<{ n: number }>("SELECT count(*)::int AS n FROM greek_snapshots WHERE account = 'KEEP'");
     expect(n).toBe(3);
     const [{ m }] = await sql`SELECT count(*)::int AS m FROM riskwire_migrations`;
-    expect(m).toBe(1);
+    expect(m).toBe(2);
   });
 
   it('makes daily partitions from yesterday to seven days ahead at start', async () => {

@@ -46,7 +46,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.message });
+    if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: err.message });
     if (err instanceof ConfigError) return reply.code(400).send({ error: err.message });
     const status = (err as FastifyError).statusCode;
     // fastify's own client errors (bad JSON, wrong content type, body too large) keep their status.

@@ -1,6 +1,6 @@
 /** HTTP errors as small factories. Every error body is {"error": "<one line>"}. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(readonly statusCode: number, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
   }

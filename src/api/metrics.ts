@@ -55,6 +55,25 @@ function latencyHistogram(latency: MetricsInput['latency']): string[] {
   return lines;
 }
 
+/** Trades and position sets go through the same writer as snapshots: their counters, and the journal's health. */
+function writerFamilies(stats: ProcessorStats): string[] {
+  const kinds = [['snapshots', stats.flush], ['trades', stats.trades], ['positions', stats.positions]] as const;
+  return [
+    ...family('riskwire_trades_written_total', 'counter', 'Trade rows inserted (duplicates per (broker, trade_id) not counted).', [[{}, stats.trades.rowsWritten]]),
+    ...family('riskwire_position_sets_written_total', 'counter', 'Per-account position sets written (older sets than the stored one change nothing).', [[{}, stats.positions.rowsWritten]]),
+    ...family('riskwire_position_write_errors_total', 'counter', 'Failed position-set writes (retried) plus position sets rejected.', [[{}, stats.positionWriteErrors]]),
+    ...family('riskwire_journal_rows', 'gauge', 'Rows waiting in the on-disk journal, per writer.', kinds.map(([kind, f]) => [{ kind }, f.journaledRows])),
+    ...family('riskwire_write_failing', 'gauge', '1 while the writer\'s last attempt failed (retrying, journaling past the bound).', kinds.map(([kind, f]) => [{ kind }, f.consecutiveFailures > 0 ? 1 : 0])),
+    ...family('riskwire_rows_rejected_total', 'counter', 'Rows the database refused for their content (kept in the dead-letter file).', kinds.map(([kind, f]) => [{ kind }, f.rejected])),
+    ...family('riskwire_dead_letter_rows_total', 'counter', 'Rows written to the dead-letter file.', [[{}, stats.deadLettered]]),
+    ...family('riskwire_journal_write_errors_total', 'counter', 'Journal appends that failed (rows kept in memory; lost if the process stops).',
+      kinds.map(([kind, f]) => [{ kind }, f.journalWriteErrors])),
+    ...family('riskwire_journal_bad_lines_total', 'counter', 'Journal lines found invalid on replay and moved to quarantine/.', kinds.map(([kind, f]) => [{ kind }, f.journalBadLines])),
+    ...family('riskwire_journal_segments_set_aside_total', 'counter', 'Journal entries that could not be read, moved to quarantine/.', kinds.map(([kind, f]) => [{ kind }, f.journalSetAside])),
+    ...family('riskwire_trades_accepted_to_journal_total', 'counter', 'POST /v1/trades answered 202: trade journaled while the database did not take it.', [[{}, stats.tradesAcceptedToJournal]]),
+  ];
+}
+
 export function renderMetrics({ stats, latency, actors }: MetricsInput): string {
   const actor = (a: ActorStatus) => ({ actor: a.id, broker: a.broker });
   const brokers = Object.entries(stats.perBroker);
@@ -71,6 +90,7 @@ export function renderMetrics({ stats, latency, actors }: MetricsInput): string 
     ...family('riskwire_flush_pending_rows', 'gauge', 'Rows accepted and waiting to be written.', [[{}, stats.flush.pending]]),
     ...family('riskwire_flush_in_flight', 'gauge', 'Batch writes in flight.', [[{}, stats.flush.inFlight]]),
     ...family('riskwire_journaled_rows', 'gauge', 'Rows kept in the on-disk journal while the database was unavailable.', [[{}, stats.flush.journaledRows]]),
+    ...writerFamilies(stats),
     ...latencyHistogram(latency),
     ...family('riskwire_actor_events_in_total', 'counter', 'Events received from each actor.', actors.map((a) => [actor(a), a.eventsIn])),
     ...family('riskwire_actor_reconnects_total', 'counter', 'Stream reconnects plus actor restarts, per actor.', actors.map((a) => [actor(a), a.reconnects])),

@@ -11,6 +11,8 @@ export interface AppConfig {
   flush: Partial<FlushOptions>;
   /** How long a stop waits for the database to take every row before journaling the rest (SHUTDOWN_DRAIN_MS). */
   shutdownDrainMs?: number;
+  /** How long POST /v1/trades waits for the database before journaling the trade and answering 202 (TRADE_ACCEPT_WAIT_MS). */
+  tradeAcceptWaitMs?: number;
 }
 
 export function readAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -19,7 +21,8 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     pgliteDir: env.PGLITE_DIR?.trim() || './.data/pglite',
     journalDir: env.JOURNAL_DIR?.trim() || './.data/journal',
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
-    shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 15_000, 0, 600_000),
+    shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
+    tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

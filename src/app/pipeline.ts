@@ -1,9 +1,12 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Supervisor, type ActorSpec, type SupervisorOptions } from '../actors/supervisor.js';
 import { loadPlugin } from '../brokers/registry.js';
-import { FileJournal, type Journal } from '../core/journal.js';
+import { FileDeadLetter, type DeadLetter } from '../core/deadLetter.js';
+import { FileJournal, MemoryJournal, type Journal } from '../core/journal.js';
+import { isPositionSet, isSnapshotRow, isTradeRow } from '../core/journalRows.js';
 import { Processor } from '../core/processor.js';
-import { isRetryableError } from '../db/errors.js';
+import { isRowRejection } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
 
@@ -16,12 +19,32 @@ export interface PipelineOptions {
   config: AppConfig;
   log: Logger;
   supervisor?: Partial<Omit<SupervisorOptions, 'sink' | 'log'>>;
+  /** Snapshot journal; when given without `journals`, trades and positions journal in memory too (tests). */
   journal?: Journal;
+  journals?: { trades?: Journal; positions?: Journal };
+  deadLetter?: DeadLetter;
 }
 
 export interface StopReport {
   drained: boolean;
   journaledRows: number;
+  /** Rows lost because the journal could not be written at stop (the exit code says so). */
+  lostRows: number;
+  journalError: string | null;
+}
+
+/**
+ * JOURNAL_DIR holds the snapshot segments at its top level (as before), `trades/` and
+ * `positions/` for the other writers, `quarantine/` for what a replay set aside, and
+ * `dead-letter.jsonl` for rows the database refused.
+ */
+export function journalsIn(dir: string): { snapshots: Journal; trades: Journal; positions: Journal; deadLetter: DeadLetter } {
+  return {
+    snapshots: new FileJournal(dir, { validate: isSnapshotRow }),
+    trades: new FileJournal(join(dir, 'trades'), { validate: isTradeRow }),
+    positions: new FileJournal(join(dir, 'positions'), { validate: isPositionSet }),
+    deadLetter: new FileDeadLetter(join(dir, 'dead-letter.jsonl')),
+  };
 }
 
 export class Pipeline {
@@ -29,12 +52,19 @@ export class Pipeline {
   readonly supervisor: Supervisor;
 
   constructor(readonly opts: PipelineOptions) {
+    const disk = opts.journal ? undefined : journalsIn(opts.config.journalDir);
     this.processor = new Processor({
       storage: opts.storage,
       log: opts.log,
       flush: opts.config.flush,
-      journal: opts.journal ?? new FileJournal(opts.config.journalDir),
-      isRetryable: isRetryableError,
+      tradeAcceptWaitMs: opts.config.tradeAcceptWaitMs,
+      journal: opts.journal ?? disk!.snapshots,
+      tradeJournal: opts.journals?.trades ?? disk?.trades ?? new MemoryJournal(),
+      positionJournal: opts.journals?.positions ?? disk?.positions ?? new MemoryJournal(),
+      deadLetter: opts.deadLetter ?? disk?.deadLetter,
+      // Only a row the database refuses for its content is given up on (and dead-lettered);
+      // everything else (down, read-only, timeouts, permissions...) is retried and journaled.
+      isRetryable: (err) => !isRowRejection(err),
     });
     this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
   }
@@ -47,19 +77,42 @@ export class Pipeline {
     await this.supervisor.stop(id);
   }
 
-  /** Stops every actor, then writes everything accepted. If the database does not take it within
-   * `drainTimeoutMs` (default SHUTDOWN_DRAIN_MS, 15 s), what is left goes to the journal (replayed on the next start). */
-  async stop(drainTimeoutMs = this.opts.config.shutdownDrainMs ?? 15_000): Promise<StopReport> {
-    await this.supervisor.stopAll();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));
-    const result = await Promise.race([this.processor.drain().then(() => 'drained' as const), timedOut]);
-    clearTimeout(timer);
+  /**
+   * Stops every actor, then writes everything accepted. If writes are failing (database down,
+   * read-only, timing out) what is pending goes to the journal at once; otherwise the database
+   * gets up to `drainTimeoutMs` (SHUTDOWN_DRAIN_MS, default 5 s), cut short as soon as a write
+   * fails. Either way a `docker stop` (SIGKILL 10 s after SIGTERM) finds everything on disk.
+   */
+  async stop(drainTimeoutMs = this.opts.config.shutdownDrainMs ?? 5_000): Promise<StopReport> {
+    if (!this.processor.writesFailing) {
+      // Actors stop first so their last rows are accepted; while writes fail, journaling comes first.
+      await this.supervisor.stopAll();
+    }
+    let result: 'drained' | 'timeout' | 'failing' = 'failing';
+    if (!this.processor.writesFailing) {
+      let timer: NodeJS.Timeout | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));
+      const failing = new Promise<'failing'>((resolve) => (poll = setInterval(() => this.processor.writesFailing && resolve('failing'), 50)));
+      result = await Promise.race([this.processor.drain().then(() => 'drained' as const), timedOut, failing]);
+      clearTimeout(timer);
+      clearInterval(poll);
+    }
     this.processor.close();
-    if (result === 'drained') return { drained: true, journaledRows: 0 };
-    const journaledRows = this.processor.flusher.spillAll();
-    this.opts.log.warn({ journaledRows }, 'database did not take all rows in time: the rest is in the journal and is written on the next start');
-    return { drained: false, journaledRows };
+    if (result === 'drained') return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
+    const first = this.processor.spillAll();
+    // Actors still running (writes were failing) are stopped now; what they hand over in between is journaled too.
+    await this.supervisor.stopAll();
+    const second = this.processor.spillAll();
+    const journaledRows = first.journaled + second.journaled;
+    const lostRows = first.lost + second.lost;
+    const journalError = first.error ?? second.error;
+    if (lostRows > 0) {
+      this.opts.log.error({ journaledRows, lostRows, err: journalError }, 'JOURNAL WRITE FAILED at stop: rows that could not be written are lost');
+    } else {
+      this.opts.log.warn({ journaledRows, why: result }, 'database did not take all rows in time: the rest is in the journal and is written on the next start');
+    }
+    return { drained: false, journaledRows, lostRows, journalError };
   }
 }
 

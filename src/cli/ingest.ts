@@ -1,8 +1,9 @@
 import type { ActorSpec } from '../actors/supervisor.js';
 import { readAppConfig } from '../app/config.js';
-import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokerConfigs, Pipeline, type StopReport } from '../app/pipeline.js';
 import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
+import type { ProcessorStats } from '../core/processor.js';
 import { openStorage } from '../db/index.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { fmtMs } from './output.js';
@@ -23,7 +24,9 @@ accounts and persists them (DATABASE_URL, or the embedded database in PGLITE_DIR
   --help             this text
 
 Without --duration it runs until SIGINT/SIGTERM, then stops the actors, writes every
-accepted row and exits 0. Exit code 2 = bad flag, configuration or unreachable database.
+accepted row (or journals it at once when the database is failing) and exits 0.
+Exit code 2 = bad flag, configuration or unreachable database; 3 = the journal could not
+be written (rows may be lost: the summary says how many); 1 = a broker never started.
 Configuration is read from the environment: see README.md (Configuration).`;
 
 export function actorSpecs(flags: Flags, dflt = 'sim'): ActorSpec[] {
@@ -56,11 +59,20 @@ export async function runIngest(argv: string[]): Promise<number> {
       const report = await pipeline.stop();
       clearInterval(statusTimer);
       const s = pipeline.processor.stats();
-      log.info({ rowsWritten: s.flush.rowsWritten, duplicates: s.drops.duplicate + s.drops.duplicate_db, drops: s.drops, latency: s.latency, journaledRows: report.journaledRows }, 'ingest finished');
-      printSummary(pipeline, report.journaledRows);
+      const journalErrors = s.flush.journalWriteErrors + s.trades.journalWriteErrors + s.positions.journalWriteErrors;
+      log.info({
+        rowsWritten: s.flush.rowsWritten, duplicates: s.drops.duplicate + s.drops.duplicate_db, drops: s.drops, latency: s.latency,
+        journaledRows: report.journaledRows, lostRows: report.lostRows, journalWriteErrors: journalErrors,
+        trades: { written: s.trades.rowsWritten, rejected: s.trades.rejected, acceptedToJournal: s.tradesAcceptedToJournal },
+        positions: { setsWritten: s.positions.rowsWritten, writeErrors: s.positionWriteErrors, rejected: s.positions.rejected },
+        deadLettered: s.deadLettered,
+      }, 'ingest finished');
+      printSummary(pipeline, report);
       await storage.close();
       // A broker that never streamed is a failed run, not an empty success.
       for (const a of neverStarted) process.stderr.write(`riskwire ingest: broker ${a.broker} never started: ${a.lastError ?? 'no reason given'}\n`);
+      // A journal that refused a write is a failed run even when the rows got through later.
+      if (report.lostRows > 0 || journalErrors > 0) return 3;
       return neverStarted.length > 0 ? 1 : 0;
     })();
     return stopping;
@@ -109,13 +121,27 @@ function printStatus(pipeline: Pipeline, log: ReturnType<typeof createLogger>): 
   }
 }
 
-function printSummary(pipeline: Pipeline, journaled: number): void {
-  const s = pipeline.processor.stats();
+export function summaryLines(s: ProcessorStats, report: StopReport): string[] {
   const lines = [
     `ingest done: ${s.eventsIn} events in, ${s.flush.rowsWritten} rows written, ${s.drops.duplicate + s.drops.duplicate_db} duplicates dropped, ${s.outOfOrder} out of order (stored)`,
     `  drops: ${JSON.stringify(s.drops)}`,
     `  latency received→persisted: p50 ${fmtMs(s.latency.p50)}  p95 ${fmtMs(s.latency.p95)}  p99 ${fmtMs(s.latency.p99)}`,
+    `  trades: ${s.trades.rowsWritten} written, ${s.trades.rejected} rejected, ${s.tradesAcceptedToJournal} accepted into the journal; position sets: ${s.positions.rowsWritten} written, ${s.positionWriteErrors} write errors, ${s.positions.rejected} rejected`,
   ];
-  if (journaled > 0) lines.push(`  ${journaled} rows could not be written in time and wait in the journal (JOURNAL_DIR); the next run writes them`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  const rejected = s.flush.rejected + s.trades.rejected + s.positions.rejected;
+  if (rejected > 0) lines.push(`  ${rejected} rows refused by the database for their content: kept with the reason in JOURNAL_DIR/dead-letter.jsonl (${s.deadLettered} recorded)`);
+  const badLines = s.flush.journalBadLines + s.trades.journalBadLines + s.positions.journalBadLines;
+  const setAside = s.flush.journalSetAside + s.trades.journalSetAside + s.positions.journalSetAside;
+  if (badLines + setAside > 0) lines.push(`  journal: ${badLines} bad lines and ${setAside} unreadable segments moved to JOURNAL_DIR/quarantine/`);
+  const journalErrors = s.flush.journalWriteErrors + s.trades.journalWriteErrors + s.positions.journalWriteErrors;
+  if (journalErrors > 0 || report.lostRows > 0) {
+    const why = report.journalError ?? s.flush.lastJournalError ?? s.trades.lastJournalError ?? s.positions.lastJournalError;
+    lines.push(`  JOURNAL WRITE FAILED ${journalErrors} times (${why}); ${report.lostRows} rows LOST: fix JOURNAL_DIR (space, permissions)`);
+  }
+  if (report.journaledRows > 0) lines.push(`  ${report.journaledRows} rows could not be written in time and wait in the journal (JOURNAL_DIR); the next run writes them`);
+  return lines;
+}
+
+function printSummary(pipeline: Pipeline, report: StopReport): void {
+  process.stderr.write(`${summaryLines(pipeline.processor.stats(), report).join('\n')}\n`);
 }

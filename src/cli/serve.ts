@@ -51,11 +51,13 @@ export async function runServe(argv: string[]): Promise<number> {
   const stop = (why: string) => {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
-      await app.close();
-      const report = await pipeline.stop();
+      // Together: a request stuck on a dead database must not hold back journaling the writers' rows.
+      const [report] = await Promise.all([pipeline.stop(), app.close()]);
+      const s = pipeline.processor.stats();
+      const journalErrors = s.flush.journalWriteErrors + s.trades.journalWriteErrors + s.positions.journalWriteErrors;
+      log.info({ journaledRows: report.journaledRows, lostRows: report.lostRows, journalWriteErrors: journalErrors, deadLettered: s.deadLettered }, 'serve finished');
       await storage.close();
-      log.info({ journaledRows: report.journaledRows }, 'serve finished');
-      return 0;
+      return report.lostRows > 0 || journalErrors > 0 ? 3 : 0;
     })();
     return stopping;
   };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from './clock.js';
-import type { Journal } from './journal.js';
+import { JournalUnavailableError, type Journal } from './journal.js';
 
 /**
  * The flush policy: rows wait in a bounded queue and go to the database in batches when
@@ -9,9 +9,12 @@ import type { Journal } from './journal.js';
  *  - the writer is idle (`eagerWhenIdle`: no batch in flight) — group commit: a lone update
  *    does not wait for the timer, and under load batches still fill up while one is in flight;
  * with at most `maxInFlight` batches in flight. Retryable failures put the batch back at the
- * front and back off (exponential, jittered); permanent failures bisect the batch to isolate
- * the bad rows, which are reported, not lost. Past `maxPendingRows` the newest rows spill to
- * the on-disk journal and are replayed when the queue has room again.
+ * front and back off (exponential, jittered); a failure that names the rows themselves
+ * (`isRetryable` false) bisects the batch to isolate the bad rows, which are reported
+ * (`onRejected`: the caller dead-letters them), not silently lost. Past `maxPendingRows` the
+ * newest rows spill to the on-disk journal and are replayed when the queue has room again.
+ * A journal that cannot be written is loud (stats, an error log) and never loses the rows it
+ * was given: they stay in memory and the spill is tried again later.
  */
 export interface FlushOptions {
   /** Flush trigger: this many rows pending. */
@@ -65,6 +68,19 @@ export interface FlushStats {
   journaledRows: number;
   spilledRows: number;
   lastError: string | null;
+  /** Journal appends that failed (disk full, folder gone, read-only): the rows stayed in memory. */
+  journalWriteErrors: number;
+  lastJournalError: string | null;
+  /** Journal lines found invalid on replay (moved aside), and segments set aside as unreadable. */
+  journalBadLines: number;
+  journalSetAside: number;
+}
+
+/** What a shutdown spill did: rows journaled, and rows lost because the journal refused them. */
+export interface SpillReport {
+  journaled: number;
+  lost: number;
+  error: string | null;
 }
 
 class RowQueue<T> {
@@ -129,9 +145,12 @@ export class Flusher<T extends object> {
   private segmentSize = new Map<string, number>();
   /** Rows of journal segments currently loaded in the queue (cheap check, no directory reads on the hot path). */
   private loadedRows = 0;
+  /** After a failed journal append, the next spill waits until then (no retry storm per add). */
+  private journalRetryAt = 0;
   private s: FlushStats = {
     pending: 0, inFlight: 0, batches: 0, rowsWritten: 0, duplicates: 0, rejected: 0, retries: 0,
     consecutiveFailures: 0, journaledRows: 0, spilledRows: 0, lastError: null,
+    journalWriteErrors: 0, lastJournalError: null, journalBadLines: 0, journalSetAside: 0,
   };
 
   constructor(
@@ -155,7 +174,33 @@ export class Flusher<T extends object> {
   }
 
   stats(): FlushStats {
-    return { ...this.s, pending: this.queue.length, inFlight: this.inFlight, journaledRows: this.journal?.rowsOnDisk ?? 0 };
+    const jh = this.journal?.health();
+    return {
+      ...this.s, pending: this.queue.length, inFlight: this.inFlight, journaledRows: this.journal?.rowsOnDisk ?? 0,
+      journalBadLines: jh?.badLines ?? 0, journalSetAside: jh?.setAside ?? 0,
+    };
+  }
+
+  /** True while writes are failing (the last batch attempt failed and is waiting to be retried). */
+  get failing(): boolean {
+    return this.s.consecutiveFailures > 0;
+  }
+
+  /**
+   * Puts a durable copy of rows into the journal now (fsynced when this returns) and lets the
+   * replay write them when the database takes writes. For callers that must answer "accepted"
+   * before the database did (POST /v1/trades while it is down). Throws when the journal refuses.
+   */
+  journalNow(rows: T[]): void {
+    if (!this.journal) throw new JournalUnavailableError('no journal configured');
+    try {
+      this.journal.append(rows);
+    } catch (err) {
+      this.journalFailed(err, rows.length);
+      throw new JournalUnavailableError(err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    this.s.spilledRows += rows.length;
+    this.armTimer(this.clock.now());
   }
 
   /** Writes everything pending (and the journal), ignoring the interval; resolves when all is written. */
@@ -178,13 +223,19 @@ export class Flusher<T extends object> {
    * goes to the journal (in-flight batches too: replaying them is harmless, writes are idempotent).
    * Returns the number of rows journaled.
    */
-  spillAll(): number {
+  spillAll(): SpillReport {
     const rows = this.queue.take(this.queue.length);
     for (const batch of this.inFlightBatches) rows.push(...batch);
-    if (!this.journal || rows.length === 0) return 0;
-    this.journal.append(rows);
+    if (rows.length === 0) return { journaled: 0, lost: 0, error: null };
+    if (!this.journal) return { journaled: 0, lost: rows.length, error: 'no journal configured' };
+    try {
+      this.journal.append(rows);
+    } catch (err) {
+      this.journalFailed(err, rows.length);
+      return { journaled: 0, lost: rows.length, error: this.s.lastJournalError };
+    }
     this.s.spilledRows += rows.length;
-    return rows.length;
+    return { journaled: rows.length, lost: 0, error: null };
   }
 
   close(): void {
@@ -199,12 +250,32 @@ export class Flusher<T extends object> {
 
   private spill(): void {
     if (!this.journal) return;
+    const now = this.clock.now();
+    if (now < this.journalRetryAt) return;
     // Hysteresis: spill down to half the bound so a sustained outage writes few, large segments.
     const excess = this.queue.length - Math.floor(this.opts.maxPendingRows / 2);
     const rows = this.queue.takeNewest(excess);
-    this.journal.append(rows);
+    try {
+      this.journal.append(rows);
+    } catch (err) {
+      // Never lose what we hold: the rows go back (memory grows past the bound) and the spill
+      // is tried again in a second; meanwhile status, metrics and the summary say so.
+      for (const r of rows) this.queue.push(r, now);
+      this.journalFailed(err, rows.length);
+      this.journalRetryAt = now + 1000;
+      return;
+    }
     this.s.spilledRows += rows.length;
     this.log.warn({ rows: rows.length, onDisk: this.journal.rowsOnDisk }, 'write queue full: rows spilled to the journal');
+  }
+
+  private journalFailed(err: unknown, rows: number): void {
+    this.s.journalWriteErrors++;
+    this.s.lastJournalError = err instanceof Error ? err.message : String(err);
+    if (this.s.journalWriteErrors === 1 || this.s.journalWriteErrors % 20 === 0) {
+      this.log.error({ err: this.s.lastJournalError, rows, failures: this.s.journalWriteErrors, pending: this.queue.length },
+        'JOURNAL WRITE FAILED: rows kept in memory only; a stop now would lose them (check JOURNAL_DIR: space, permissions)');
+    }
   }
 
   /** Loads one journal segment back into the queue when there is room and the database is healthy. */

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { SeenWindow } from './dedupe.js';
-import { DEFAULT_FLUSH, Flusher, type FlushOptions, type FlushStats } from './flushPolicy.js';
-import type { Journal } from './journal.js';
+import type { DeadLetter, RowKind } from './deadLetter.js';
+import { DEFAULT_FLUSH, Flusher, type FlushHooks, type FlushOptions, type FlushStats, type SpillReport } from './flushPolicy.js';
+import { MemoryJournal, type Journal } from './journal.js';
+import type { PositionSet } from './journalRows.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { BrokerEvent, GreekSnapshot, GreeksEvent, Position, QuoteEvent, TradeRow } from './types.js';
 
@@ -10,7 +12,10 @@ import type { BrokerEvent, GreekSnapshot, GreeksEvent, Position, QuoteEvent, Tra
  * The core processor: one per process, on the main thread. It keeps the positions, quotes and
  * latest greeks per contract, turns every greeks update into one snapshot row per holding
  * account, drops duplicates (counted), keeps out-of-order updates out of the latest state, and
- * hands rows to the flush policy. Side effects (database) only through `storage`.
+ * hands rows to the flush policy. Trades and position sets go through their own flushers with
+ * the same policy, journal and replay as snapshots (exactly once: trades are unique per
+ * (broker, trade_id); a position set older than the stored one changes nothing). Side effects
+ * (database) only through `storage`.
  */
 export interface ProcessorStorage {
   writeSnapshots(rows: GreekSnapshot[]): Promise<{ inserted: number; duplicates: number }>;
@@ -23,9 +28,21 @@ export interface ProcessorOptions {
   log: Logger;
   clock?: Clock;
   flush?: Partial<FlushOptions>;
+  /** Snapshot journal (default: none). */
   journal?: Journal;
+  /** Trade and position-set journals (default: in memory). */
+  tradeJournal?: Journal;
+  positionJournal?: Journal;
+  /** How long POST /v1/trades waits for the database before journaling the trade (TRADE_ACCEPT_WAIT_MS, default 2000). */
+  tradeAcceptWaitMs?: number;
+  /** Rows the database refuses for their content go here with the reason. */
+  deadLetter?: DeadLetter;
+  /** False only for a failure that names the rows themselves (they are then isolated and dead-lettered). */
   isRetryable?: (err: unknown) => boolean;
 }
+
+/** What POST /v1/trades learns: written now (inserted 0 = a duplicate), or durably journaled for later. */
+export type TradeAcceptance = { status: 'written'; inserted: number } | { status: 'journaled' };
 
 export type DropReason = 'duplicate' | 'duplicate_db' | 'not_held' | 'invalid' | 'malformed' | 'rejected';
 
@@ -57,7 +74,15 @@ export interface ProcessorStats {
   perBroker: Record<string, BrokerCounters>;
   flush: FlushStats;
   latency: LatencySummary;
+  /** Failed position-set write attempts (retried) plus position sets rejected. */
   positionWriteErrors: number;
+  trades: FlushStats;
+  positions: FlushStats;
+  /** Rows (any kind) kept in the dead-letter file; deadLetterErrors: rows it could not even record. */
+  deadLettered: number;
+  deadLetterErrors: number;
+  /** POST /v1/trades answered 202: the trade went to the journal because the database did not take it in time. */
+  tradesAcceptedToJournal: number;
 }
 
 const defaultIsRetryable = (err: unknown) => !!(err && typeof err === 'object' && (err as { retryable?: boolean }).retryable);
@@ -86,40 +111,93 @@ export class Processor {
   private readonly log: Logger;
   private readonly storage: ProcessorStorage;
   readonly flusher: Flusher<GreekSnapshot>;
+  readonly tradeFlusher: Flusher<TradeRow>;
+  readonly positionFlusher: Flusher<PositionSet>;
+  private readonly deadLetter?: DeadLetter;
+  private readonly isRetryable: (err: unknown) => boolean;
+  private readonly tradeAcceptWaitMs: number;
   readonly latency = new LatencyRecorder();
   private brokers = new Map<string, BrokerState>();
   /** broker|account → the contract keys it holds (to apply a new position set). */
   private accountContracts = new Map<string, Set<string>>();
-  private counters: Omit<ProcessorStats, 'flush' | 'latency' | 'perBroker'> = {
-    eventsIn: 0, rowsProduced: 0, outOfOrder: 0, positionWriteErrors: 0,
+  private counters: Omit<ProcessorStats, 'flush' | 'latency' | 'perBroker' | 'trades' | 'positions' | 'positionWriteErrors'> = {
+    eventsIn: 0, rowsProduced: 0, outOfOrder: 0, deadLettered: 0, deadLetterErrors: 0, tradesAcceptedToJournal: 0,
     drops: { duplicate: 0, duplicate_db: 0, not_held: 0, invalid: 0, malformed: 0, rejected: 0 },
   };
-  private sideWrites = new Set<Promise<void>>();
   private listeners = new Set<(s: LatestGreeks) => void>();
 
   constructor(opts: ProcessorOptions) {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log;
     this.storage = opts.storage;
-    const isRetryable = opts.isRetryable ?? defaultIsRetryable;
-    this.flusher = new Flusher<GreekSnapshot>(
-      {
-        write: (rows) => this.storage.writeSnapshots(rows),
-        isRetryable,
-        onWritten: (rows, result, at) => {
-          for (const r of rows) this.latency.record(at - r.receivedAt);
-          this.counters.drops.duplicate_db += result.duplicates;
-        },
-        onRejected: () => {
-          this.counters.drops.rejected++;
-        },
+    this.deadLetter = opts.deadLetter;
+    this.tradeAcceptWaitMs = opts.tradeAcceptWaitMs ?? 2000;
+    const isRetryable = (this.isRetryable = opts.isRetryable ?? defaultIsRetryable);
+    const flush = { ...DEFAULT_FLUSH, ...opts.flush };
+    const make = <T extends object>(kind: RowKind, hooks: Omit<FlushHooks<T>, 'isRetryable' | 'onRejected'>, journal: Journal | undefined, onRejected?: () => void) =>
+      new Flusher<T>(
+        { ...hooks, isRetryable, onRejected: (row, err) => { onRejected?.(); this.reject(kind, row, err); } },
+        flush, this.clock, this.log.child({ rows: kind }), journal,
+      );
+    this.flusher = make<GreekSnapshot>('snapshot', {
+      write: (rows) => this.storage.writeSnapshots(rows),
+      onWritten: (rows, result, at) => {
+        for (const r of rows) this.latency.record(at - r.receivedAt);
+        this.counters.drops.duplicate_db += result.duplicates;
       },
-      { ...DEFAULT_FLUSH, ...opts.flush },
-      this.clock,
-      this.log,
-      opts.journal,
-    );
+    }, opts.journal, () => this.counters.drops.rejected++);
+    this.tradeFlusher = make<TradeRow>('trade', { write: (rows) => this.storage.writeTrades(rows) }, opts.tradeJournal ?? new MemoryJournal());
+    this.positionFlusher = make<PositionSet>('positions', { write: (sets) => this.writePositionSets(sets) }, opts.positionJournal ?? new MemoryJournal());
   }
+
+  private get flushers(): Array<Flusher<object>> {
+    return [this.flusher, this.tradeFlusher, this.positionFlusher] as Array<Flusher<object>>;
+  }
+
+  /** Only the newest set per account matters; applied oldest-account-first, each in its own transaction. */
+  private async writePositionSets(sets: PositionSet[]): Promise<{ inserted: number; duplicates: number }> {
+    const latest = new Map<string, PositionSet>();
+    for (const set of sets) {
+      const key = `${set.broker}\u0000${set.account}`;
+      const cur = latest.get(key);
+      if (!cur || set.at >= cur.at) latest.set(key, set);
+    }
+    for (const set of latest.values()) await this.storage.replacePositions(set.broker, set.account, set.positions, set.at);
+    return { inserted: latest.size, duplicates: sets.length - latest.size };
+  }
+
+  private reject(kind: RowKind, row: unknown, err: unknown): void {
+    if (!this.deadLetter) return;
+    try {
+      this.deadLetter.add(kind, row, err);
+      this.counters.deadLettered++;
+    } catch (e) {
+      this.counters.deadLetterErrors++;
+      this.log.error({ err: e instanceof Error ? e.message : String(e), kind, row }, 'dead-letter file not writable: the rejected row is only in this log line');
+    }
+  }
+
+  /**
+   * POST /v1/trades: writes the trade now if the database answers within `waitMs`; otherwise (down,
+   * read-only, slow, blackholed) puts it durably in the trade journal, from which it is written
+   * once the database takes writes again. Throws for a trade the database refuses (its content)
+   * and when the journal cannot be written either (then nothing was accepted: a 503).
+   */
+  async acceptTrade(row: TradeRow, waitMs = this.tradeAcceptWaitMs): Promise<TradeAcceptance> {
+    if (!this.tradeFlusher.failing) {
+      try {
+        const r = await withTimeout(this.storage.writeTrades([row]), waitMs, this.clock);
+        return { status: 'written', inserted: r.inserted };
+      } catch (err) {
+        if (err !== TIMED_OUT && !this.isRetryable(err)) throw err;
+      }
+    }
+    this.tradeFlusher.journalNow([row]);
+    this.counters.tradesAcceptedToJournal++;
+    return { status: 'journaled' };
+  }
+
+
 
   /** Takes one batch of events from an actor. Synchronous: rows are queued, writes happen later. */
   ingest(events: BrokerEvent[]): void {
@@ -142,9 +220,11 @@ export class Processor {
         case 'positions':
           this.onPositions(b, ev.broker, ev.account, ev.positions, ev.at);
           break;
-        case 'trade':
-          this.track(this.storage.writeTrades([{ ...ev }]).then(() => undefined));
+        case 'trade': {
+          const { kind: _kind, ...trade } = ev;
+          this.tradeFlusher.add([trade]);
           break;
+        }
         case 'malformed':
           this.counters.drops.malformed += ev.count ?? 1;
           break;
@@ -158,14 +238,30 @@ export class Processor {
     }
   }
 
-  /** Flushes everything pending (rows and position writes) and waits for it. */
+  /** Flushes everything pending (snapshots, trades, position sets) and waits for it. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.sideWrites]);
-    await this.flusher.drain();
+    await Promise.all(this.flushers.map((f) => f.drain()));
+  }
+
+  /** True while any writer's last attempt failed (the database is down, read-only, timing out...). */
+  get writesFailing(): boolean {
+    return this.flushers.some((f) => f.failing);
+  }
+
+  /** Shutdown: everything not yet written goes to the journals at once. */
+  spillAll(): SpillReport {
+    const out: SpillReport = { journaled: 0, lost: 0, error: null };
+    for (const f of this.flushers) {
+      const r = f.spillAll();
+      out.journaled += r.journaled;
+      out.lost += r.lost;
+      out.error ??= r.error;
+    }
+    return out;
   }
 
   close(): void {
-    this.flusher.close();
+    for (const f of this.flushers) f.close();
   }
 
   /** Called for every new latest snapshot (debug CLI, API streams). */
@@ -191,11 +287,15 @@ export class Processor {
   }
 
   stats(): ProcessorStats {
+    const positions = this.positionFlusher.stats();
     return {
       ...this.counters,
       drops: { ...this.counters.drops },
       perBroker: Object.fromEntries([...this.brokers].map(([k, v]) => [k, { ...v.counters }])),
       flush: this.flusher.stats(),
+      trades: this.tradeFlusher.stats(),
+      positions,
+      positionWriteErrors: positions.retries + positions.rejected,
       latency: this.latency.summary(),
     };
   }
@@ -277,16 +377,26 @@ export class Processor {
     }
     for (const ck of prev) if (!next.has(ck)) b.contracts.get(ck)?.holdings.delete(account);
     this.accountContracts.set(key, next);
-    this.track(this.storage.replacePositions(broker, account, open, at));
+    this.positionFlusher.add([{ broker, account, at, positions: open }]);
   }
+}
 
-  private track(p: Promise<void>): void {
-    const tracked = p.catch((err: unknown) => {
-      this.counters.positionWriteErrors++;
-      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'position/trade write failed; the next snapshot will rewrite it');
-    }).finally(() => this.sideWrites.delete(tracked));
-    this.sideWrites.add(tracked);
-  }
+const TIMED_OUT = Symbol('timed out');
+
+function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => reject(TIMED_OUT), ms);
+    p.then(
+      (v) => {
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**

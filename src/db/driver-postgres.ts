@@ -1,57 +1,101 @@
 /** SqlDriver over postgres.js: a pooled client that reconnects lazily on the next query after a lost connection. */
 import postgres from 'postgres';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { SqlDriver, SqlSession } from './driver.js';
+import { StorageError } from './errors.js';
 
 export interface PostgresDriverOptions {
   /** Pool size: the writer keeps a few flushes in flight, readers (API, CLI) share the rest. */
   max?: number;
   /** Seconds before a connection attempt is given up (bounded so a bad host fails fast). */
   connectTimeoutSec?: number;
+  /**
+   * Server-side statement_timeout and lock_timeout (ms) of every session; 0 = none. The client
+   * also gives up on a statement (or a whole transaction) `statementTimeoutMs + connect timeout`
+   * after sending it, so a blackholed server (no RST, no answer) cannot hold a caller forever.
+   */
+  statementTimeoutMs?: number;
+  clock?: Clock;
 }
 
 type Sql = ReturnType<typeof postgres>;
 type Params = Parameters<Sql['unsafe']>[1];
 
-function sessionOf(sql: Pick<Sql, 'unsafe'>): SqlSession {
+/** Rejects with a retryable QUERY_TIMEOUT when `work` has not settled after `ms` (0 = no deadline). */
+export function withDeadline<T>(work: Promise<T>, ms: number, clock: Clock, what: string, onTimeout?: () => void): Promise<T> {
+  if (!(ms > 0)) return work;
+  return new Promise<T>((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      onTimeout?.();
+      reject(new StorageError(`${what}: no answer from PostgreSQL within ${ms} ms (QUERY_TIMEOUT)`, true, 'QUERY_TIMEOUT'));
+    }, ms);
+    work.then(
+      (v) => {
+        clock.clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clock.clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+function sessionOf(sql: Pick<Sql, 'unsafe'>, deadlineMs: number, clock: Clock): SqlSession {
+  const run = (text: string, params: unknown[] | undefined) => {
+    // unsafe() because the SQL is built from constants in this folder; values always travel as parameters.
+    const q = params === undefined ? sql.unsafe(text) : sql.unsafe(text, params as Params);
+    // A query that timed out on our side is cancelled on the server too (best effort).
+    return withDeadline(q.then((r) => r), deadlineMs, clock, 'statement', () => void q.cancel());
+  };
   return {
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
-      // unsafe() because the SQL is built from constants in this folder; values always travel as parameters.
-      const rows = await sql.unsafe(text, params as Params);
-      return rows as unknown as T[];
+      return (await run(text, params)) as unknown as T[];
     },
     async execute(text: string, params: unknown[] = []): Promise<number> {
-      return (await sql.unsafe(text, params as Params)).count;
+      return (await run(text, params)).count;
     },
     async exec(script: string): Promise<void> {
       // Without parameters postgres.js uses the simple protocol, which accepts several statements.
-      await sql.unsafe(script);
+      await run(script, undefined);
     },
   };
 }
 
 export function createPostgresDriver(url: string, opts: PostgresDriverOptions = {}): SqlDriver {
+  const connectTimeoutSec = opts.connectTimeoutSec ?? 5;
+  const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
+  const clock = opts.clock ?? systemClock;
   const sql = postgres(url, {
     max: opts.max ?? 10,
-    connect_timeout: opts.connectTimeoutSec ?? 5,
+    connect_timeout: connectTimeoutSec,
     // postgres.js waits up to 20 s between reconnects of a connection; our flush policy already
     // backs off (and journals), so reconnect promptly once the server is back (seconds).
     backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
     onnotice: () => {},
     // JIT compiles for seconds on the timeline query and never pays back on our short statements.
-    connection: { application_name: 'riskwire', jit: 'off' },
+    connection: {
+      application_name: 'riskwire',
+      jit: 'off',
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
+    },
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
     types: {
       int8AsNumber: { to: 20, from: [20], serialize: (x: number | bigint | string) => String(x), parse: (x: string) => Number(x) },
     },
   });
-  const base = sessionOf(sql);
+  // The server's own timeout answers first (57014, retryable); ours covers a server that cannot answer.
+  const deadlineMs = statementTimeoutMs > 0 ? statementTimeoutMs + connectTimeoutSec * 1000 : 0;
+  const base = sessionOf(sql, deadlineMs, clock);
   return {
     kind: 'postgres',
     ...base,
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
-      return (await sql.begin((tx) => fn(sessionOf(tx)))) as T;
+      // Statements inside run on the transaction's connection; the deadline covers the whole of it.
+      return (await withDeadline(sql.begin((tx) => fn(sessionOf(tx, 0, clock))), deadlineMs, clock, 'transaction')) as T;
     },
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });

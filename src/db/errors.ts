@@ -24,10 +24,18 @@ export class StorageError extends Error {
 const RETRYABLE_CONNECTION_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   'CONNECTION_ENDED', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  // Ours: the client-side deadline of a statement passed (blackholed server, stuck socket).
+  'QUERY_TIMEOUT',
 ]);
 
-/** SQLSTATEs that say "the server could not do it now" rather than "this statement is wrong". */
-const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
+/**
+ * SQLSTATEs that say "the server could not do it now" rather than "this row is wrong": admin
+ * shutdown / crash / cannot connect now (57P01..57P03), statement or lock timeout (57014, 55P03),
+ * object in use (55006), read-only transaction (25006: failover, hot standby,
+ * default_transaction_read_only), permission denied (42501: a grant can come back),
+ * serialization failure and deadlock (40001, 40P01).
+ */
+const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57P04', '57P05', '57014', '55P03', '55006', '25006', '42501', '40001', '40P01']);
 
 function codeOf(err: unknown): string | undefined {
   if (err && typeof err === 'object' && 'code' in err) {
@@ -42,8 +50,9 @@ export function isRetryableCode(code: string | undefined): boolean {
   if (!code) return false;
   if (RETRYABLE_CONNECTION_CODES.has(code)) return true;
   if (RETRYABLE_SQLSTATES.has(code)) return true;
-  // Class 08: connection exception; class 53: insufficient resources (disk full, out of memory, too many connections).
-  if (/^(08|53)[0-9A-Z]{3}$/.test(code)) return true;
+  // Class 08: connection exception; class 53: insufficient resources (disk full, out of memory,
+  // too many connections); class 58: system error (I/O error on the server).
+  if (/^(08|53|58)[0-9A-Z]{3}$/.test(code)) return true;
   // Class 22 (data exception) and 23 (integrity violation) are the batch's fault: retrying cannot help.
   return false;
 }
@@ -57,6 +66,20 @@ export function isRetryableError(err: unknown): boolean {
   if (isRetryableCode(codeOf(err))) return true;
   if (err instanceof AggregateError) return err.errors.some((e) => isRetryableError(e));
   return false;
+}
+
+/**
+ * True only when the database refused a row for its own content: a data exception (class 22:
+ * out of range, bad text), an integrity violation (class 23) or our own pre-insert validation
+ * (INVALID_ROW). Such a row can never be written as it is: it is rejected and dead-lettered.
+ * Every other failure (connection, timeouts, read-only, permissions, a missing table, an error
+ * without a code) is something a later attempt or an operator can cure: the writer keeps the
+ * rows, retries with backoff and journals them past its bound.
+ */
+export function isRowRejection(err: unknown): boolean {
+  const code = err instanceof StorageError ? err.code : codeOf(err);
+  if (err instanceof StorageError && err.retryable) return false;
+  return code === 'INVALID_ROW' || (code !== undefined && /^(22|23)[0-9A-Z]{3}$/.test(code));
 }
 
 /** Wraps anything thrown by a driver into a StorageError (idempotent: a StorageError passes through). */

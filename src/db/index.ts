@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { SqlDriver } from './driver.js';
 import { createPgliteDriver } from './driver-pglite.js';
 import { createPostgresDriver } from './driver-postgres.js';
+import { envInt } from '../core/env.js';
 import { describeTarget, parseDatabaseUrl, unreachableDatabase, unusablePgliteDir } from './config.js';
 import { migrate } from './migrate.js';
 import { toStorageError } from './errors.js';
@@ -15,7 +16,7 @@ import { createStorage } from './storage.js';
 import type { Storage } from './types.js';
 
 export type { Storage, WriteResult, SnapshotRecord, SnapshotFilter, PositionRecord, TradeFilter } from './types.js';
-export { StorageError, isRetryableError } from './errors.js';
+export { StorageError, isRetryableError, isRowRejection } from './errors.js';
 
 export const DEFAULT_PGLITE_DIR = './.data/pglite';
 
@@ -28,17 +29,33 @@ export interface OpenStorageOptions {
   clock?: Clock;
   /** postgres.js pool size (default 10). */
   maxConnections?: number;
-  /** Seconds to wait for a PostgreSQL connection before giving up (default 5). */
+  /** Seconds to wait for a PostgreSQL connection before giving up (default DB_CONNECT_TIMEOUT_MS, 5 s). */
   connectTimeoutSec?: number;
+  /** statement_timeout + lock_timeout of every session, and the client's deadline (default DB_STATEMENT_TIMEOUT_MS, 15 s). */
+  statementTimeoutMs?: number;
   /** RETENTION_DAYS: drop greek_snapshots days older than this (checked every 6 h); 0 keeps all. */
   retentionDays?: number;
+}
+
+/** DB_CONNECT_TIMEOUT_MS (default 5000) and DB_STATEMENT_TIMEOUT_MS (default 15000; 0 = none): specs/reliability.md. */
+export function dbTimeouts(env: Record<string, string | undefined>): { connectTimeoutSec: number; statementTimeoutMs: number } {
+  return {
+    connectTimeoutSec: envInt(env, 'DB_CONNECT_TIMEOUT_MS', 5000, 100, 600_000) / 1000,
+    statementTimeoutMs: envInt(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+  };
 }
 
 async function openDriver(opts: OpenStorageOptions): Promise<SqlDriver> {
   const raw = opts.databaseUrl?.trim();
   if (raw) {
     const url = parseDatabaseUrl(raw);
-    const driver = createPostgresDriver(raw, { max: opts.maxConnections, connectTimeoutSec: opts.connectTimeoutSec });
+    const t = dbTimeouts(process.env);
+    const driver = createPostgresDriver(raw, {
+      max: opts.maxConnections,
+      connectTimeoutSec: opts.connectTimeoutSec ?? t.connectTimeoutSec,
+      statementTimeoutMs: opts.statementTimeoutMs ?? t.statementTimeoutMs,
+      clock: opts.clock,
+    });
     try {
       await driver.query('SELECT 1');
     } catch (err) {

@@ -1,7 +1,8 @@
 /**
  * positions SQL: the per-account set is replaced atomically (upsert the given rows, delete the
  * account's rows not in the set) so readers never see a half-updated book. A replacement older
- * than what is stored (`at` < updated_at) changes nothing: positions never go back in time.
+ * than the account's last one (position_sets.updated_at, migration 0002) changes nothing:
+ * positions never go back in time, also when a journal replays an old set after a newer one.
  */
 import type { Position } from '../core/types.js';
 import { StorageError } from './errors.js';
@@ -16,6 +17,17 @@ ON CONFLICT (broker, account, contract_key) DO UPDATE
   SET underlying = excluded.underlying, quantity = excluded.quantity, multiplier = excluded.multiplier,
       avg_price = excluded.avg_price, asset_class = excluded.asset_class, updated_at = excluded.updated_at
   WHERE positions.updated_at <= excluded.updated_at`;
+
+/**
+ * Claims the account's set for time $3: one row back when this set is not older than the stored
+ * one (then apply it), none when a newer set is already stored (then change nothing). The row
+ * lock also serialises concurrent replacements of one account.
+ */
+export const POSITION_SET_CLAIM_SQL = `
+INSERT INTO position_sets (broker, account, updated_at) VALUES ($1, $2, ${TS('$3')})
+ON CONFLICT (broker, account) DO UPDATE SET updated_at = excluded.updated_at
+  WHERE position_sets.updated_at <= excluded.updated_at
+RETURNING 1 AS claimed`;
 
 /** Deletes closed positions: those of the account missing from the new set and not newer than it. */
 export const POSITIONS_DELETE_CLOSED_SQL = `

@@ -53,6 +53,16 @@ export const positions = pgTable(
   (t) => [primaryKey({ name: 'positions_pkey', columns: [t.broker, t.account, t.contractKey] })],
 );
 
+export const positionSets = pgTable(
+  'position_sets',
+  {
+    broker: text('broker').notNull(),
+    account: text('account').notNull(),
+    updatedAt: tstz('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ name: 'position_sets_pkey', columns: [t.broker, t.account] })],
+);
+
 export const trades = pgTable(
   'trades',
   {
@@ -76,4 +86,4 @@ export const riskwireMigrations = pgTable('riskwire_migrations', {
   appliedAt: tstz('applied_at').notNull(),
 });
 
-export const schema = { greekSnapshots, positions, trades, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, riskwireMigrations };

@@ -8,7 +8,7 @@ import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
-import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
+import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
 import { TRADES_INSERT_SQL, buildTradesQuery, tradeParams, validateTrades } from './trades.js';
 import type { PositionRecord, SnapshotRecord, Storage, WriteResult } from './types.js';
@@ -79,6 +79,8 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
       const params = positionParams(broker, account, positions, at);
       await guardIdempotent('replacePositions', log, () =>
         driver.transaction(async (tx) => {
+          const claimed = await tx.query(POSITION_SET_CLAIM_SQL, [broker, account, at]);
+          if (claimed.length === 0) return; // a newer set is stored: this one is history
           if ((params[2] as string[]).length > 0) await tx.query(POSITIONS_UPSERT_SQL, params);
           await tx.query(POSITIONS_DELETE_CLOSED_SQL, [broker, account, params[2], at]);
         }),

@@ -2,14 +2,22 @@ import { describe, expect, it } from 'vitest';
 import type { ActorStatus } from '../../src/actors/supervisor.js';
 import { renderMetrics } from '../../src/api/metrics.js';
 import { LatencyRecorder } from '../../src/core/latency.js';
+import type { FlushStats } from '../../src/core/flushPolicy.js';
 import type { ProcessorStats } from '../../src/core/processor.js';
 import { parsePrometheus } from './prometheus.js';
 
+const writer = (extra: Partial<FlushStats> = {}): FlushStats => ({
+  pending: 0, inFlight: 0, batches: 0, rowsWritten: 0, duplicates: 0, rejected: 0, retries: 0, consecutiveFailures: 0, journaledRows: 0, spilledRows: 0,
+  lastError: null, journalWriteErrors: 0, lastJournalError: null, journalBadLines: 0, journalSetAside: 0, ...extra,
+});
+
 const stats: ProcessorStats = {
-  eventsIn: 120, rowsProduced: 90, outOfOrder: 3, positionWriteErrors: 0,
+  eventsIn: 120, rowsProduced: 90, outOfOrder: 3, positionWriteErrors: 2,
+  trades: writer({ rowsWritten: 5, journaledRows: 2, rejected: 1 }), positions: writer({ rowsWritten: 4, retries: 2, consecutiveFailures: 1 }),
+  deadLettered: 1, deadLetterErrors: 0, tradesAcceptedToJournal: 2,
   drops: { duplicate: 4, duplicate_db: 1, not_held: 2, invalid: 0, malformed: 5, rejected: 0 },
   perBroker: { tasty: { eventsIn: 100, greeksIn: 80, quotesIn: 20, rowsOut: 80, lastEventAt: 1 }, sim: { eventsIn: 20, greeksIn: 10, quotesIn: 10, rowsOut: 10, lastEventAt: 2 } },
-  flush: { pending: 7, inFlight: 1, batches: 3, rowsWritten: 83, duplicates: 1, rejected: 0, retries: 2, consecutiveFailures: 0, journaledRows: 0, spilledRows: 0, lastError: null },
+  flush: writer({ pending: 7, inFlight: 1, batches: 3, rowsWritten: 83, duplicates: 1, retries: 2, journalWriteErrors: 3 }),
   latency: { count: 0, p50: null, p95: null, p99: null, max: null },
 };
 
@@ -46,6 +54,21 @@ describe('GET /metrics body', () => {
     expect(get('riskwire_drops_total', { reason: 'malformed' })).toBe(5);
     expect(get('riskwire_drops_total', { reason: 'duplicate' })).toBe(4);
     expect(get('riskwire_actor_reconnects_total', { actor: 'tasty' })).toBe(3);
+  });
+
+  it('reports the trade and position writers, rejections, dead letters and journal failures', () => {
+    const { samples } = parsePrometheus(render());
+    const get = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(get('riskwire_trades_written_total')).toBe(5);
+    expect(get('riskwire_position_write_errors_total')).toBe(2);
+    expect(get('riskwire_journal_rows', { kind: 'trades' })).toBe(2);
+    expect(get('riskwire_write_failing', { kind: 'positions' })).toBe(1);
+    expect(get('riskwire_write_failing', { kind: 'snapshots' })).toBe(0);
+    expect(get('riskwire_rows_rejected_total', { kind: 'trades' })).toBe(1);
+    expect(get('riskwire_dead_letter_rows_total')).toBe(1);
+    expect(get('riskwire_journal_write_errors_total', { kind: 'snapshots' })).toBe(3);
+    expect(get('riskwire_trades_accepted_to_journal_total')).toBe(2);
   });
 
   it('turns the latency recorder into a cumulative histogram in seconds', () => {

@@ -5,9 +5,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { canonicalOcc } from '../../core/contract.js';
+import { JournalUnavailableError } from '../../core/journal.js';
+import { isRowRejection } from '../../db/errors.js';
 import { DEFAULT_LIMIT } from '../../db/snapshots.js';
 import { riskTimeline } from '../../db/timeline.js';
 import type { ApiDeps } from '../app.js';
+import { badRequest, HttpError } from '../errors.js';
 import { snapshotJson, timelineJson, tradeJson } from '../json.js';
 import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
@@ -68,7 +71,18 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
 
   app.post('/v1/trades', async (req, reply) => {
     const trade = parseTradeBody(req.body);
-    const { inserted } = await storage.writeTrades([trade]);
+    // Written now when the database answers in time; otherwise durably journaled and written
+    // later, exactly once: 202. Only a journal that refuses too gives 503 (nothing accepted).
+    const accepted = await deps.pipeline.processor.acceptTrade(trade).catch((err: unknown) => {
+      if (err instanceof JournalUnavailableError) throw new HttpError(503, `database unavailable and the journal cannot be written (${err.message}): retry later`, { 'retry-after': '5' });
+      if (isRowRejection(err)) throw badRequest(`the database refused this trade: ${(err as Error).message}`);
+      throw err;
+    });
+    if (accepted.status === 'journaled') {
+      req.log.warn({ broker: trade.broker, tradeId: trade.tradeId }, 'trade journaled: the database did not take it in time');
+      return reply.code(202).send({ created: false, duplicate: false, journaled: true, trade: tradeJson(trade) });
+    }
+    const { inserted } = accepted;
     // Idempotent per (broker, trade_id): a repeat is a 200 and the first recorded trade is kept.
     // The posted body is not echoed then: what is stored is the first one (GET /v1/trades shows it).
     if (inserted === 0) return reply.code(200).send({ created: false, duplicate: true, broker: trade.broker, trade_id: trade.tradeId });

@@ -7,6 +7,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ActorStatus } from '../../actors/supervisor.js';
 import { checkBrokerConfigs } from '../../app/pipeline.js';
+import type { FlushStats } from '../../core/flushPolicy.js';
+import type { ProcessorStats } from '../../core/processor.js';
 import { BROKER_IDS } from '../../brokers/registry.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { isoOrNull } from '../json.js';
@@ -42,6 +44,19 @@ export function actorJson(a: ActorStatus, eventsOut: number) {
   };
 }
 
+/** Per writer (snapshots, trades, positions): what is written, waiting, failing, journaled, rejected. */
+export function writersJson(s: ProcessorStats) {
+  const one = (f: FlushStats) => ({
+    rows_written: f.rowsWritten, pending: f.pending, failing: f.consecutiveFailures > 0, last_error: f.lastError,
+    journaled_rows: f.journaledRows, rejected: f.rejected, journal_write_errors: f.journalWriteErrors,
+    last_journal_error: f.lastJournalError, journal_bad_lines: f.journalBadLines, journal_set_aside: f.journalSetAside,
+  });
+  return {
+    snapshots: one(s.flush), trades: one(s.trades), positions: one(s.positions),
+    position_write_errors: s.positionWriteErrors, dead_lettered: s.deadLettered, trades_accepted_to_journal: s.tradesAcceptedToJournal,
+  };
+}
+
 export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const { pipeline } = deps;
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
@@ -56,6 +71,7 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
         queue_depth: s.flush.pending, in_flight: s.flush.inFlight, journaled_rows: s.flush.journaledRows,
         out_of_order: s.outOfOrder, drops: s.drops, last_write_error: s.flush.lastError,
         latency_ms: { p50: s.latency.p50, p95: s.latency.p95, p99: s.latency.p99 },
+        writers: writersJson(s),
       },
     };
   });
