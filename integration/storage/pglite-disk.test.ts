@@ -24,7 +24,7 @@ describe('embedded PGlite in a folder', () => {
     const second = await openStorage({ pgliteDir: dir, log: testLogger });
     try {
       expect(await second.querySnapshots({ account: 'DISK' })).toHaveLength(3);
-      expect(await second.query('SELECT id FROM riskwire_migrations')).toEqual([{ id: '0001_init' }]);
+      expect(await second.query('SELECT id FROM riskwire_migrations')).toEqual([{ id: '0001_init' }, { id: '0002_position_sets' }]);
     } finally {
       await second.close();
     }

@@ -25,7 +25,7 @@ it('after spillAll() and close(), failing in-flight batches are neither retried 
   );
   f.add([{ id: 1 }, { id: 2 }, { id: 3 }, { id: 4 }, { id: 5 }]);
   expect(attempts).toBe(2);
-  expect(f.spillAll()).toBe(5); // 1 queued + 2 batches in flight
+  expect(f.spillAll()).toEqual({ journaled: 5, lost: 0, error: null }); // 1 queued + 2 batches in flight
   f.close();
   for (const reject of fails) reject(Object.assign(new Error('connection ended'), { retryable: true }));
   await new Promise((r) => setImmediate(r));

@@ -21,6 +21,8 @@ import { backoffDelay, FEED_BACKOFF } from './backoff.js';
 import { BROKER } from './positions.js';
 
 export const ACCOUNT_STREAMER_SOURCE = 'account-streamer';
+/** A fill fetched from the order history after a reconnect (trades.source). */
+export const ORDERS_REST_SOURCE = 'orders-rest';
 
 // ---- mapping (pure) -------------------------------------------------------------------------
 
@@ -171,11 +173,20 @@ export interface AccountStreamerOptions {
   onTrade(e: TradeEvent): void;
   onPositionsChanged(): void;
   onMalformed(reason: string): void;
+  /**
+   * Fetches fills the streamer may have missed: called after every reconnect (the server sends
+   * no replay) with "since" = the newest fill seen (or the first connect) minus CATCH_UP_MARGIN_MS.
+   * Duplicates of streamed fills are harmless: trades are unique per (broker, trade_id = fill-id).
+   */
+  catchUp?(sinceMs: number): Promise<number>;
   /** The real streamer wants a heartbeat well within 60 s. */
   heartbeatMs?: number;
   random?: () => number;
   socket?: AccountSocketFactory;
 }
+
+/** Clock skew between the broker's filled-at and ours, and fills in flight at the drop. */
+export const CATCH_UP_MARGIN_MS = 60_000;
 
 export type AccountStreamerState = 'idle' | 'connecting' | 'connected' | 'down' | 'stopped';
 
@@ -190,7 +201,10 @@ export class AccountStreamer {
   private token = '';
   private lastInbound = 0;
   private timers: Partial<Record<'retry' | 'heartbeat', TimerHandle>> = {};
-  readonly stats = { connections: 0, messages: 0, trades: 0, heartbeats: 0 };
+  readonly stats = { connections: 0, messages: 0, trades: 0, heartbeats: 0, catchUps: 0, catchUpTrades: 0, catchUpErrors: 0 };
+  /** Newest filled-at seen, and when the first connection was acknowledged: where a catch-up starts. */
+  private lastFillAt: number | null = null;
+  private firstConnectedAt: number | null = null;
   private readonly heartbeatMs: number;
 
   constructor(private readonly o: AccountStreamerOptions) {
@@ -280,6 +294,7 @@ export class AccountStreamer {
       for (const reason of r.malformed) this.o.onMalformed(reason);
       for (const t of r.trades) {
         this.stats.trades++;
+        this.lastFillAt = Math.max(this.lastFillAt ?? t.executedAt, t.executedAt);
         this.o.onTrade(t);
       }
       refresh ||= r.positionsChanged;
@@ -287,6 +302,8 @@ export class AccountStreamer {
         if (r.reply.ok) {
           this.attempts = 0;
           this.setState('connected');
+          if (this.firstConnectedAt === null) this.firstConnectedAt = this.o.clock.now();
+          else this.catchUp();
         } else {
           this.retry(`connect refused: ${r.reply.message || 'no reason given'}`);
           return;
@@ -294,6 +311,24 @@ export class AccountStreamer {
       }
     }
     if (refresh) this.o.onPositionsChanged();
+  }
+
+  /** After a reconnect: fills between the drop and now come from REST (the stream has no replay). */
+  private catchUp(): void {
+    if (!this.o.catchUp) return;
+    const since = (this.lastFillAt ?? this.firstConnectedAt ?? this.o.clock.now()) - CATCH_UP_MARGIN_MS;
+    this.stats.catchUps++;
+    this.o.catchUp(since).then(
+      (n) => {
+        this.stats.catchUpTrades += n;
+        this.o.log.info({ since: new Date(since).toISOString(), fills: n }, 'tasty account streamer: fills since the drop fetched from REST');
+      },
+      (err: unknown) => {
+        this.stats.catchUpErrors++;
+        // The next reconnect tries again from the same point (lastFillAt only moves with fills seen).
+        if (!this.isStopped()) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'tasty account streamer: fill catch-up from REST failed');
+      },
+    );
   }
 
   /** Drops the socket and reconnects after a backoff delay (first retry after ~1 s). */

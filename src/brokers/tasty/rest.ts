@@ -40,6 +40,11 @@ export interface TastyRest {
   accountNumbers(): Promise<unknown>;
   positions(account: string): Promise<unknown>;
   quoteToken(): Promise<QuoteToken>;
+  /**
+   * Order history of an account from `sinceMs` on (GET /accounts/{a}/orders, start-date = that
+   * UTC day, oldest first, every page): the account streamer's catch-up after a reconnect.
+   */
+  orders?(account: string, sinceMs: number): Promise<unknown[]>;
   /** The OAuth Authorization value the account streamer wants as auth-token (refreshed when due). */
   accessToken?(): Promise<string>;
   stats(): { requests: number; retries: number; waitingUntil: number | null };
@@ -78,6 +83,20 @@ export function parseQuoteToken(data: unknown): QuoteToken {
   const exp = Date.parse(str(d['expires-at']));
   return { token, dxlinkUrl, level: str(d.level) || null, expiresAt: Number.isFinite(exp) ? exp : null };
 }
+
+/** The items and page count of one paginated answer ({data:{items}, pagination:{total-pages}}). */
+export function parsePage(body: unknown): { items: unknown[]; totalPages: number | null } {
+  const b = (body ?? {}) as { data?: { items?: unknown }; pagination?: Record<string, unknown> };
+  const items = b.data?.items;
+  if (!Array.isArray(items)) throw new TastyRestError('Tastytrade answered an order page without data.items', 'bad-response');
+  const pages = Number(b.pagination?.['total-pages']);
+  return { items, totalPages: Number.isFinite(pages) ? pages : null };
+}
+
+/** Page size asked of list endpoints; a page shorter than this is the last one. */
+export const ORDERS_PER_PAGE = 200;
+/** A broken server that pages forever stops here. */
+const MAX_PAGES = 100;
 
 export interface RestOptions {
   /** Retries of one call for retryable failures before giving up. */
@@ -156,6 +175,19 @@ export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, 
     accountNumbers: () => call('accounts', () => client.accountsAndCustomersService.getCustomerAccounts()),
     positions: (account) => call('positions', () => client.balancesAndPositionsService.getPositionsList(account)),
     quoteToken: async () => parseQuoteToken(await call('quote-token', () => client.accountsAndCustomersService.getApiQuoteToken())),
+    orders: async (account, sinceMs) => {
+      const out: unknown[] = [];
+      const startDate = new Date(sinceMs).toISOString().slice(0, 10);
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const res = (await call('orders', () =>
+          client.httpClient.getData(`/accounts/${encodeURIComponent(account)}/orders`, {}, { 'start-date': startDate, sort: 'Asc', 'per-page': ORDERS_PER_PAGE, 'page-offset': page }),
+        )) as { data?: unknown };
+        const { items, totalPages } = parsePage(res.data);
+        out.push(...items);
+        if (items.length < ORDERS_PER_PAGE || (totalPages !== null && page + 1 >= totalPages)) break;
+      }
+      return out;
+    },
     accessToken: async () => {
       if (client.httpClient.needsTokenRefresh || !client.httpClient.authHeader) await call('oauth', () => client.httpClient.generateAccessToken());
       const header = client.httpClient.authHeader;

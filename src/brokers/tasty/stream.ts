@@ -11,7 +11,7 @@
 import type { TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
 import type { BrokerStream, StreamContext, StreamHealth } from '../types.js';
-import { AccountStreamer, type AccountStreamerOptions } from './account-streamer.js';
+import { AccountStreamer, mapOrder, ORDERS_REST_SOURCE, type AccountStreamerOptions } from './account-streamer.js';
 import { backoffDelay, FEED_BACKOFF } from './backoff.js';
 import type { TastyConfig } from './config.js';
 import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
@@ -200,8 +200,33 @@ export class TastyStream implements BrokerStream {
       onTrade: (t) => this.emit(t),
       onPositionsChanged: () => this.refreshNow(),
       onMalformed: (reason) => this.malformed(reason),
+      catchUp: (since) => this.catchUpFills(since),
     });
     this.account.start();
+  }
+
+  /**
+   * Fills since `sinceMs` from the order history of every account, as trade events (the same
+   * trade ids as the streamer's, so a fill seen both ways is stored once). Positions are
+   * refreshed too: a CurrentPosition push may have been missed as well.
+   */
+  private async catchUpFills(sinceMs: number): Promise<number> {
+    const orders = this.rest.orders?.bind(this.rest);
+    if (!orders) return 0;
+    let n = 0;
+    for (const account of this.accounts) {
+      for (const order of await orders(account, sinceMs)) {
+        const { trades, malformed } = mapOrder(order);
+        for (const reason of malformed) this.malformed(reason);
+        for (const t of trades) {
+          if (t.executedAt < sinceMs || this.stopped) continue;
+          n++;
+          this.emit({ ...t, source: ORDERS_REST_SOURCE });
+        }
+      }
+    }
+    this.refreshNow();
+    return n;
   }
 
   /** The poll's refresh, run at once; a failure waits for the next poll or push. */

@@ -39,7 +39,10 @@ interface Session {
   accounts: Set<string>;
 }
 
-export async function startAccountStreamerServer(): Promise<AccountStreamerServer> {
+/** Every order pushed, per account, oldest first: what GET /accounts/{a}/orders serves (fills sent to nobody included). */
+export type OrderHistory = Map<string, Record<string, unknown>[]>;
+
+export async function startAccountStreamerServer(history: OrderHistory = new Map()): Promise<AccountStreamerServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const sessions = new Set<Session>();
@@ -98,7 +101,7 @@ export async function startAccountStreamerServer(): Promise<AccountStreamerServe
       const id = ++orderId;
       const fillId = f.fillId ?? `sim-fill-${id}-${++fillSeq}`;
       const filledAt = (f.filledAt ?? new Date()).toISOString();
-      push(account, 'Order', {
+      const order = {
         id,
         'account-number': account,
         'time-in-force': 'Day',
@@ -109,6 +112,8 @@ export async function startAccountStreamerServer(): Promise<AccountStreamerServe
         price: f.price.toFixed(2),
         'price-effect': f.action.startsWith('Buy') ? 'Debit' : 'Credit',
         status: 'Filled',
+        'received-at': filledAt,
+        'updated-at': Date.parse(filledAt),
         'terminal-at': filledAt,
         legs: [
           {
@@ -120,7 +125,10 @@ export async function startAccountStreamerServer(): Promise<AccountStreamerServe
             fills: [{ 'ext-group-fill-id': String(id), 'ext-exec-id': `x${id}`, 'fill-id': fillId, quantity: f.quantity, 'fill-price': f.price.toFixed(2), 'filled-at': filledAt, 'destination-venue': 'SIM' }],
           },
         ],
-      });
+      };
+      // The order book keeps it whether or not a socket was there to hear about it.
+      history.set(account, [...(history.get(account) ?? []), order]);
+      push(account, 'Order', order);
       return fillId;
     },
     pushPosition(account, h) {

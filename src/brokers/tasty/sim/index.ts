@@ -65,6 +65,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
   const book = options.book ?? defaultBook(contracts);
   const feed = new MarketFeed(contracts, options.seed ?? 7);
   const tokens = new Map<string, number>(); // quote token → expiry
+  const orders = new Map<string, Record<string, unknown>[]>();
   let issued = 0;
 
   const dxlink = await startDxServer(feed, (t) => (tokens.get(t) ?? 0) > Date.now(), { ...defaultDxKnobs(), ...options.dxlink });
@@ -73,6 +74,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
       clientSecret,
       refreshToken,
       book,
+      orders,
       dxlinkUrl: () => dxlink.url,
       issueQuoteToken(ttlMs) {
         const issuedAt = Date.now();
@@ -84,7 +86,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
     { ...defaultRestKnobs(), ...options.rest },
   );
 
-  const acct = options.accountStreamer === false ? null : await startAccountStreamerServer();
+  const acct = options.accountStreamer === false ? null : await startAccountStreamerServer(orders);
   const needAcct = (): AccountStreamerServer => {
     if (!acct) throw new Error('tasty simulator started without account streamer');
     return acct;

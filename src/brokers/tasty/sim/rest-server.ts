@@ -26,6 +26,8 @@ export interface RestState {
   clientSecret: string;
   refreshToken: string;
   book: Map<string, SimHolding[]>;
+  /** Orders per account (the account streamer's pushes), for GET /accounts/{a}/orders. */
+  orders?: Map<string, Record<string, unknown>[]>;
   dxlinkUrl: () => string;
   issueQuoteToken: (ttlMs: number) => { token: string; issuedAt: number; expiresAt: number };
 }
@@ -61,7 +63,33 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 function routeKey(method: string, path: string): string {
   if (/^\/accounts\/[^/]+\/positions$/.test(path)) return `${method} /accounts/:a/positions`;
+  if (/^\/accounts\/[^/]+\/orders$/.test(path)) return `${method} /accounts/:a/orders`;
   return `${method} ${path}`;
+}
+
+/**
+ * One page of an account's order history, as the real endpoint answers: filters start-date /
+ * end-date (YYYY-MM-DD, on received-at), sort Asc|Desc (default Desc, newest first), per-page
+ * (default 10, at most 250) and page-offset; items in data.items, paging in `pagination`.
+ */
+export function ordersPage(account: string, all: Record<string, unknown>[], q: URLSearchParams): Record<string, unknown> {
+  const day = (o: Record<string, unknown>) => String(o['received-at'] ?? '').slice(0, 10);
+  const from = q.get('start-date');
+  const to = q.get('end-date');
+  let items = all.filter((o) => (!from || day(o) >= from) && (!to || day(o) <= to));
+  if ((q.get('sort') ?? 'Desc') !== 'Asc') items = [...items].reverse();
+  const perPage = Math.min(250, Math.max(1, Number(q.get('per-page')) || 10));
+  const offset = Math.max(0, Number(q.get('page-offset')) || 0);
+  const page = items.slice(offset * perPage, (offset + 1) * perPage);
+  const totalPages = Math.ceil(items.length / perPage);
+  return {
+    data: { items: page },
+    context: `/accounts/${account}/orders`,
+    pagination: {
+      'per-page': perPage, 'page-offset': offset, 'item-offset': offset * perPage, 'total-items': items.length, 'total-pages': totalPages,
+      'current-item-count': page.length, 'previous-link': null, 'next-link': null, 'paging-link-template': null,
+    },
+  };
 }
 
 export async function startRestServer(state: RestState, knobs: RestKnobs = defaultRestKnobs()): Promise<RestServer> {
@@ -118,6 +146,12 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
       const holdings = state.book.get(account);
       if (!holdings) return send(res, 403, { error: { code: 'not_permitted', message: `No access to account ${account}` } });
       return send(res, 200, { data: { items: holdings.map((h) => positionItem(account, h)) }, context: url.pathname });
+    }
+    const om = /^\/accounts\/([^/]+)\/orders$/.exec(url.pathname);
+    if (method === 'GET' && om) {
+      const account = decodeURIComponent(om[1]);
+      if (!state.book.has(account)) return send(res, 403, { error: { code: 'not_permitted', message: `No access to account ${account}` } });
+      return send(res, 200, ordersPage(account, state.orders?.get(account) ?? [], url.searchParams));
     }
     return send(res, 404, { error: { code: 'not_found', message: `${method} ${url.pathname}` } });
   }
