@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StorageError, isLostConnection, isMissingPartition, isRetryableCode, isRetryableError, toStorageError } from '../../src/db/errors.js';
+import { StorageError, isLostConnection, isMissingPartition, isRetryableCode, isRetryableError, isRowRejection, toStorageError } from '../../src/db/errors.js';
 
 const withCode = (code: string, message = 'boom') => Object.assign(new Error(message), { code });
 
@@ -8,7 +8,7 @@ describe('isRetryableError', () => {
     expect(isRetryableError(withCode(code))).toBe(true);
   });
 
-  it.each(['08006', '08001', '57P01', '57P02', '57P03', '40001', '40P01', '53100', '53300'])('retries SQLSTATE %s', (code) => {
+  it.each(['08006', '08001', '57P01', '57P02', '57P03', '40001', '40P01', '53100', '53300', '25006', '57014', '55P03', '42501', '58030', 'QUERY_TIMEOUT'])('retries SQLSTATE %s', (code) => {
     expect(isRetryableError(withCode(code))).toBe(true);
   });
 
@@ -29,6 +29,22 @@ describe('isRetryableError', () => {
   it('trusts the flag of an existing StorageError', () => {
     expect(isRetryableError(new StorageError('x', true))).toBe(true);
     expect(isRetryableError(new StorageError('x', false, 'ECONNRESET'))).toBe(false);
+  });
+});
+
+describe('isRowRejection: only a row the database refuses for its own content is given up on', () => {
+  it.each(['22P02', '22003', '22001', '23502', '23514', 'INVALID_ROW'])('%s names the row', (code) => {
+    expect(isRowRejection(withCode(code))).toBe(true);
+    expect(isRowRejection(new StorageError('x', false, code))).toBe(true);
+  });
+
+  it.each(['25006', '57014', '55P03', '57P01', '57P02', '57P03', '53300', '42501', '42P01', '08006', 'ECONNREFUSED', 'QUERY_TIMEOUT'])('%s is curable later: never a rejection', (code) => {
+    expect(isRowRejection(withCode(code))).toBe(false);
+  });
+
+  it('an error without a code (a bug, an unknown failure) is retried, not dropped', () => {
+    expect(isRowRejection(new Error('mystery'))).toBe(false);
+    expect(isRowRejection(new StorageError('x', true, '22003'))).toBe(false);
   });
 });
 
