@@ -5,7 +5,9 @@
  *
  *   const proxy = await startProxy(5432);      // proxy.port, proxy.url('postgres://…')
  *   proxy.cut();                                // every open connection reset, new ones refused
+ *   proxy.blackhole();                          // sockets stay open, nothing passes, nothing answers
  *   proxy.restore();                            // accepted and forwarded again, same port
+ *                                               // (after a blackhole the silent sockets are reset)
  *   proxy.setTarget(otherPort);                 // new connections go to another server
  *   proxy.onServerData = (chunk, c) => chunk;   // optional tap/rewrite of server → client bytes
  *   await proxy.close();
@@ -34,6 +36,9 @@ export interface TcpProxy {
   readonly refused: number;
   open(): ProxyConnection[];
   cut(): void;
+  /** Packets vanish: open connections stay open but silent, new ones are accepted and never answered. */
+  blackhole(): void;
+  readonly isBlackholed: boolean;
   restore(): void;
   setTarget(port: number, host?: string): void;
   /** Server → client bytes pass through here when set (return what to forward). */
@@ -44,6 +49,9 @@ export interface TcpProxy {
 export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let target = { port: targetPort, host: targetHost };
   let cut = false;
+  let hole = false;
+  /** Clients accepted during a blackhole: never connected upstream. */
+  const held = new Set<net.Socket>();
   let accepted = 0;
   let refused = 0;
   const conns = new Set<ProxyConnection>();
@@ -59,6 +67,11 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
       kill(client);
       return;
     }
+    if (hole) {
+      held.add(client);
+      client.on('close', () => held.delete(client));
+      return;
+    }
     accepted++;
     const upstream = net.connect(target.port, target.host);
     upstream.on('error', () => kill(client));
@@ -69,10 +82,11 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     };
     conns.add(conn);
     upstream.on('data', (chunk: Buffer) => {
+      if (hole) return;
       const out = proxy.onServerData ? proxy.onServerData(chunk, conn) : chunk;
       if (out.length > 0 && !client.destroyed) client.write(out);
     });
-    client.on('data', (chunk: Buffer) => void (upstream.destroyed || upstream.write(chunk)));
+    client.on('data', (chunk: Buffer) => void (hole || upstream.destroyed || upstream.write(chunk)));
     const end = () => {
       conns.delete(conn);
       kill(client);
@@ -107,14 +121,34 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     open: () => [...conns],
     cut() {
       cut = true;
+      for (const h of [...held]) kill(h);
+      held.clear();
       for (const c of [...conns]) {
         conns.delete(c);
         kill(c.client);
         kill(c.server);
       }
     },
+    blackhole() {
+      hole = true;
+    },
+    get isBlackholed() {
+      return hole;
+    },
     restore() {
       cut = false;
+      if (hole) {
+        // Whatever was sent into the hole is gone: those connections are reset (as a TCP
+        // retransmission timeout would end them), new ones are forwarded again.
+        hole = false;
+        for (const c of [...conns]) {
+          conns.delete(c);
+          kill(c.client);
+          kill(c.server);
+        }
+        for (const h of [...held]) kill(h);
+        held.clear();
+      }
     },
     setTarget(p, host = '127.0.0.1') {
       target = { port: p, host };
