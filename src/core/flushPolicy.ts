@@ -133,6 +133,7 @@ export class Flusher<T extends object> {
   private queue = new RowQueue<T>();
   private inFlight = 0;
   private inFlightBatches = new Set<T[]>();
+  private spilledBatches = new WeakSet<T[]>();
   private timer: TimerHandle | undefined;
   private timerAt = 0;
   private retryAt = 0;
@@ -225,7 +226,12 @@ export class Flusher<T extends object> {
    */
   spillAll(): SpillReport {
     const rows = this.queue.take(this.queue.length);
-    for (const batch of this.inFlightBatches) rows.push(...batch);
+    for (const batch of this.inFlightBatches) {
+      // A second spill at stop must not journal (or count as lost) the same in-flight batch twice.
+      if (this.spilledBatches.has(batch)) continue;
+      this.spilledBatches.add(batch);
+      rows.push(...batch);
+    }
     if (rows.length === 0) return { journaled: 0, lost: 0, error: null };
     if (!this.journal) return { journaled: 0, lost: rows.length, error: 'no journal configured' };
     try {
