@@ -79,3 +79,29 @@ describe('tasty REST control plane', () => {
     expect(() => plugin.parseConfig({}, {})).toThrow(/TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN/);
   });
 });
+
+describe('tasty order history (the account streamer catch-up)', () => {
+  it('pages through GET /accounts/{a}/orders from the start date, oldest first, every fill included', async () => {
+    const { startTastySimulator, SIM_ACCOUNTS } = await import('../../src/brokers/tasty/sim/index.js');
+    const { createTastyRest } = await import('../../src/brokers/tasty/rest.js');
+    const { mapOrder } = await import('../../src/brokers/tasty/account-streamer.js');
+    const sim = await startTastySimulator();
+    try {
+      const account = SIM_ACCOUNTS[0]!;
+      const symbol = 'SPY   261218C00500000';
+      sim.pushFill(account, { symbol, underlying: 'SPY', action: 'Buy to Open', quantity: 1, price: 1, fillId: 'old', filledAt: new Date('2026-01-05T15:00:00Z') });
+      const since = Date.parse('2026-02-01T00:00:00Z');
+      for (let i = 0; i < 230; i++) {
+        sim.pushFill(account, { symbol, underlying: 'SPY', action: 'Buy to Open', quantity: 1, price: 1, fillId: `f${i}`, filledAt: new Date(since + 3_600_000 + i * 1000) });
+      }
+      const rest = createTastyRest(parseTastyConfig(sim.env), log, systemClock);
+      const orders = await rest.orders!(account, since);
+      rest.close();
+      const ids = orders.flatMap((o) => mapOrder(o).trades.map((t) => t.tradeId));
+      expect(ids).toEqual(Array.from({ length: 230 }, (_, i) => `f${i}`)); // 'old' is before start-date
+      expect(sim.rest.counts.get('GET /accounts/:a/orders')).toBe(2); // 200 + 30
+    } finally {
+      await sim.close();
+    }
+  });
+});

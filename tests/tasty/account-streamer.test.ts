@@ -5,6 +5,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import type { TradeEvent } from '../../src/core/types.js';
 import {
   AccountStreamer,
+  CATCH_UP_MARGIN_MS,
   mapAccountMessage,
   mapOrder,
   parseAccountFrame,
@@ -122,7 +123,7 @@ const flush = async () => {
 };
 
 describe('account streamer connection', () => {
-  function setup(authToken: () => Promise<string> = async () => 'Bearer tok') {
+  function setup(authToken: () => Promise<string> = async () => 'Bearer tok', catchUp?: (since: number) => Promise<number>) {
     const clock = new FakeClock();
     const sockets = fakeSockets();
     const trades: TradeEvent[] = [];
@@ -140,6 +141,7 @@ describe('account streamer connection', () => {
       onTrade: (t) => trades.push(t),
       onPositionsChanged: () => refreshes++,
       onMalformed: (r) => malformed.push(r),
+      catchUp,
     });
     return { clock, sockets, trades, malformed, s, refreshes: () => refreshes };
   }
@@ -214,6 +216,55 @@ describe('account streamer connection', () => {
     t.sockets.made[0]!.h.onMessage(JSON.stringify({ status: 'error', action: 'connect', message: 'invalid token' }));
     expect(t.s.currentState).toBe('down');
     expect(t.sockets.made[0]!.closed).toBe(true);
+    t.s.stop();
+  });
+
+  it('after a reconnect (never on the first connect) asks REST for fills since the newest seen minus a margin', async () => {
+    const asked: number[] = [];
+    const t = setup(async () => 'Bearer tok', async (since) => {
+      asked.push(since);
+      return 3;
+    });
+    const ack = JSON.stringify({ status: 'ok', action: 'connect' });
+    t.s.start();
+    await flush();
+    t.sockets.made[0]!.h.onOpen();
+    t.sockets.made[0]!.h.onMessage(ack);
+    expect(asked).toEqual([]); // the first connect has nothing to catch up on
+    t.sockets.made[0]!.h.onMessage(JSON.stringify(order([leg('Buy to Open', [fill({ 'filled-at': '2025-01-02T15:30:00.000Z' })])])));
+    t.sockets.made[0]!.h.onClose('reset by peer');
+    t.clock.advance(1_000);
+    await flush();
+    t.sockets.made[1]!.h.onOpen();
+    t.sockets.made[1]!.h.onMessage(ack);
+    await flush();
+    expect(asked).toEqual([Date.parse('2025-01-02T15:30:00.000Z') - CATCH_UP_MARGIN_MS]);
+    expect(t.s.stats).toMatchObject({ catchUps: 1, catchUpTrades: 3, catchUpErrors: 0 });
+    t.s.stop();
+  });
+
+  it('without a fill seen, catches up from the first connect; a failed catch-up is counted, not fatal', async () => {
+    const asked: number[] = [];
+    const t = setup(async () => 'Bearer tok', async (since) => {
+      asked.push(since);
+      throw new Error('HTTP 503');
+    });
+    const ack = JSON.stringify({ status: 'ok', action: 'connect' });
+    t.s.start();
+    await flush();
+    const firstAt = t.clock.now();
+    t.sockets.made[0]!.h.onOpen();
+    t.sockets.made[0]!.h.onMessage(ack);
+    t.clock.advance(5_000);
+    t.sockets.made[0]!.h.onClose('reset');
+    t.clock.advance(1_000);
+    await flush();
+    t.sockets.made[1]!.h.onOpen();
+    t.sockets.made[1]!.h.onMessage(ack);
+    await flush();
+    expect(asked).toEqual([firstAt - CATCH_UP_MARGIN_MS]);
+    expect(t.s.stats.catchUpErrors).toBe(1);
+    expect(t.s.currentState).toBe('connected');
     t.s.stop();
   });
 });
