@@ -33,14 +33,18 @@ describePg('fault: stop with the database down (child process)', () => {
     // Default SHUTDOWN_DRAIN_MS: what a container gets.
     const run = runCli('ingest', ['--broker=sim', '--rate=1000', `--count=${COUNT}`, `--accounts=${ACCOUNTS}`, '--status-every=100ms'], rig.env({ FLUSH_MAX_PENDING_ROWS: '1000' }));
     let outcome: 'exited' | 'killed' = 'exited';
+    let termAt = 0;
+    let exitMs = 0;
     try {
       await waitFor(async () => (await rig.dbRows()) > 200, 'rows before the outage', 40_000, 100);
       rig.proxy.cut();
       await waitFor(() => simSettled(run, COUNT), 'the sim to finish during the outage', 60_000, 100);
       run.child.kill('SIGTERM');
+      termAt = Date.now();
       let timer: NodeJS.Timeout | undefined;
       outcome = await Promise.race([run.exit.then(() => 'exited' as const), new Promise<'killed'>((r) => (timer = setTimeout(() => r('killed'), DOCKER_KILL_AFTER_MS)))]);
       clearTimeout(timer);
+      exitMs = Date.now() - termAt;
       if (outcome === 'killed') run.child.kill('SIGKILL');
     } finally {
       run.child.kill('SIGKILL');
@@ -50,7 +54,7 @@ describePg('fault: stop with the database down (child process)', () => {
     const lost = COUNT * ACCOUNTS - (await rig.storedKeys()).size;
     expect(lost).toBe(0);
     expect(logLines(run).find((l) => l.msg === 'ingest finished')).toMatchObject({ lostRows: 0 });
-    console.log(`[stop-db-down] docker stop with the database down: ${await rig.journalRows()} rows journaled, lost ${lost}`);
+    console.log(`[stop-db-down] docker stop with the database down: exited ${exitMs} ms after SIGTERM, ${await rig.journalRows()} rows journaled, lost ${lost}`);
   });
 
   it('the journal broken too: the loss is counted, named in the summary, and the exit code is 3', { timeout: 120_000 }, async () => {
