@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { SeenWindow } from './dedupe.js';
 import type { DeadLetter, RowKind } from './deadLetter.js';
+import { withDeadline } from './deadline.js';
 import { DEFAULT_FLUSH, Flusher, type FlushHooks, type FlushOptions, type FlushStats, type SpillReport } from './flushPolicy.js';
 import { MemoryJournal, type Journal } from './journal.js';
 import type { PositionSet } from './journalRows.js';
@@ -186,7 +187,7 @@ export class Processor {
   async acceptTrade(row: TradeRow, waitMs = this.tradeAcceptWaitMs): Promise<TradeAcceptance> {
     if (!this.tradeFlusher.failing) {
       try {
-        const r = await withTimeout(this.storage.writeTrades([row]), waitMs, this.clock);
+        const r = await withDeadline(this.storage.writeTrades([row]), waitMs, this.clock, () => TIMED_OUT);
         return { status: 'written', inserted: r.inserted };
       } catch (err) {
         if (err !== TIMED_OUT && !this.isRetryable(err)) throw err;
@@ -383,21 +384,6 @@ export class Processor {
 
 const TIMED_OUT = Symbol('timed out');
 
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(TIMED_OUT), ms);
-    p.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
 
 /**
  * The quote cache keeps the last quote received per key. A broker's quote stream arrives in

@@ -1,6 +1,7 @@
 /** SqlDriver over postgres.js: a pooled client that reconnects lazily on the next query after a lost connection. */
 import postgres from 'postgres';
 import { systemClock, type Clock } from '../core/clock.js';
+import { withDeadline } from '../core/deadline.js';
 import type { SqlDriver, SqlSession } from './driver.js';
 import { StorageError } from './errors.js';
 
@@ -21,33 +22,16 @@ export interface PostgresDriverOptions {
 type Sql = ReturnType<typeof postgres>;
 type Params = Parameters<Sql['unsafe']>[1];
 
-/** Rejects with a retryable QUERY_TIMEOUT when `work` has not settled after `ms` (0 = no deadline). */
-export function withDeadline<T>(work: Promise<T>, ms: number, clock: Clock, what: string, onTimeout?: () => void): Promise<T> {
-  if (!(ms > 0)) return work;
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => {
-      onTimeout?.();
-      reject(new StorageError(`${what}: no answer from PostgreSQL within ${ms} ms (QUERY_TIMEOUT)`, true, 'QUERY_TIMEOUT'));
-    }, ms);
-    work.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
-}
+/** A statement or transaction the server did not answer in time: retryable. */
+const queryTimeout = (what: string, ms: number) => () =>
+  new StorageError(`${what}: no answer from PostgreSQL within ${ms} ms (QUERY_TIMEOUT)`, true, 'QUERY_TIMEOUT');
 
 function sessionOf(sql: Pick<Sql, 'unsafe'>, deadlineMs: number, clock: Clock): SqlSession {
   const run = (text: string, params: unknown[] | undefined) => {
     // unsafe() because the SQL is built from constants in this folder; values always travel as parameters.
     const q = params === undefined ? sql.unsafe(text) : sql.unsafe(text, params as Params);
     // A query that timed out on our side is cancelled on the server too (best effort).
-    return withDeadline(q.then((r) => r), deadlineMs, clock, 'statement', () => void q.cancel());
+    return withDeadline(q.then((r) => r), deadlineMs, clock, queryTimeout('statement', deadlineMs), () => void q.cancel());
   };
   return {
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -95,7 +79,7 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     ...base,
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       // Statements inside run on the transaction's connection; the deadline covers the whole of it.
-      return (await withDeadline(sql.begin((tx) => fn(sessionOf(tx, 0, clock))), deadlineMs, clock, 'transaction')) as T;
+      return (await withDeadline(sql.begin((tx) => fn(sessionOf(tx, 0, clock))), deadlineMs, clock, queryTimeout('transaction', deadlineMs))) as T;
     },
     async close(): Promise<void> {
       await sql.end({ timeout: 5 });
