@@ -30,8 +30,9 @@ function sessionOf(sql: Pick<Sql, 'unsafe'>, deadlineMs: number, clock: Clock): 
   const run = (text: string, params: unknown[] | undefined) => {
     // unsafe() because the SQL is built from constants in this folder; values always travel as parameters.
     const q = params === undefined ? sql.unsafe(text) : sql.unsafe(text, params as Params);
-    // A query that timed out on our side is cancelled on the server too (best effort).
-    return withDeadline(q.then((r) => r), deadlineMs, clock, queryTimeout('statement', deadlineMs), () => void q.cancel());
+    // No client-side cancel on timeout: postgres.js would open a cancel socket that nobody
+    // answers (blackhole) and whose reset nobody handles; the server's statement_timeout ends it.
+    return withDeadline(q.then((r) => r), deadlineMs, clock, queryTimeout('statement', deadlineMs));
   };
   return {
     async query<T>(text: string, params: unknown[] = []): Promise<T[]> {
