@@ -1,5 +1,6 @@
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { MemoryJournal } from '../core/journal.js';
 import { createLogger } from '../core/logger.js';
@@ -57,6 +58,7 @@ export async function runGreeks(argv: string[]): Promise<number> {
   const target = resolveDataTarget({ demo: flags.demo === true });
   const config = configFor(target, readAppConfig());
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
   const log = createLogger({ name: 'greeks', level: process.env.LOG_LEVEL ?? 'warn' });
   const useDb = flags.db === true;
   const storage = useDb ? await openTargetStorage(target, log) : nullStorage;

@@ -1,6 +1,7 @@
 import type { ActorSpec } from '../actors/supervisor.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
@@ -53,6 +54,7 @@ export async function runIngest(argv: string[]): Promise<number> {
   const target = resolveDataTarget({ demo: flags.demo === true });
   const config = configFor(target, readAppConfig());
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
   const log = createLogger({ name: 'ingest' });
   const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });

@@ -2,6 +2,7 @@ import { buildApi } from '../api/app.js';
 import { checkBind } from '../api/auth.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
@@ -39,6 +40,7 @@ export async function runServe(argv: string[]): Promise<number> {
   checkBind(host, token); // before anything opens: an unsafe bind never starts
   const specs = flags.broker !== undefined ? actorSpecs(flags) : [];
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
 
   const target = resolveDataTarget({ demo: flags.demo === true });
   const config = configFor(target, readAppConfig());

@@ -113,8 +113,10 @@ async function initialise(dir: string, dataDir: string, who: RunAs | undefined, 
   try {
     const r = await run(bins.initdb, ['-D', dataDir, '-U', SUPERUSER, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-instructions'], who);
     if (r.code !== 0) {
-      const hint = who && /permission denied/i.test(r.output) ? ' (as root the server runs as user postgres, which must be able to enter every folder above DATA_DIR)' : '';
-      throw new ConfigError(`initdb failed in ${dataDir}${hint}: ${oneLine(r.output)}: pick another DATA_DIR, or set DATABASE_URL`);
+      if (who && /permission denied/i.test(r.output)) {
+        throw new ConfigError(`the embedded PostgreSQL runs as user postgres (we are root), and that user cannot enter ${dir}: make every folder above it enterable (chmod o+x), pick another DATA_DIR, or set DATABASE_URL`);
+      }
+      throw new ConfigError(`initdb failed in ${dataDir}: ${oneLine(r.output)}: pick another DATA_DIR, or set DATABASE_URL`);
     }
   } finally {
     await rm(pwfile, { force: true });
