@@ -30,7 +30,10 @@ const SERVER_CONF = `
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 100
-shared_buffers = 32MB
+shared_buffers = 16MB
+# no I/O worker processes, no logical replication launcher: fewer resident processes
+io_method = sync
+max_logical_replication_workers = 0
 jit = off
 logging_collector = off
 log_min_messages = warning
