@@ -42,14 +42,14 @@ export async function runDb(argv: string[]): Promise<number> {
 async function status(demoOnly: boolean): Promise<number> {
   const targets = demoOnly ? [resolveDataTarget({ demo: true })] : [resolveDataTarget(), resolveDataTarget({ demo: true })];
   for (const t of targets) {
-    const name = t.demo ? 'demo' : 'record';
+    const name = t.demo ? t.label : `record: ${t.label}`; // the demo's label says "demo database: ..."
     if (!t.embeddedDir) {
-      say(`${name}: ${t.label}`);
+      say(name);
       continue;
     }
     const s = await embeddedStatus(t.embeddedDir);
     const state = s.running ? `running (pid ${s.running.pid}, port ${s.running.port}, PostgreSQL ${s.version})` : s.initialised ? 'stopped' : 'not created yet';
-    say(`${name}: ${t.label}: ${state}`);
+    say(`${name}: ${state}`);
     if (s.running) say(`  ${await rowsLine(t)}`);
   }
   return 0;
