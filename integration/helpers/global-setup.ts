@@ -52,7 +52,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   const root = await mkdtemp(join(tmpdir(), 'riskwire-test-'));
   await chmod(root, 0o755); // as root the embedded server runs as user postgres, who must enter it
   process.env.RISKWIRE_TEST_DATA_ROOT = root;
-  const db = await resolveTestDatabase(process.env, root);
+  // RISKWIRE_TEST_SYSTEM_URL replaces the 5432 probe (to try the fresh-machine path where a server runs).
+  const db = await resolveTestDatabase(process.env, root, process.env.RISKWIRE_TEST_SYSTEM_URL || SYSTEM_URL);
   process.env.TEST_DATABASE_URL = db.url;
   if (db.embedded) process.stderr.write(`no TEST_DATABASE_URL and nothing on 127.0.0.1:5432: using the embedded PostgreSQL in ${root}\n`);
   return async () => {
