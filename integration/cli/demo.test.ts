@@ -1,23 +1,38 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/db/index.js';
+import { stopEmbedded } from '../../src/db/embedded/server.js';
 import { runCli } from '../helpers/cli.js';
 import { testLogger } from '../helpers/pg.js';
 
-describe('npm run demo on a fresh embedded database', () => {
+// No TEST_DATABASE_URL, no DATABASE_URL: the demo's own embedded PostgreSQL (this file runs the
+// embedded path in CI too).
+describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-demo-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755); // as root the embedded server runs as user postgres, who must enter it
+  afterAll(async () => {
+    await stopEmbedded(join(dir, 'demo', 'pg'));
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('exits 0 and leaves rows from both simulated brokers, with the shared contract under one key', { timeout: 120_000 }, async () => {
-    const run = runCli('demo', ['--duration=10'], { PGLITE_DIR: join(dir, 'pglite'), JOURNAL_DIR: join(dir, 'journal'), DATABASE_URL: '' });
+  it('exits 0 and leaves rows from both simulated brokers, with the shared contract under one key, in DATA_DIR/demo only', { timeout: 120_000 }, async () => {
+    const run = runCli('demo', ['--duration=10'], { DATA_DIR: dir, DEMO_DATABASE_URL: undefined });
     const code = await run.exit;
     expect(code, run.stderr()).toBe(0);
     expect(run.stdout()).toMatch(/ingested: \d+ snapshot rows/);
-    expect(run.stdout()).toMatch(/npm run timeline/);
+    expect(run.stdout()).toContain(`database: demo database: embedded PostgreSQL in ${join(dir, 'demo', 'pg')} (kept apart from the real record)`);
+    expect(run.stdout()).toMatch(/npm run timeline -- --demo/);
+    // The real record's database was never created, its journal never written.
+    expect(existsSync(join(dir, 'pg'))).toBe(false);
+    expect(existsSync(join(dir, 'journal'))).toBe(false);
 
-    const storage = await openStorage({ pgliteDir: join(dir, 'pglite'), log: testLogger });
+    const timeline = runCli('timeline', ['--demo', '--since=10m', '--bucket=10s', '--json'], { DATA_DIR: dir });
+    expect(await timeline.exit, timeline.stderr()).toBe(0);
+    expect((JSON.parse(timeline.stdout()) as unknown[]).length).toBeGreaterThan(0);
+
+    const storage = await openStorage({ embeddedDir: join(dir, 'demo', 'pg'), log: testLogger });
     try {
       const perBroker = await storage.query<{ broker: string; n: string }>('SELECT broker, count(*) AS n FROM greek_snapshots GROUP BY 1 ORDER BY 1');
       expect(perBroker.map((r) => r.broker)).toEqual(['ibkr', 'tasty']);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTastySimulator, type TastySimulator } from '../../src/brokers/tasty/sim/index.js';
+import postgres from 'postgres';
 import { runCli } from '../helpers/cli.js';
+import { describePg, freshPostgresUrl } from '../helpers/pg.js';
 
 describe('npm run greeks against the Tastytrade simulator', () => {
   let tasty: TastySimulator;
@@ -36,6 +38,40 @@ describe('npm run greeks against the Tastytrade simulator', () => {
     const spyHeld = heldOptions().filter((h) => h.contract_key.startsWith('SPY '));
     expect(rows).toHaveLength(spyHeld.length);
     for (const r of rows) expect(r.startsWith('SPY ')).toBe(true);
+  });
+});
+
+describePg('npm run greeks writes only with --db', () => {
+  let tasty: TastySimulator;
+  let db: { url: string; drop(): Promise<void> };
+  beforeAll(async () => {
+    tasty = await startTastySimulator();
+    db = await freshPostgresUrl();
+  });
+  afterAll(async () => {
+    await tasty?.close();
+    await db?.drop();
+  });
+
+  const rows = async () => {
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    try {
+      const [r] = await sql`SELECT count(*)::int AS n FROM greek_snapshots`.catch(() => [{ n: 0 }]);
+      return r.n as number;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  };
+
+  it('watching (the default) leaves the database untouched; --db persists what it showed', { timeout: 90_000 }, async () => {
+    const watch = runCli('greeks', ['--broker=tasty', '--once', '--json', '--timeout=30s'], { ...tasty.env, DATABASE_URL: db.url });
+    expect(await watch.exit, watch.stderr()).toBe(0);
+    expect(watch.stdout().trim().split('\n').length).toBeGreaterThan(0);
+    expect(await rows()).toBe(0);
+
+    const persist = runCli('greeks', ['--broker=tasty', '--once', '--json', '--db', '--timeout=30s'], { ...tasty.env, DATABASE_URL: db.url });
+    expect(await persist.exit, persist.stderr()).toBe(0);
+    expect(await rows()).toBeGreaterThan(0);
   });
 });
 

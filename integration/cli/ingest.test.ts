@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
+import { createServer, type AddressInfo } from 'node:net';
 import { runCli } from '../helpers/cli.js';
 import { describePg, freshPostgresUrl } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
@@ -26,12 +27,34 @@ describe('npm run ingest: bad input ends with one line and exit code 2', () => {
     expect(run.stderr().trim().split('\n')).toHaveLength(1);
   });
 
-  it('a broker that never starts makes the run fail with its reason, not an empty success', { timeout: 60_000 }, async () => {
+  it('a broker endpoint that refuses connections is one line naming the fix, exit 2, before anything starts', async () => {
     const run = runCli('ingest', ['--broker=tasty', '--duration=2'], {
       TASTY_API_URL: 'http://127.0.0.1:9', TASTY_CLIENT_SECRET: 'x', TASTY_REFRESH_TOKEN: 'y', PGLITE_DIR: 'memory://', DATABASE_URL: '',
     });
-    expect(await run.exit).toBe(1);
-    expect(run.stderr()).toMatch(/riskwire ingest: broker tasty never started: cannot reach the Tastytrade API at http:\/\/127\.0\.0\.1:9/);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr().trim().split('\n')).toEqual(['riskwire ingest: cannot reach the Tastytrade API at http://127.0.0.1:9 (ECONNREFUSED): check TASTY_API_URL and the network (npm run sim -- tasty for a simulator)']);
+  });
+
+  it('no --broker is an error listing the real brokers (never a silent simulator)', async () => {
+    const run = runCli('ingest', ['--duration=1']);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr().trim().split('\n')).toEqual(['riskwire ingest: --broker is missing: use one of tasty, ibkr, a comma list, or all']);
+  });
+
+  it('a broker that answers but never starts makes the run fail with its reason, not an empty success', { timeout: 60_000 }, async () => {
+    // Accepts TCP and hangs up at once: reachable, but no REST answer.
+    const server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const run = runCli('ingest', ['--broker=tasty', '--duration=2'], {
+        TASTY_API_URL: url, TASTY_CLIENT_SECRET: 'x', TASTY_REFRESH_TOKEN: 'y', PGLITE_DIR: 'memory://', DATABASE_URL: '',
+      });
+      expect(await run.exit).toBe(1);
+      expect(run.stderr()).toMatch(/riskwire ingest: broker tasty never started: /);
+    } finally {
+      server.close();
+    }
   });
 
   it('prints --help and exits 0', async () => {

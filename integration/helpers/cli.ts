@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -10,11 +11,17 @@ export interface CliRun {
   exit: Promise<number | null>;
 }
 
-/** Runs `riskwire <command> ...args` as a real child process, the way npm scripts do. */
+/** A DATA_DIR for CLI runs under the run's temp root (global-setup.ts stops servers left there). */
+export const TEST_DATA_DIR = join(process.env.RISKWIRE_TEST_DATA_ROOT ?? '/tmp/riskwire-test-data', `cli-${process.pid}`);
+
+/**
+ * Runs `riskwire <command> ...args` as a real child process, the way npm scripts do. DATA_DIR
+ * defaults to TEST_DATA_DIR (never ./.data); DATABASE_URL/PGLITE_DIR are not inherited.
+ */
 export function runCli(command: string, args: string[], env: Record<string, string | undefined> = {}): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', CI: 'true', ...env },
+    env: { ...process.env, DATABASE_URL: undefined, PGLITE_DIR: undefined, DATA_DIR: TEST_DATA_DIR, LOG_LEVEL: 'info', CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

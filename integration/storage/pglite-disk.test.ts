@@ -14,11 +14,14 @@ describe('embedded PGlite in a folder', () => {
   });
   afterAll(() => rm(root, { recursive: true, force: true }));
 
-  it('creates the folder, and keeps data and migrations across a restart', async () => {
+  it('creates the folder, refuses a second opener while open, and keeps data and migrations across a restart', async () => {
     const dir = join(root, 'nested', 'pglite');
     const first = await openStorage({ pgliteDir: dir, log: testLogger });
     expect(first.kind).toBe('pglite');
     await first.writeSnapshots(snapshots(3, { account: 'DISK', eventTs: Date.now() }));
+    // PGlite serves one process: while open, another opener is refused with one line.
+    const refused = await openStorage({ pgliteDir: dir, log: testLogger }).then(() => null, (e: unknown) => e as Error);
+    expect(refused?.message).toMatch(new RegExp(`^PGLITE_DIR .* is open in process ${process.pid}, and PGlite serves one process: `));
     await first.close();
 
     const second = await openStorage({ pgliteDir: dir, log: testLogger });

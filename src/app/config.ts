@@ -1,10 +1,16 @@
+import { join, resolve } from 'node:path';
 import { envInt } from '../cli/args.js';
 import type { FlushOptions } from '../core/flushPolicy.js';
 
 /** Process-wide settings from the environment (interface.md, "Environment"). */
 export interface AppConfig {
   databaseUrl: string | undefined;
-  pgliteDir: string;
+  /** DATA_DIR (absolute): everything local lives under it. */
+  dataDir: string;
+  /** PGLITE_DIR when set: the single-process PGlite backend instead of the shared embedded server. */
+  pgliteDir: string | undefined;
+  /** The shared embedded PostgreSQL of the real record: DATA_DIR/pg. */
+  embeddedDir: string;
   journalDir: string;
   /** RETENTION_DAYS: greek_snapshots days older than this are dropped; 0 keeps everything. */
   retentionDays: number;
@@ -15,11 +21,16 @@ export interface AppConfig {
   tradeAcceptWaitMs?: number;
 }
 
+export const DEFAULT_DATA_DIR = './.data';
+
 export function readAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const dataDir = resolve(env.DATA_DIR?.trim() || DEFAULT_DATA_DIR);
   return {
     databaseUrl: env.DATABASE_URL?.trim() || undefined,
-    pgliteDir: env.PGLITE_DIR?.trim() || './.data/pglite',
-    journalDir: env.JOURNAL_DIR?.trim() || './.data/journal',
+    dataDir,
+    pgliteDir: env.PGLITE_DIR?.trim() || undefined,
+    embeddedDir: join(dataDir, 'pg'),
+    journalDir: env.JOURNAL_DIR?.trim() || join(dataDir, 'journal'),
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),

@@ -3,7 +3,7 @@ import { Pipeline } from '../app/pipeline.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
 import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/index.js';
 import { createLogger } from '../core/logger.js';
-import { openStorage } from '../db/index.js';
+import { configFor, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
 import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
 import { durationMs, parseArgs } from './args.js';
@@ -15,9 +15,12 @@ export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s]
 
 Runs the whole pipeline against the built-in simulated brokers: a local Tastytrade REST +
 DXLink server and a local IBKR Client Portal gateway, both driven by the real broker
-plugins, ingesting into the embedded database (PGLITE_DIR, default ./.data/pglite) or
-DATABASE_URL when set. Shows progress, then prints the risk timeline it recorded.
-Needs no credentials, no network and no database server.
+plugins, ingesting into the demo's own database: an embedded PostgreSQL in
+DATA_DIR/demo/pg (default ./.data/demo/pg), or DEMO_DATABASE_URL when set; never the real
+record. Shows progress, then prints the risk timeline it recorded; read it again later
+with --demo (npm run timeline -- --demo). Needs no credentials, no network and no
+database server. npm run db -- stop --demo stops its server; purge --demo --broker=...
+deletes its rows.
 
   --duration=S   how long to ingest (default 30s)
   --bucket=S     timeline bucket (default 5s)
@@ -31,7 +34,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   }
   const duration = durationMs(flags, 'duration', 30_000)!;
   const bucketMs = durationMs(flags, 'bucket', 5_000)!;
-  const config = readAppConfig();
+  const target = resolveDataTarget({ demo: true });
+  const config = configFor(target, readAppConfig());
   const log = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -48,8 +52,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   let storage: Storage | undefined;
   let pipeline: Pipeline | undefined;
   try {
-    storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
-    say(`database: ${storage.kind === 'pglite' ? `embedded PGlite in ${config.pgliteDir}` : 'PostgreSQL (DATABASE_URL)'}`);
+    storage = await openTargetStorage(target, log);
+    say(`database: ${target.label} (kept apart from the real record)`);
     pipeline = new Pipeline({ storage, config, log });
     const startedAt = Date.now();
     await Promise.all(['tasty', 'ibkr'].map((id) => pipeline!.startActor({ id, broker: id })));
@@ -82,10 +86,11 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(await timelineText(storage, startedAt, bucketMs));
     say(`
 next:
-  npm run timeline -- --since=10m --bucket=1m        the risk timeline from the database
-  npm run greeks -- --broker=sim                      live Greeks table (synthetic broker)
-  npm run serve                                       HTTP API on http://127.0.0.1:8377
-  npm run ingest -- --broker=tasty                    real Tastytrade (set TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN)`);
+  npm run timeline -- --demo --since=10m --bucket=1m  this demo's risk timeline again
+  npm run serve -- --demo                             HTTP API over the demo database on http://127.0.0.1:8377
+  npm run greeks -- --broker=sim                      live Greeks table (synthetic broker, writes nothing)
+  npm run db -- stop --demo                           stop the demo's database server
+  npm run ingest -- --broker=tasty                    real Tastytrade into the real record (set TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN)`);
     const gotBoth = counts.length >= 2;
     if (!gotBoth) process.stderr.write('riskwire demo: expected rows from both simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
     return gotBoth ? 0 : 1;

@@ -1,10 +1,10 @@
-import { readAppConfig } from '../app/config.js';
 import { BROKER_IDS, loadPlugin, parseBrokerList } from '../brokers/registry.js';
 import type { BrokerStream } from '../brokers/types.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger, redactText } from '../core/logger.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
-import { openStorage } from '../db/index.js';
+import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
+import { ConfigError } from '../core/errors.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { PLUGIN_FLAGS } from './ingest.js';
 
@@ -18,7 +18,10 @@ checked is healthy.
   --broker=ID     ${BROKER_IDS.join(', ')}, a comma list, or all. Default: every broker
                   with configuration in the environment (TASTY_*, IBKR_*)
   --timeout=S     per broker (default 20s)
-  --help          this text`;
+  ${DEMO_FLAG_HELP}
+  --help          this text
+
+With no --broker and no broker configured in the environment it says so (one line, exit 2).`;
 
 interface BrokerCheck {
   ok: boolean;
@@ -91,22 +94,23 @@ export async function checkBroker(id: string, flags: Flags, timeoutMs: number): 
 }
 
 export async function runDoctor(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'doctor', ['help', 'broker', 'timeout', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'doctor', ['help', 'broker', 'timeout', 'demo', ...PLUGIN_FLAGS]);
   if (flags.help) {
     process.stdout.write(`${DOCTOR_HELP}\n`);
     return 0;
   }
   const timeoutMs = durationMs(flags, 'timeout', 20_000)!;
   const ids = flags.broker ? parseBrokerList(String(flags.broker)) : configuredBrokers(process.env);
-  const config = readAppConfig();
+  if (ids.length === 0) throw new ConfigError('no broker configured in the environment: set TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN, or IBKR_GATEWAY_URL (IBKR_TRANSPORT=tws for TWS), or pass --broker=sim');
+  const target = resolveDataTarget({ demo: flags.demo === true });
   const report: { ok: boolean; database: Record<string, unknown>; brokers: Record<string, BrokerCheck>; note?: string } = {
     ok: true, database: {}, brokers: {},
   };
   const log = createLogger({ name: 'doctor', level: process.env.LOG_LEVEL ?? 'silent' });
   try {
-    const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+    const storage = await openTargetStorage(target, log);
     const [m] = await storage.query<{ n: string }>('SELECT count(*) AS n FROM riskwire_migrations');
-    report.database = { ok: true, backend: storage.kind, migrations: Number(m.n) };
+    report.database = { ok: true, backend: target.embeddedDir ? 'embedded' : storage.kind, target: target.label, migrations: Number(m.n) };
     await storage.close();
   } catch (err) {
     report.database = { ok: false, error: redactText(err instanceof Error ? err.message : String(err)) };
@@ -116,7 +120,6 @@ export async function runDoctor(argv: string[]): Promise<number> {
     report.brokers[id] = await checkBroker(id, flags, timeoutMs);
     if (!report.brokers[id].ok) report.ok = false;
   }));
-  if (ids.length === 0) report.note = 'no broker configured in the environment: set TASTY_* or IBKR_* (or pass --broker=sim)';
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return report.ok ? 0 : 1;
 }

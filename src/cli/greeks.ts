@@ -1,20 +1,21 @@
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { MemoryJournal } from '../core/journal.js';
 import { createLogger } from '../core/logger.js';
 import type { LatestGreeks } from '../core/processor.js';
 import type { Position } from '../core/types.js';
-import { openStorage } from '../db/index.js';
+import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
 import { durationMs, parseArgs } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 import { fmtNum, table } from './output.js';
 
-export const GREEKS_HELP = `Usage: npm run greeks -- --broker=<id|list> [--underlying=SPY] [--once] [--json] [--no-db]
+export const GREEKS_HELP = `Usage: npm run greeks -- --broker=<id|list> [--underlying=SPY] [--once] [--json] [--db]
 
-Debug view of the latest per-contract Greeks: starts the broker's actor (persisting as
-ingest does) and shows a refreshing table of contract, account, quantity, bid/ask/mark,
+Debug view of the latest per-contract Greeks: starts the broker's actor (only watching:
+nothing is written unless --db) and shows a refreshing table of contract, account, quantity, bid/ask/mark,
 IV, delta, gamma, theta, vega and the age of the last update (stale ones marked *),
 under a header with each actor's state, reconnects and events/s.
 
@@ -23,7 +24,8 @@ under a header with each actor's state, reconnects and events/s.
   --account=ID       only this account
   --once             print one table once every held option has Greeks (or at --timeout) and exit
   --json             one JSON object per update (with --once: one per contract, then exit)
-  --no-db            only watch: write nothing to the database
+  --db               also persist what it watches, as ingest does (default: write nothing)
+  ${DEMO_FLAG_HELP.replace('read', 'with --db, write to')}
   --refresh=S        table refresh period (default 1s)
   --stale=S          mark updates older than this as stale (default 30s)
   --timeout=S        with --once: give up waiting for the full set (default 30s)
@@ -31,9 +33,9 @@ under a header with each actor's state, reconnects and events/s.
 
 At a terminal the table redraws in place; otherwise each refresh prints plain lines.`;
 
-/** A storage that accepts and discards (for --no-db). */
+/** A storage that accepts and discards (watching only, the default). */
 const nullStorage = {
-  kind: 'pglite',
+  kind: 'postgres',
   writeSnapshots: async (rows: unknown[]) => ({ inserted: rows.length, duplicates: 0 }),
   replacePositions: async () => undefined,
   writeTrades: async (rows: unknown[]) => ({ inserted: rows.length, duplicates: 0 }),
@@ -42,22 +44,24 @@ const nullStorage = {
 } as unknown as Storage;
 
 export async function runGreeks(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'greeks', ['help', 'broker', 'underlying', 'account', 'once', 'json', 'db', 'refresh', 'stale', 'timeout', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'greeks', ['help', 'broker', 'underlying', 'account', 'once', 'json', 'db', 'refresh', 'stale', 'timeout', 'demo', ...PLUGIN_FLAGS]);
   if (flags.help) {
     process.stdout.write(`${GREEKS_HELP}\n`);
     return 0;
   }
-  const specs = actorSpecs(flags);
+  const specs = actorSpecs(flags, 'sim');
   const underlying = typeof flags.underlying === 'string' ? flags.underlying.toUpperCase() : undefined;
   const account = typeof flags.account === 'string' ? flags.account : undefined;
   const refreshMs = durationMs(flags, 'refresh', 1000)!;
   const staleMs = durationMs(flags, 'stale', 30_000)!;
   const timeoutMs = durationMs(flags, 'timeout', 30_000)!;
-  const config = readAppConfig();
+  const target = resolveDataTarget({ demo: flags.demo === true });
+  const config = configFor(target, readAppConfig());
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
   const log = createLogger({ name: 'greeks', level: process.env.LOG_LEVEL ?? 'warn' });
-  const useDb = flags.db !== false;
-  const storage = useDb ? await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log }) : nullStorage;
+  const useDb = flags.db === true;
+  const storage = useDb ? await openTargetStorage(target, log) : nullStorage;
   const pipeline = new Pipeline({ storage, config, log, journal: useDb ? undefined : new MemoryJournal() });
   const filter = { underlying, account };
   const wanted = (p: Position) => p.assetClass === 'option' && (!underlying || p.underlying === underlying) && (!account || p.account === account);

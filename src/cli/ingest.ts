@@ -1,26 +1,33 @@
 import type { ActorSpec } from '../actors/supervisor.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline, type StopReport } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
+import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
+import { ConfigError } from '../core/errors.js';
 import type { ProcessorStats } from '../core/processor.js';
-import { openStorage } from '../db/index.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { fmtMs } from './output.js';
 
 export const PLUGIN_FLAGS = ['rate', 'accounts', 'seed', 'dup', 'ooo', 'malformed', 'count', 'crash-after', 'tick-ms', 'sandbox', 'ibkr-transport'];
 
+const REAL_BROKERS = BROKER_IDS.filter((id) => id !== 'sim').join(', ');
+
 export const INGEST_HELP = `Usage: npm run ingest -- --broker=<id|list|all> [--duration=SECONDS] [options]
 
 Streams Greeks and quotes for every open option position of the configured broker
-accounts and persists them (DATABASE_URL, or the embedded database in PGLITE_DIR).
+accounts and persists them (DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg,
+started on demand and shared with the other commands).
 
-  --broker=ID        ${BROKER_IDS.join(', ')}, a comma list, or all (every real broker). Default: sim
+  --broker=ID        ${REAL_BROKERS}, a comma list, or all (every real broker); required.
+                     sim = the synthetic broker (its rows: npm run db -- purge --broker=sim)
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
   --sandbox          tasty: use the Tastytrade certification environment
   --rate=N           sim: greeks updates per second (default 20); also --accounts, --dup,
                      --ooo, --malformed, --count, --crash-after (see specs/brokers.md)
+  ${DEMO_FLAG_HELP.replace('read', 'write to')}
   --help             this text
 
 Without --duration it runs until SIGINT/SIGTERM, then stops the actors, writes every
@@ -29,14 +36,17 @@ Exit code 2 = bad flag, configuration or unreachable database; 3 = the journal c
 be written (rows may be lost: the summary says how many); 1 = a broker never started.
 Configuration is read from the environment: see README.md (Configuration).`;
 
-export function actorSpecs(flags: Flags, dflt = 'sim'): ActorSpec[] {
+/** The actors --broker asks for. Without a default, a missing --broker is an error (never a silent simulator). */
+export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
   const brokerFlags: Flags = {};
   for (const k of PLUGIN_FLAGS) if (flags[k] !== undefined) brokerFlags[k] = flags[k];
-  return parseBrokerList(flags.broker as string | undefined, dflt).map((id) => ({ id, broker: id, flags: brokerFlags }));
+  const raw = typeof flags.broker === 'string' ? flags.broker : dflt;
+  if (raw === undefined) throw new ConfigError(`--broker is missing: use one of ${REAL_BROKERS}, a comma list, or all`);
+  return parseBrokerList(raw).map((id) => ({ id, broker: id, flags: brokerFlags }));
 }
 
 export async function runIngest(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', ...PLUGIN_FLAGS]);
   if (flags.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
     return 0;
@@ -44,10 +54,12 @@ export async function runIngest(argv: string[]): Promise<number> {
   const specs = actorSpecs(flags);
   const duration = durationMs(flags, 'duration', undefined);
   const statusEvery = durationMs(flags, 'status-every', 5000)!;
-  const config = readAppConfig();
+  const target = resolveDataTarget({ demo: flags.demo === true });
+  const config = configFor(target, readAppConfig());
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
   const log = createLogger({ name: 'ingest' });
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
+  const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
 
   let stopping: Promise<number> | undefined;
@@ -92,7 +104,7 @@ export async function runIngest(argv: string[]): Promise<number> {
 
   for (const spec of specs) await pipeline.startActor(spec);
   const statusTimer = setInterval(() => printStatus(pipeline, log), statusEvery);
-  log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, backend: storage.kind }, 'ingesting');
+  log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, database: target.label }, 'ingesting');
 
   if (duration !== undefined) {
     await Promise.race([new Promise((r) => setTimeout(r, duration)), new Promise<void>((r) => process.once('SIGUSR2', () => r())), signalStop]);

@@ -12,6 +12,8 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   demo: async () => (await import('./demo.js')).runDemo,
   doctor: async () => (await import('./doctor.js')).runDoctor,
   bench: async () => (await import('../bench/run.js')).runBench,
+  db: async () => (await import('./db.js')).runDb,
+  sim: async () => (await import('./sim.js')).runSim,
 };
 
 const PLANNED: string[] = [];

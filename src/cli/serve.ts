@@ -2,9 +2,10 @@ import { buildApi } from '../api/app.js';
 import { checkBind } from '../api/auth.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
+import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
-import { openStorage } from '../db/index.js';
+import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 
@@ -21,13 +22,14 @@ broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
                   API_TOKEN in the environment; every request then needs
                   Authorization: Bearer <API_TOKEN>
   --rate=N ...    sim knobs, as for npm run ingest
+  ${DEMO_FLAG_HELP}
   --help          this text
 
 Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and exits 0.
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;
 
 export async function runServe(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'serve', ['help', 'broker', 'port', 'host', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'serve', ['help', 'broker', 'port', 'host', 'demo', ...PLUGIN_FLAGS]);
   if (flags.help) {
     process.stdout.write(`${SERVE_HELP}\n`);
     return 0;
@@ -38,10 +40,12 @@ export async function runServe(argv: string[]): Promise<number> {
   checkBind(host, token); // before anything opens: an unsafe bind never starts
   const specs = flags.broker !== undefined ? actorSpecs(flags) : [];
   await checkBrokerConfigs(specs);
+  await checkBrokersReachable(specs);
 
-  const config = readAppConfig();
+  const target = resolveDataTarget({ demo: flags.demo === true });
+  const config = configFor(target, readAppConfig());
   const log = createLogger({ name: 'serve' });
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
+  const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
   const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags) });
 
@@ -83,7 +87,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const bound = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `${host}:${port}`;
   // stdout, one line, so scripts (and tests) can find the port when --port=0.
   process.stdout.write(`riskwire serve: listening on http://${bound}${token ? ' (bearer token required)' : ''}\n`);
-  log.info({ address: bound, auth: token ? 'bearer' : 'none', backend: storage.kind }, 'API listening');
+  log.info({ address: bound, auth: token ? 'bearer' : 'none', database: target.label }, 'API listening');
   for (const spec of specs) await pipeline.startActor(spec);
 
   return done;

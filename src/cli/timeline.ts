@@ -1,9 +1,8 @@
 import { timelineJson } from '../api/json.js';
 import { timelineQueryFrom, TIMELINE_DEFAULTS } from '../api/params.js';
-import { readAppConfig } from '../app/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import { openStorage } from '../db/index.js';
+import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { riskTimeline, type TimelineQuery, type TimelineRow } from '../db/timeline.js';
 import { parseArgs } from './args.js';
 import { fmtNum, table } from './output.js';
@@ -22,16 +21,17 @@ net position delta, gamma, theta, vega and dollar delta, summed across brokers.
   --broker=B         only these brokers (comma list)
   --all-accounts     one row per bucket and underlying, summed across accounts
   --json             a JSON array of objects       --csv   CSV with a header row
+  ${DEMO_FLAG_HELP}
   --help             this text
 
 Each bucket is sampled at its end: every position counts with its newest snapshot at or
 before that instant (carried forward while younger than --stale). Position greeks are
 greek x quantity x multiplier: delta in shares equivalent, theta per day, vega per vol
 point; dollar delta = delta x quantity x multiplier x underlying price.
-Reads DATABASE_URL, or the embedded database in PGLITE_DIR. Exit code 2 = bad flag or
+Reads DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg. Exit code 2 = bad flag or
 unreachable database.`;
 
-const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv'];
+const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv', 'demo'];
 
 export async function runTimeline(argv: string[]): Promise<number> {
   const flags = parseArgs(argv, 'timeline', FLAGS);
@@ -41,9 +41,8 @@ export async function runTimeline(argv: string[]): Promise<number> {
   }
   if (flags.json && flags.csv) throw new ConfigError('--json and --csv exclude each other: pick one');
   const query = timelineQueryFrom(flags, Date.now(), (k) => `--${k}`);
-  const config = readAppConfig();
   const log = createLogger({ name: 'timeline', level: process.env.LOG_LEVEL ?? 'warn' });
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log });
+  const storage = await openTargetStorage(resolveDataTarget({ demo: flags.demo === true }), log);
   try {
     const rows = await riskTimeline(storage, query);
     if (flags.json) process.stdout.write(`${JSON.stringify(rows.map(timelineJson))}\n`);

@@ -36,6 +36,7 @@ export function unreachableDatabase(url: URL, err: unknown): ConfigError {
 }
 
 export function unusablePgliteDir(dir: string, err: unknown): ConfigError {
+  if (err instanceof ConfigError) return err;
   const detail = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').slice(0, 200);
   return new ConfigError(`PGLITE_DIR: cannot open the embedded database in ${dir} (${detail}): point PGLITE_DIR at a writable folder, or set DATABASE_URL`);
 }

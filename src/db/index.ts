@@ -1,6 +1,7 @@
 /**
- * The storage entry point: `openStorage()` picks the backend (PostgreSQL when a DATABASE_URL is
- * given, embedded PGlite otherwise), checks the connection, migrates and makes the partitions
+ * The storage entry point: `openStorage()` picks the backend (PostgreSQL at DATABASE_URL when
+ * given; else PGlite when PGLITE_DIR is given; else the shared embedded PostgreSQL in
+ * DATA_DIR/pg, started on demand), checks the connection, migrates and makes the partitions
  * around today. Callers get a ready Storage or a one-line ConfigError.
  */
 import type { Logger } from 'pino';
@@ -10,21 +11,24 @@ import { createPgliteDriver } from './driver-pglite.js';
 import { createPostgresDriver } from './driver-postgres.js';
 import { envInt } from '../core/env.js';
 import { describeTarget, parseDatabaseUrl, unreachableDatabase, unusablePgliteDir } from './config.js';
+import { ensureEmbedded } from './embedded/server.js';
 import { migrate } from './migrate.js';
 import { toStorageError } from './errors.js';
 import { createStorage } from './storage.js';
 import type { Storage } from './types.js';
 
+export const DEFAULT_EMBEDDED_DIR = './.data/pg';
+
 export type { Storage, WriteResult, SnapshotRecord, SnapshotFilter, PositionRecord, TradeFilter } from './types.js';
 export { StorageError, isRetryableError, isRowRejection } from './errors.js';
 
-export const DEFAULT_PGLITE_DIR = './.data/pglite';
-
 export interface OpenStorageOptions {
-  /** PostgreSQL URL (usually process.env.DATABASE_URL). Empty or unset = embedded PGlite. */
+  /** PostgreSQL URL (usually process.env.DATABASE_URL). Empty or unset = embedded. */
   databaseUrl?: string;
-  /** Embedded database folder (PGLITE_DIR), default ./.data/pglite; `memory://` for throwaway use. */
+  /** PGlite folder (PGLITE_DIR; one process at a time) or `memory://` for throwaway use. */
   pgliteDir?: string;
+  /** The shared embedded PostgreSQL's folder (DATA_DIR/pg), used when neither of the above is set. */
+  embeddedDir?: string;
   log: Logger;
   clock?: Clock;
   /** postgres.js pool size (default 10). */
@@ -45,27 +49,39 @@ export function dbTimeouts(env: Record<string, string | undefined>): { connectTi
   };
 }
 
+async function connectPostgres(raw: string, opts: OpenStorageOptions): Promise<SqlDriver> {
+  const url = parseDatabaseUrl(raw);
+  const t = dbTimeouts(process.env);
+  const driver = createPostgresDriver(raw, {
+    max: opts.maxConnections,
+    connectTimeoutSec: opts.connectTimeoutSec ?? t.connectTimeoutSec,
+    statementTimeoutMs: opts.statementTimeoutMs ?? t.statementTimeoutMs,
+    clock: opts.clock,
+  });
+  try {
+    await driver.query('SELECT 1');
+  } catch (err) {
+    await driver.close().catch(() => {});
+    throw unreachableDatabase(url, err);
+  }
+  return driver;
+}
+
 async function openDriver(opts: OpenStorageOptions): Promise<SqlDriver> {
   const raw = opts.databaseUrl?.trim();
   if (raw) {
-    const url = parseDatabaseUrl(raw);
-    const t = dbTimeouts(process.env);
-    const driver = createPostgresDriver(raw, {
-      max: opts.maxConnections,
-      connectTimeoutSec: opts.connectTimeoutSec ?? t.connectTimeoutSec,
-      statementTimeoutMs: opts.statementTimeoutMs ?? t.statementTimeoutMs,
-      clock: opts.clock,
-    });
-    try {
-      await driver.query('SELECT 1');
-    } catch (err) {
-      await driver.close().catch(() => {});
-      throw unreachableDatabase(url, err);
-    }
-    opts.log.info({ target: describeTarget(url) }, 'connected to PostgreSQL');
+    const driver = await connectPostgres(raw, opts);
+    opts.log.info({ target: describeTarget(parseDatabaseUrl(raw)) }, 'connected to PostgreSQL');
     return driver;
   }
-  const dir = opts.pgliteDir?.trim() || DEFAULT_PGLITE_DIR;
+  const dir = opts.pgliteDir?.trim();
+  if (!dir) {
+    const embeddedDir = opts.embeddedDir ?? DEFAULT_EMBEDDED_DIR;
+    const server = await ensureEmbedded(embeddedDir);
+    const driver = await connectPostgres(server.url, opts);
+    opts.log.info({ dir: embeddedDir, port: server.port, started: server.started }, server.started ? 'started the embedded PostgreSQL' : 'connected to the running embedded PostgreSQL');
+    return driver;
+  }
   try {
     const driver = await createPgliteDriver(dir);
     opts.log.info({ dir }, 'opened embedded PGlite database');

@@ -26,6 +26,8 @@ export interface TastySimulatorOptions {
   dxlink?: Partial<DxKnobs>;
   /** Start the account streamer (default true; its URL goes into env as TASTY_ACCOUNT_STREAMER_URL). */
   accountStreamer?: boolean;
+  /** REST port (TASTY_API_URL); 0 (default) = any free port. */
+  port?: number;
 }
 
 export interface TastySimulator {
@@ -84,6 +86,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
       },
     },
     { ...defaultRestKnobs(), ...options.rest },
+    options.port ?? 0,
   );
 
   const acct = options.accountStreamer === false ? null : await startAccountStreamerServer(orders);

@@ -13,7 +13,8 @@ import { optionHolding, startTastySimulator } from './index.js';
 
 const arg = (name: string, dflt: number) => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
-  const n = hit ? Number(hit.split('=')[1]) : dflt;
+  if (!hit) return dflt;
+  const n = Number(hit.split('=')[1]);
   if (!Number.isFinite(n) || n <= 0) {
     process.stderr.write(`tasty simulator: --${name} must be a positive number\n`);
     process.exit(2);

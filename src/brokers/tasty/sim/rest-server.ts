@@ -92,7 +92,7 @@ export function ordersPage(account: string, all: Record<string, unknown>[], q: U
   };
 }
 
-export async function startRestServer(state: RestState, knobs: RestKnobs = defaultRestKnobs()): Promise<RestServer> {
+export async function startRestServer(state: RestState, knobs: RestKnobs = defaultRestKnobs(), port = 0): Promise<RestServer> {
   const counts = new Map<string, number>();
   const accessTokens = new Map<string, number>(); // token → expiry (ms)
   let n = 0;
@@ -161,10 +161,13 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
       if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'simulator error' } });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     knobs,
     counts,
     totalRequests: () => [...counts.values()].reduce((a, b) => a + b, 0),
