@@ -12,7 +12,7 @@ import { StorageError } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
 import { registerStreaming } from './routes/streaming.js';
 
@@ -26,6 +26,11 @@ export interface ApiDeps {
   actorFlags?: Record<string, string | boolean | undefined>;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
+  /**
+   * The prom-client registry behind GET /metrics. buildApi makes one when absent and registers
+   * the pipeline families on it; route modules add their own (see src/api/metrics/registry.ts).
+   */
+  metrics?: Registry;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -61,15 +66,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}: see specs/api.md` }));
 
-  registerStreaming(app, deps);
-  registerData(app, deps);
-  app.get('/metrics', async (_req, reply) => {
+  const metrics = deps.metrics ?? new Registry();
+  let scrape: MetricsInput | undefined;
+  const snapshot = (): MetricsInput => {
     const { processor, supervisor } = deps.pipeline;
-    const body = renderMetrics({
+    return {
       stats: processor.stats(),
       latency: { buckets: processor.latency.buckets, count: processor.latency.count, sumMs: processor.latency.sumMs },
       actors: supervisor.status(),
-    });
+    };
+  };
+  registerPipelineMetrics(metrics, () => (scrape ??= snapshot()));
+  const routeDeps = { ...deps, metrics };
+
+  registerStreaming(app, routeDeps);
+  registerData(app, routeDeps);
+  app.get('/metrics', async (_req, reply) => {
+    scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
+    const body = await renderWithProcess(metrics);
     return reply.type(METRICS_CONTENT_TYPE).send(body);
   });
   await app.ready();
