@@ -3,6 +3,7 @@
  * tests use app.inject() or listen on port 0, and `npm run serve` listens on the configured
  * address. Routes and their errors: specs/api.md.
  */
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../app/pipeline.js';
@@ -12,9 +13,12 @@ import { StorageError } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
+import { hostRefusal, isAllowedHost } from './host.js';
+import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
 import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
 import { registerStreaming } from './routes/streaming.js';
+import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 
 export interface ApiDeps {
   pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
@@ -31,7 +35,12 @@ export interface ApiDeps {
    * the pipeline families on it; route modules add their own (see src/api/metrics/registry.ts).
    */
   metrics?: Registry;
+  /** Concurrency limit, request timeout, statement timeout (default: readApiLimits() from the environment). */
+  limits?: ApiLimits;
 }
+
+/** Routes that are cheap and never touch the database: not counted, not timed, no token needed for /healthz. */
+const UNLIMITED = { config: { unlimited: true } } as const;
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -39,16 +48,41 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // One line per request would be per-tick noise for a polling dashboard; errors are logged below.
     disableRequestLogging: true,
     bodyLimit: 64 * 1024,
+    schemaErrorFormatter,
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  const metrics = deps.metrics ?? new Registry();
+  const limits = deps.limits ?? readApiLimits();
 
   const token = deps.token?.trim();
+  // Without a token (which serve allows on loopback binds only) the Host header must name this
+  // server, or a DNS-rebinding page could drive the API from a browser. With a token the
+  // attacker's page cannot authenticate, so any name (a reverse proxy's, a LAN name) is fine.
+  if (!token) {
+    app.addHook('onRequest', async (req) => {
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : null;
+      if (!isAllowedHost(req.headers.host, port)) throw new HttpError(421, hostRefusal(req.headers.host, port));
+    });
+  }
   if (token) {
     app.addHook('onRequest', async (req, reply) => {
+      if (req.routeOptions.url === '/healthz') return; // liveness answers {"status":"ok"} and nothing else
       if (bearerMatches(req.headers.authorization, token)) return;
       reply.header('www-authenticate', 'Bearer realm="riskwire"');
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
   }
+  installLimits(app, limits, metrics);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Riskwire API', version: '1', description: 'Options risk record: streaming control, snapshots, risk timeline, trades. Errors are {"error": "<one line>"}; see specs/api.md.' },
+      components: token ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
+      security: token ? [{ bearer: [] }] : undefined,
+    },
+  });
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.message });
@@ -66,7 +100,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}: see specs/api.md` }));
 
-  const metrics = deps.metrics ?? new Registry();
   let scrape: MetricsInput | undefined;
   const snapshot = (): MetricsInput => {
     const { processor, supervisor } = deps.pipeline;
@@ -77,15 +110,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   };
   registerPipelineMetrics(metrics, () => (scrape ??= snapshot()));
-  const routeDeps = { ...deps, metrics };
+  const routeDeps = { ...deps, metrics, limits };
 
   registerStreaming(app, routeDeps);
   registerData(app, routeDeps);
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API and process metrics', tags: ['ops'] } }, async (_req, reply) => {
     scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
     const body = await renderWithProcess(metrics);
     return reply.type(METRICS_CONTENT_TYPE).send(body);
   });
+  app.get('/healthz', { ...UNLIMITED, schema: { summary: 'Liveness: the process answers (no database round trip)', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { ...UNLIMITED, schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

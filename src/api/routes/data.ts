@@ -12,10 +12,12 @@ import { snapshotJson, timelineJson, tradeJson } from '../json.js';
 import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
 import { parseTradeBody } from '../tradeBody.js';
+import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../schemas/queries.js';
+import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
 
-const SNAPSHOT_PARAMS = ['broker', 'account', 'contract_key', 'underlying', 'from', 'to', 'limit'] as const;
-const TRADE_PARAMS = ['broker', 'account', 'contract_key', 'from', 'to', 'limit'] as const;
-const TIMELINE_PARAMS = ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts'] as const;
+const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
+const TRADE_PARAMS = paramNames(TRADE_QUERY);
+const TIMELINE_PARAMS = paramNames(TIMELINE_QUERY);
 
 /** OCC keys may come in any accepted spelling; other asset classes' keys are taken as given. */
 function contractKeyParam(p: RawParams): string | undefined {
@@ -38,7 +40,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   const { storage } = deps;
   const now = deps.now ?? Date.now;
 
-  app.get('/v1/greeks/snapshots', async (req) => {
+  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
     const rows = await storage.querySnapshots({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
@@ -47,7 +49,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     return { count: rows.length, snapshots: rows.map(snapshotJson) };
   });
 
-  app.get('/v1/risk/timeline', async (req) => {
+  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     const rows = await riskTimeline(storage, q);
@@ -57,7 +59,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     };
   });
 
-  app.get('/v1/trades', async (req) => {
+  app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TRADE_PARAMS);
     const rows = await storage.listTrades({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
@@ -66,7 +68,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     return { count: rows.length, trades: rows.map(tradeJson) };
   });
 
-  app.post('/v1/trades', async (req, reply) => {
+  app.post('/v1/trades', { schema: { summary: 'Record a trade (idempotent per broker and trade_id)', tags: ['data'], body: TRADE_BODY_SCHEMA } }, async (req, reply) => {
     const trade = parseTradeBody(req.body);
     const { inserted } = await storage.writeTrades([trade]);
     // Idempotent per (broker, trade_id): a repeat is a 200 and the first recorded trade is kept.
