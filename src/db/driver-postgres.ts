@@ -50,6 +50,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
   return {
     kind: 'postgres',
     ...base,
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];
+    },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       return (await sql.begin((tx) => fn(sessionOf(tx)))) as T;
     },

@@ -8,10 +8,12 @@ import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
-import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
-import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
-import { TRADES_INSERT_SQL, buildTradesQuery, tradeParams, validateTrades } from './trades.js';
-import type { PositionRecord, SnapshotRecord, Storage, WriteResult } from './types.js';
+import { drizzleOver } from './drizzle.js';
+import { POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, positionParams, validatePositions } from './positions.js';
+import { listPositions, listSnapshots, listTrades } from './queries.js';
+import { SNAPSHOT_INSERT_SQL, buildLatestQuery, snapshotParams, validateSnapshots } from './snapshots.js';
+import { TRADES_INSERT_SQL, tradeParams, validateTrades } from './trades.js';
+import type { SnapshotRecord, Storage, WriteResult } from './types.js';
 
 /** Partitions are topped up this often, so a long-running process never relies on create-on-demand at midnight. */
 const PARTITION_REFRESH_MS = 6 * 3_600_000;
@@ -48,6 +50,7 @@ async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T
 
 export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0 }: StorageOptions): Storage {
   let closed = false;
+  const db = drizzleOver(driver); // typed listing queries (queries.ts); inserts and the timeline stay raw SQL
 
   const insertSnapshots = (params: unknown[]) => driver.execute(SNAPSHOT_INSERT_SQL, params);
 
@@ -96,8 +99,7 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     },
 
     async querySnapshots(filter) {
-      const q = buildSnapshotQuery(filter);
-      return guardIdempotent('querySnapshots', log, async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+      return guardIdempotent('querySnapshots', log, () => listSnapshots(db, filter));
     },
 
     async latestSnapshots(filter) {
@@ -106,13 +108,11 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     },
 
     async listPositions(filter) {
-      const q = buildPositionsQuery(filter);
-      return guardIdempotent('listPositions', log, async () => [...(await driver.query<PositionRecord>(q.text, q.params))]);
+      return guardIdempotent('listPositions', log, () => listPositions(db, filter));
     },
 
     async listTrades(filter) {
-      const q = buildTradesQuery(filter);
-      return guardIdempotent('listTrades', log, async () => [...(await driver.query<TradeRow>(q.text, q.params))]);
+      return guardIdempotent('listTrades', log, () => listTrades(db, filter));
     },
 
     async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
