@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../app/pipeline.js';
+import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
 import { StorageError } from '../db/errors.js';
@@ -23,11 +24,18 @@ import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 export interface ApiDeps {
   pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
   storage: Storage;
+  /**
+   * Where GET routes read (openReadStorage: a small pool of its own with a statement timeout),
+   * so API queries never queue on the writer's connections. Default: `storage`.
+   */
+  reader?: Storage;
   log: Logger;
   /** When set, every route needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Plugin flags for actors started through POST /v1/streaming/start (e.g. the sim's --rate). */
   actorFlags?: Record<string, string | boolean | undefined>;
+  /** Timers of the request timeout; tests pass a FakeClock. */
+  clock?: Clock;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
   /**
@@ -73,7 +81,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
   }
-  installLimits(app, limits, metrics);
+  installLimits(app, limits, metrics, deps.clock);
 
   await app.register(swagger, {
     openapi: {
@@ -90,6 +98,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const status = (err as FastifyError).statusCode;
     // fastify's own client errors (bad JSON, wrong content type, body too large) keep their status.
     if (status && status >= 400 && status < 500) return reply.code(status).send({ error: redactText(err.message) });
+    // A read cut by the API's statement timeout: the query was too heavy (or the database too busy) for now.
+    if (err instanceof StorageError && err.code === '57014') {
+      req.log.warn({ url: req.url }, 'API read cancelled by its statement timeout');
+      return reply.code(503).header('retry-after', '5')
+        .send({ error: `the query ran longer than ${limits.statementTimeoutMs} ms (API_STATEMENT_TIMEOUT_MS): narrow it (shorter range, bigger bucket, lower limit) or retry` });
+    }
     // The database went away (or is restarting): the client may retry; a 500 would say "our bug".
     if (err instanceof StorageError && err.retryable) {
       req.log.warn({ err: redactText(err.message), url: req.url }, 'database unavailable for a request');

@@ -6,6 +6,7 @@
  * client asking for text/event-stream) are not counted and not timed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { systemClock, type Clock } from '../core/clock.js';
 import { envInt } from '../core/env.js';
 import { Counter, Gauge, type Registry } from './metrics.js';
 
@@ -42,7 +43,7 @@ function exempt(req: FastifyRequest): boolean {
   return /text\/event-stream/i.test(req.headers.accept ?? '');
 }
 
-export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry): void {
+export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry, clock: Clock = systemClock): void {
   let inFlight = 0;
   const rejected = new Counter({
     name: 'riskwire_api_rejected_total', help: 'API requests answered 503 by the back-pressure: busy (over API_MAX_CONCURRENT) or timeout (over API_REQUEST_TIMEOUT_MS).',
@@ -59,7 +60,7 @@ export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: 
     }
     inFlight++;
     let released = false;
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       if (reply.sent) return;
       rejected.inc({ reason: 'timeout' });
       req.log.warn({ url: req.url, ms: limits.requestTimeoutMs }, 'API request timed out');
@@ -69,7 +70,7 @@ export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: 
     const release = () => {
       if (released) return;
       released = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       inFlight--;
     };
     reply.raw.once('close', release);

@@ -4,7 +4,8 @@ import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
-import { openStorage } from '../db/index.js';
+import { openReadStorage, openStorage } from '../db/index.js';
+import { readApiLimits } from '../api/limits.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 
@@ -42,8 +43,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const config = readAppConfig();
   const log = createLogger({ name: 'serve' });
   const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
+  const limits = readApiLimits();
+  const reader = await openReadStorage({ databaseUrl: config.databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs });
   const pipeline = new Pipeline({ storage, config, log });
-  const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags) });
+  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags) });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -53,6 +56,7 @@ export async function runServe(argv: string[]): Promise<number> {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
       await app.close();
       const report = await pipeline.stop();
+      await reader?.close();
       await storage.close();
       log.info({ journaledRows: report.journaledRows }, 'serve finished');
       return 0;
@@ -74,6 +78,7 @@ export async function runServe(argv: string[]): Promise<number> {
     await app.listen({ host, port });
   } catch (err) {
     await pipeline.stop(1000);
+    await reader?.close();
     await storage.close();
     throw err;
   }

@@ -7,6 +7,10 @@ export interface PostgresDriverOptions {
   max?: number;
   /** Seconds before a connection attempt is given up (bounded so a bad host fails fast). */
   connectTimeoutSec?: number;
+  /** Server-side statement_timeout of every statement on this pool (ms); unset = the server's. */
+  statementTimeoutMs?: number;
+  /** application_name (pg_stat_activity), default riskwire. */
+  applicationName?: string;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -39,7 +43,10 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     // IF NOT EXISTS and friends raise NOTICEs; postgres.js would print each one to stdout.
     onnotice: () => {},
     // JIT compiles for seconds on the timeline query and never pays back on our short statements.
-    connection: { application_name: 'riskwire', jit: 'off' },
+    connection: {
+      application_name: opts.applicationName ?? 'riskwire', jit: 'off',
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    },
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
     types: {

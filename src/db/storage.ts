@@ -23,6 +23,8 @@ export interface StorageOptions {
   clock: Clock;
   /** Drop day partitions older than this many days on every refresh; 0 keeps everything. */
   retentionDays?: number;
+  /** false for a second, read-only pool (the API's): no partition refresh or retention timer. Default true. */
+  maintenance?: boolean;
 }
 
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -48,7 +50,7 @@ async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T
   }
 }
 
-export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0 }: StorageOptions): Storage {
+export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0, maintenance = true }: StorageOptions): Storage {
   let closed = false;
   const db = drizzleOver(driver); // typed listing queries (queries.ts); inserts and the timeline stay raw SQL
 
@@ -133,12 +135,12 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      clock.clearInterval(refresh);
+      if (refresh !== undefined) clock.clearInterval(refresh);
       await driver.close();
     },
   };
 
-  const refresh = clock.setInterval(() => {
+  const refresh = !maintenance ? undefined : clock.setInterval(() => {
     storage.ensurePartitions().catch((err) => log.warn({ err: toStorageError(err, 'ensurePartitions').message }, 'partition refresh failed; rows will still land via create-on-demand'));
     if (retentionDays > 0) {
       storage.dropSnapshotsBefore(clock.now() - retentionDays * 86_400_000).catch((err) => log.warn({ err: toStorageError(err, 'retention').message }, 'retention: could not drop old partitions; will retry'));

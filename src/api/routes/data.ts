@@ -38,11 +38,12 @@ function timeRange(p: RawParams): { from?: number; to?: number } {
 
 export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   const { storage } = deps;
+  const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
 
   app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
-    const rows = await storage.querySnapshots({
+    const rows = await reader.querySnapshots({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       underlying: parseText(p.underlying, 'underlying')?.toUpperCase(), ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
     });
@@ -52,7 +53,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
-    const rows = await riskTimeline(storage, q);
+    const rows = await riskTimeline(reader, q);
     return {
       from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
       bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
@@ -61,7 +62,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TRADE_PARAMS);
-    const rows = await storage.listTrades({
+    const rows = await reader.listTrades({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
     });
