@@ -18,7 +18,7 @@ import { badRequest } from './errors.js';
 const Ajv = AjvModule.default;
 const common = { removeAdditional: false, useDefaults: false, allErrors: false, verbose: true, keywords: ['x-error', 'x-unknown', 'example'] };
 const queryAjv = new Ajv({ ...common, coerceTypes: true });
-const bodyAjv = new Ajv({ ...common, coerceTypes: false });
+const bodyAjv = new Ajv({ ...common, coerceTypes: false, allowUnionTypes: true });
 
 export type HttpPart = 'body' | 'querystring' | 'params' | 'headers';
 

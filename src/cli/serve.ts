@@ -13,7 +13,8 @@ export const SERVE_HELP = `Usage: npm run serve -- [--broker=<id|list|all>] [--p
 
 The HTTP API (routes: specs/api.md) over the database, in the same process as the
 broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
-/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics.
+/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics,
+GET /healthz, GET /openapi.json (the routes, parameters and bodies described).
 
   --broker=ID     actors to start with the server: ${BROKER_IDS.join(', ')}, a comma list, or all.
                   Default: none (start them later with POST /v1/streaming/start)
@@ -23,6 +24,11 @@ broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
                   Authorization: Bearer <API_TOKEN>
   --rate=N ...    sim knobs, as for npm run ingest
   --help          this text
+
+Without API_TOKEN only Host: localhost, 127.0.0.1 or [::1] with the bound port is answered
+(421 otherwise: DNS-rebinding protection). Back-pressure (env): API_MAX_CONCURRENT=16
+requests at once (the next get 503 + Retry-After), API_REQUEST_TIMEOUT_MS=10000,
+API_STATEMENT_TIMEOUT_MS=5000 (PostgreSQL: API reads use their own 4-connection pool).
 
 Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and exits 0.
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;
