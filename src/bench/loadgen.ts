@@ -31,10 +31,12 @@ async function worker(): Promise<void> {
 }
 
 process.stdout.write('ready\n');
-await once(createInterface({ input: process.stdin }), 'line');
+const stdin = createInterface({ input: process.stdin });
+await once(stdin, 'line');
+stdin.close();
 const t0 = performance.now();
 await Promise.all(Array.from({ length: Number(concurrency) }, worker));
 const seconds = (performance.now() - t0) / 1000;
 took.sort((a, b) => a - b);
 const pct = (p: number) => Math.round(took[Math.min(took.length - 1, Math.floor(p * took.length))] * 10) / 10;
-process.stdout.write(`${JSON.stringify({ requests: n, seconds, status, p50_ms: pct(0.5), p95_ms: pct(0.95) })}\n`);
+process.stdout.write(`${JSON.stringify({ requests: n, seconds, status, p50_ms: pct(0.5), p95_ms: pct(0.95) })}\n`, () => process.exit(0)); // keep-alive sockets would hold the process
