@@ -3,30 +3,52 @@
  * tests use app.inject() or listen on port 0, and `npm run serve` listens on the configured
  * address. Routes and their errors: specs/api.md.
  */
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../app/pipeline.js';
+import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
 import { StorageError } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import { hostRefusal, isAllowedHost } from './host.js';
+import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
+import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
 import { registerStreaming } from './routes/streaming.js';
+import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 
 export interface ApiDeps {
   pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
   storage: Storage;
+  /**
+   * Where GET routes read (openReadStorage: a small pool of its own with a statement timeout),
+   * so API queries never queue on the writer's connections. Default: `storage`.
+   */
+  reader?: Storage;
   log: Logger;
   /** When set, every route needs `Authorization: Bearer <token>`. */
   token?: string;
   /** Plugin flags for actors started through POST /v1/streaming/start (e.g. the sim's --rate). */
   actorFlags?: Record<string, string | boolean | undefined>;
+  /** Timers of the request timeout; tests pass a FakeClock. */
+  clock?: Clock;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
+  /**
+   * The prom-client registry behind GET /metrics. buildApi makes one when absent and registers
+   * the pipeline families on it; route modules add their own (see src/api/metrics/registry.ts).
+   */
+  metrics?: Registry;
+  /** Concurrency limit, request timeout, statement timeout (default: readApiLimits() from the environment). */
+  limits?: ApiLimits;
 }
+
+/** Routes that are cheap and never touch the database: not counted, not timed, no token needed for /healthz. */
+const UNLIMITED = { config: { unlimited: true } } as const;
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -34,16 +56,41 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // One line per request would be per-tick noise for a polling dashboard; errors are logged below.
     disableRequestLogging: true,
     bodyLimit: 64 * 1024,
+    schemaErrorFormatter,
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  const metrics = deps.metrics ?? new Registry();
+  const limits = deps.limits ?? readApiLimits();
 
   const token = deps.token?.trim();
+  // Without a token (which serve allows on loopback binds only) the Host header must name this
+  // server, or a DNS-rebinding page could drive the API from a browser. With a token the
+  // attacker's page cannot authenticate, so any name (a reverse proxy's, a LAN name) is fine.
+  if (!token) {
+    app.addHook('onRequest', async (req) => {
+      const addr = app.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : null;
+      if (!isAllowedHost(req.headers.host, port)) throw new HttpError(421, hostRefusal(req.headers.host, port));
+    });
+  }
   if (token) {
     app.addHook('onRequest', async (req, reply) => {
+      if (req.routeOptions.url === '/healthz') return; // liveness answers {"status":"ok"} and nothing else
       if (bearerMatches(req.headers.authorization, token)) return;
       reply.header('www-authenticate', 'Bearer realm="riskwire"');
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
   }
+  installLimits(app, limits, metrics, deps.clock);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Riskwire API', version: '1', description: 'Options risk record: streaming control, snapshots, risk timeline, trades. Errors are {"error": "<one line>"}; see specs/api.md.' },
+      components: token ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : undefined,
+      security: token ? [{ bearer: [] }] : undefined,
+    },
+  });
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof HttpError) return reply.code(err.statusCode).headers(err.headers).send({ error: err.message });
@@ -51,6 +98,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const status = (err as FastifyError).statusCode;
     // fastify's own client errors (bad JSON, wrong content type, body too large) keep their status.
     if (status && status >= 400 && status < 500) return reply.code(status).send({ error: redactText(err.message) });
+    // A read cut by the API's statement timeout: the query was too heavy (or the database too busy) for now.
+    if (err instanceof StorageError && err.code === '57014') {
+      req.log.warn({ url: req.url }, 'API read cancelled by its statement timeout');
+      return reply.code(503).header('retry-after', '5')
+        .send({ error: `the query ran longer than ${limits.statementTimeoutMs} ms (API_STATEMENT_TIMEOUT_MS): narrow it (shorter range, bigger bucket, lower limit) or retry` });
+    }
     // The database went away (or is restarting): the client may retry; a 500 would say "our bug".
     if (err instanceof StorageError && err.retryable) {
       req.log.warn({ err: redactText(err.message), url: req.url }, 'database unavailable for a request');
@@ -61,17 +114,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}: see specs/api.md` }));
 
-  registerStreaming(app, deps);
-  registerData(app, deps);
-  app.get('/metrics', async (_req, reply) => {
+  let scrape: MetricsInput | undefined;
+  const snapshot = (): MetricsInput => {
     const { processor, supervisor } = deps.pipeline;
-    const body = renderMetrics({
+    return {
       stats: processor.stats(),
       latency: { buckets: processor.latency.buckets, count: processor.latency.count, sumMs: processor.latency.sumMs },
       actors: supervisor.status(),
-    });
+    };
+  };
+  registerPipelineMetrics(metrics, () => (scrape ??= snapshot()));
+  const routeDeps = { ...deps, metrics, limits };
+
+  registerStreaming(app, routeDeps);
+  registerData(app, routeDeps);
+  app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API and process metrics', tags: ['ops'] } }, async (_req, reply) => {
+    scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
+    const body = await renderWithProcess(metrics);
     return reply.type(METRICS_CONTENT_TYPE).send(body);
   });
+  app.get('/healthz', { ...UNLIMITED, schema: { summary: 'Liveness: the process answers (no database round trip)', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get('/openapi.json', { ...UNLIMITED, schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

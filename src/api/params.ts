@@ -12,11 +12,17 @@ export type RawParams = Record<string, string | boolean | undefined>;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
+/** The longest duration accepted anywhere (10 years): beyond it times leave what the database can store. */
+export const MAX_DURATION_DAYS = 3650;
+/** Instants are accepted from the epoch to the end of year 9999 (ISO-8601's four-digit years). */
+export const MAX_INSTANT_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /** 500ms, 30s, 5m, 2h, 1d (a bare number means seconds, as everywhere in the CLI). */
 export function parseDuration(raw: string | boolean, label: string): number {
   const m = String(raw).trim().match(/^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/);
   const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS] : NaN;
   if (!m || !(ms > 0)) throw new ConfigError(`${label}=${String(raw)} is not a duration: use 30s, 5m, 2h, 1d (or seconds)`);
+  if (ms > MAX_DURATION_DAYS * UNIT_MS.d) throw new ConfigError(`${label}=${String(raw)} is too long: use at most ${MAX_DURATION_DAYS}d`);
   return ms;
 }
 
@@ -29,6 +35,7 @@ export function parseInstant(raw: string | boolean, label: string): number {
   else if (/^\d{4}-\d{2}-\d{2}/.test(text)) ms = Date.parse(/T\d{2}:\d{2}/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? `${text}Z` : text);
   if (Number.isFinite(ms) && !/^\d+$/.test(text) && !isCalendarDate(text.slice(0, 10))) ms = NaN; // Date.parse rolls Feb 30 into March
   if (!Number.isFinite(ms)) throw new ConfigError(`${label}=${text} is not a time: use ISO-8601 (2025-01-02T15:00:00Z) or epoch milliseconds`);
+  if (ms < 0 || ms > MAX_INSTANT_MS) throw new ConfigError(`${label}=${text} is out of range: use a time from 1970-01-01 to 9999-12-31`);
   return ms;
 }
 
@@ -83,6 +90,7 @@ export function timelineQueryFrom(p: RawParams, now: number, name: (key: string)
   const from = p.from !== undefined ? parseInstant(p.from, name('from')) : to - (p.since !== undefined ? parseDuration(p.since, name('since')) : TIMELINE_DEFAULTS.sinceMs);
   const bucketMs = p.bucket !== undefined ? parseDuration(p.bucket, name('bucket')) : TIMELINE_DEFAULTS.bucketMs;
   const staleMs = p.stale !== undefined ? parseDuration(p.stale, name('stale')) : TIMELINE_DEFAULTS.staleMs;
+  if (from < 0) throw new ConfigError(`the range starts before 1970-01-01: use a shorter ${p.since !== undefined ? name('since') : name('from')}`);
   try {
     resolveTimelineRange(from, to, bucketMs);
   } catch (err) {

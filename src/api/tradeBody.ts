@@ -8,51 +8,32 @@ import { ConfigError } from '../core/errors.js';
 import type { TradeRow } from '../core/types.js';
 import { badRequest } from './errors.js';
 import { parseInstant } from './params.js';
+import { TRADE_BODY_SCHEMA } from './schemas/trade.js';
+import { validator } from './validation.js';
 
-const FIELDS = ['broker', 'account', 'trade_id', 'contract_key', 'side', 'quantity', 'price', 'executed_at', 'source'];
-const ID_RE = /^[A-Za-z0-9_.:@/-]{1,128}$/;
+const checkShape = validator(TRADE_BODY_SCHEMA, 'body');
 
+/** The JSON schema checks fields, types and bounds (its messages); this adds what a schema cannot: the OCC key and the instant. */
 export function parseTradeBody(body: unknown): TradeRow {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !FIELDS.includes(k));
-  if (unknown.length) throw badRequest(`unknown field ${unknown[0]}: the fields are ${FIELDS.join(', ')}`);
+  checkShape(body);
+  const b = body as Record<string, unknown> & { side: 'buy' | 'sell'; quantity: number; price: number };
+  const broker = String(b.broker).trim();
+  const account = String(b.account).trim();
+  const tradeId = String(b.trade_id).trim();
 
-  const id = (k: string): string => {
-    const v = b[k];
-    if (typeof v !== 'string' || !ID_RE.test(v.trim())) throw badRequest(`${k} must be a non-empty string of letters, digits and _.:@/- (at most 128)`);
-    return v.trim();
-  };
-  const broker = id('broker');
-  const account = id('account');
-  const tradeId = id('trade_id');
-
-  if (typeof b.contract_key !== 'string') throw badRequest('contract_key must be an OCC option symbol like "SPY   251219C00500000"');
   let contractKey: string;
   try {
-    contractKey = canonicalOcc(b.contract_key);
+    contractKey = canonicalOcc(String(b.contract_key));
   } catch (err) {
     throw badRequest(`contract_key: ${err instanceof ContractKeyError ? err.message : String(err)}`);
   }
 
-  if (b.side !== 'buy' && b.side !== 'sell') throw badRequest('side must be "buy" or "sell"');
-  const quantity = b.quantity;
-  if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0) throw badRequest('quantity must be a number > 0 (the side says buy or sell)');
-  const price = b.price;
-  if (typeof price !== 'number' || !Number.isFinite(price) || price < 0) throw badRequest('price must be a number >= 0');
-
-  if (typeof b.executed_at !== 'string' && typeof b.executed_at !== 'number') throw badRequest('executed_at must be ISO-8601 or epoch milliseconds');
   let executedAt: number;
   try {
     executedAt = parseInstant(String(b.executed_at), 'executed_at');
   } catch (err) {
     throw badRequest(err instanceof ConfigError ? err.message : String(err));
   }
-
-  let source = 'manual';
-  if (b.source !== undefined) {
-    if (typeof b.source !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(b.source)) throw badRequest('source must be a short word (letters, digits, _.-), default "manual"');
-    source = b.source;
-  }
-  return { broker, account, tradeId, contractKey, side: b.side, quantity, price, executedAt, source };
+  const source = typeof b.source === 'string' ? b.source : 'manual';
+  return { broker, account, tradeId, contractKey, side: b.side, quantity: b.quantity, price: b.price, executedAt, source };
 }

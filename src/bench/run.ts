@@ -8,8 +8,9 @@ import { rawCopy } from './copy.js';
 import { freshBenchDatabase } from './database.js';
 import { PeakMemory } from './memory.js';
 import { dxlinkMax, latencyAt, medianOf, simMax, workersOf } from './scenarios.js';
+import { apiAB, renderApiAB } from './apiReport.js';
 
-export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--rows=N] [--seconds=S]
+export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--rows=N] [--seconds=S] [--api-only] [--api-pairs=N] [--api-rate=N] [--api-compare]
 
 Throughput and latency of the whole pipeline, in one run on this machine, into a fresh
 scratch database on DATABASE_URL's PostgreSQL server (created and dropped by the run):
@@ -18,16 +19,24 @@ scratch database on DATABASE_URL's PostgreSQL server (created and dropped by the
      simulator over loopback (DXLink → real tasty actor), each as a ratio of the raw rate
   3. latency received→persisted p50/p95/p99 at 100, 1,000 and 10,000 events/s
   4. peak RSS of the process and peak heap of each worker; rows lost (must be 0)
+  5. API load A/B: persist latency p95 of the sim at --api-rate events/s without and with
+     2,000 GETs at concurrency 100 (status, snapshots, timeline) from another process, with
+     the API as served (API_MAX_CONCURRENT, request/statement timeouts, its own read pool);
+     --api-compare adds one pair without back-pressure (no limit, reads on the writer's pool)
 Absolute numbers drift between machines and runs: compare the ratios.
 
   --quick        a shorter run (under 45 s)
   --json FILE    also write the figures as JSON
   --rows=N       rows for the raw and sim-maximum runs (default 200000, quick 50000)
   --seconds=S    seconds per latency / loopback run (default 12, quick 4)
+  --api-only     only the API load A/B (5)
+  --api-pairs=N  A/B pairs per variant (default 5, quick 2)
+  --api-rate=N   sim events/s during the A/B (default 1000)
+  --api-compare  also the API without back-pressure (one pair; takes minutes)
   --help         this text`;
 
 export async function runBench(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'json', 'rows', 'seconds']);
+  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare']);
   if (flags.help) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
@@ -36,6 +45,7 @@ export async function runBench(argv: string[]): Promise<number> {
   const rows = intFlag(flags, 'rows', quick ? 50_000 : 200_000, 1000, 10_000_000);
   const seconds = durationMs(flags, 'seconds', quick ? 4000 : 12_000)! / 1000;
   const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;
+  const apiOpts = { pairs: intFlag(flags, 'api-pairs', quick ? 2 : 5, 1, 50), rate: intFlag(flags, 'api-rate', 1000, 10, 100_000), requests: 2000, concurrency: 100, compare: Boolean(flags['api-compare']) };
   const db = await freshBenchDatabase(process.env.DATABASE_URL);
   const log = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (s: string) => process.stderr.write(`bench: ${s}\n`);
@@ -44,6 +54,12 @@ export async function runBench(argv: string[]): Promise<number> {
   const mem = new PeakMemory(() => workersOf(current));
   const storage = await openStorage({ databaseUrl: db.url, log });
   try {
+    if (flags['api-only']) {
+      const api = await apiAB(storage, db.url, log, apiOpts, say);
+      process.stdout.write(`${renderApiAB(api)}\n`);
+      if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ machine: await machine(quick), api_load: api }, null, 2)}\n`);
+      return 0;
+    }
     say(`raw COPY of ${rows} rows (warm-up, then the median of 3 passes)...`);
     const raw = await rawCopy(db.url, rows);
     say(`sim pipeline maximum, ${rows} rows (median of ${quick ? 1 : 3})...`);
@@ -56,10 +72,11 @@ export async function runBench(argv: string[]): Promise<number> {
       say(`latency at ${rate} events/s, ${seconds}s...`);
       latency[rate] = await latencyAt(storage, log, rate, seconds, track);
     }
+    const api = await apiAB(storage, db.url, log, apiOpts, say);
     mem.stop();
     const rowsLost = sim.lostAllPasses + dx.lost + Object.values(latency).reduce((n, r) => n + r.lost, 0);
     const result = {
-      machine: { cores: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString(), quick },
+      machine: await machine(quick),
       raw_copy_rows_per_s: Math.round(raw.rowsPerSec),
       raw_copy_passes_rows_per_s: raw.passes,
       pipeline: {
@@ -70,8 +87,9 @@ export async function runBench(argv: string[]): Promise<number> {
       peak_rss_mb: Math.round(mem.peakRssMb),
       peak_worker_heap_mb: Object.fromEntries(Object.entries(mem.peakWorkerHeapMb).map(([k, v]) => [k, Math.round(v)])),
       rows_lost: rowsLost,
+      api_load: api,
     };
-    process.stdout.write(`${render(result)}\n`);
+    process.stdout.write(`${render(result)}\n\n${renderApiAB(api)}\n`);
     if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
     return rowsLost === 0 ? 0 : 1;
   } finally {
@@ -82,6 +100,10 @@ export async function runBench(argv: string[]): Promise<number> {
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
+
+async function machine(quick: boolean) {
+  return { cores: (await import('node:os')).cpus().length, node: process.version, at: new Date().toISOString(), quick };
+}
 
 function render(r: {
   raw_copy_rows_per_s: number;

@@ -6,6 +6,8 @@ import { checkBrokersReachable } from '../app/preflight.js';
 import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
+import { openReadStorage } from '../db/index.js';
+import { readApiLimits } from '../api/limits.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 
@@ -13,7 +15,8 @@ export const SERVE_HELP = `Usage: npm run serve -- [--broker=<id|list|all>] [--p
 
 The HTTP API (routes: specs/api.md) over the database, in the same process as the
 broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
-/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics.
+/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics,
+GET /healthz, GET /openapi.json (the routes, parameters and bodies described).
 
   --broker=ID     actors to start with the server: ${BROKER_IDS.join(', ')}, a comma list, or all.
                   Default: none (start them later with POST /v1/streaming/start)
@@ -24,6 +27,11 @@ broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
   --rate=N ...    sim knobs, as for npm run ingest
   ${DEMO_FLAG_HELP}
   --help          this text
+
+Without API_TOKEN only Host: localhost, 127.0.0.1 or [::1] with the bound port is answered
+(421 otherwise: DNS-rebinding protection). Back-pressure (env): API_MAX_CONCURRENT=16
+requests at once (the next get 503 + Retry-After), API_REQUEST_TIMEOUT_MS=10000,
+API_STATEMENT_TIMEOUT_MS=5000 (PostgreSQL: API reads use their own 4-connection pool).
 
 Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and exits 0.
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;
@@ -46,8 +54,11 @@ export async function runServe(argv: string[]): Promise<number> {
   const config = configFor(target, readAppConfig());
   const log = createLogger({ name: 'serve' });
   const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
+  const limits = readApiLimits();
+  // API reads on their own small pool (a server given by URL); the embedded default shares the writer's.
+  const reader = await openReadStorage({ databaseUrl: target.databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs });
   const pipeline = new Pipeline({ storage, config, log });
-  const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags) });
+  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags) });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -57,6 +68,7 @@ export async function runServe(argv: string[]): Promise<number> {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
       // Together: a request stuck on a dead database must not hold back journaling the writers' rows.
       const [report] = await Promise.all([pipeline.stop(), app.close()]);
+      await reader?.close();
       const s = pipeline.processor.stats();
       const journalErrors = s.flush.journalWriteErrors + s.trades.journalWriteErrors + s.positions.journalWriteErrors;
       log.info({ journaledRows: report.journaledRows, lostRows: report.lostRows, journalWriteErrors: journalErrors, deadLettered: s.deadLettered }, 'serve finished');
@@ -80,6 +92,7 @@ export async function runServe(argv: string[]): Promise<number> {
     await app.listen({ host, port });
   } catch (err) {
     await pipeline.stop(1000);
+    await reader?.close();
     await storage.close();
     throw err;
   }

@@ -46,6 +46,9 @@ export async function createPgliteDriver(dir: string): Promise<SqlDriver> {
   return {
     kind: 'pglite',
     ...base,
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      return (await db.query<unknown[]>(text, params, { rowMode: 'array' })).rows;
+    },
     transaction: <T>(fn: (tx: SqlSession) => Promise<T>) => db.transaction((tx) => fn(sessionOf(tx))),
     async close(): Promise<void> {
       if (!db.closed) await db.close();

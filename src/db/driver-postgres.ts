@@ -17,6 +17,8 @@ export interface PostgresDriverOptions {
    */
   statementTimeoutMs?: number;
   clock?: Clock;
+  /** application_name (pg_stat_activity), default riskwire. */
+  applicationName?: string;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -62,7 +64,7 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     onnotice: () => {},
     // JIT compiles for seconds on the timeline query and never pays back on our short statements.
     connection: {
-      application_name: 'riskwire',
+      application_name: opts.applicationName ?? 'riskwire',
       jit: 'off',
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
     },
@@ -78,6 +80,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
   return {
     kind: 'postgres',
     ...base,
+    async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
+      return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];
+    },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       // Statements inside run on the transaction's connection; the deadline covers the whole of it.
       return (await withDeadline(sql.begin((tx) => fn(sessionOf(tx, 0, clock))), deadlineMs, clock, queryTimeout('transaction', deadlineMs))) as T;

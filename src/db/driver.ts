@@ -14,6 +14,8 @@ export interface SqlSession {
 
 export interface SqlDriver extends SqlSession {
   readonly kind: 'postgres' | 'pglite';
+  /** One parameterised statement; rows as arrays of values in select-list order (drizzle's row mode). */
+  queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;

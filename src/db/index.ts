@@ -109,3 +109,28 @@ export async function openStorage(opts: OpenStorageOptions): Promise<Storage> {
   }
   return storage;
 }
+
+export interface OpenReaderOptions {
+  databaseUrl?: string;
+  log: Logger;
+  clock?: Clock;
+  /** Connections of the read pool (default 4). */
+  maxConnections?: number;
+  /** statement_timeout of every read on it (ms). */
+  statementTimeoutMs: number;
+}
+
+/**
+ * A second, small pool for the API's reads (PostgreSQL only), so a burst of API queries waits
+ * for its own connections and never for the writer's, and each read is bounded by a statement
+ * timeout. The database must already be open (and migrated) through openStorage. For the
+ * embedded database there is one connection in this process: undefined, use the main Storage.
+ */
+export async function openReadStorage(opts: OpenReaderOptions): Promise<Storage | undefined> {
+  const raw = opts.databaseUrl?.trim();
+  if (!raw) return undefined;
+  const driver = createPostgresDriver(raw, {
+    max: opts.maxConnections ?? 4, statementTimeoutMs: opts.statementTimeoutMs, applicationName: 'riskwire-api',
+  });
+  return createStorage(driver, { log: opts.log, clock: opts.clock ?? systemClock, maintenance: false });
+}

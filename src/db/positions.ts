@@ -57,21 +57,3 @@ export function positionParams(broker: string, account: string, positions: Posit
     rows.map((p) => p.assetClass), at,
   ];
 }
-
-export function buildPositionsQuery(filter: { broker?: string; account?: string; underlying?: string }) {
-  const params: unknown[] = [];
-  const conds: string[] = [];
-  for (const [col, value] of [['broker', filter.broker], ['account', filter.account], ['underlying', filter.underlying]] as const) {
-    if (value === undefined) continue;
-    params.push(value);
-    conds.push(`${col} = $${params.length}`);
-  }
-  return {
-    text: `SELECT broker, account, contract_key AS "contractKey", underlying, quantity::float8 AS quantity,
-        multiplier::float8 AS multiplier, avg_price AS "avgPrice", asset_class AS "assetClass",
-        (extract(epoch FROM updated_at) * 1000)::float8 AS "updatedAt"
-      FROM positions ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
-      ORDER BY broker, account, underlying, contract_key`,
-    params,
-  };
-}

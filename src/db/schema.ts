@@ -3,8 +3,11 @@
  *   drizzle(client, { schema }) with drizzle-orm/postgres-js or drizzle-orm/pglite.
  * The tables themselves are made by the SQL migrations in ./migrations (partitioning, the
  * partition function and indexes are raw SQL that drizzle cannot express); the test
- * integration/storage/schema.test.ts fails when this file and the migrations drift apart.
+ * integration/storage/schema.test.ts fails when this file and the migrations drift apart
+ * (tables, columns, types, NOT NULL, defaults, primary keys, unique constraints). Used by the
+ * typed listing queries in queries.ts.
  */
+import { sql } from 'drizzle-orm';
 import { bigint, doublePrecision, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -20,9 +23,9 @@ export const greekSnapshots = pgTable(
     eventTs: tstz('event_ts').notNull(),
     seq: bigint('seq', { mode: 'number' }).notNull().default(0),
     receivedAt: tstz('received_at').notNull(),
-    persistedAt: tstz('persisted_at').notNull(),
-    quantity: numeric('quantity').notNull(),
-    multiplier: numeric('multiplier').notNull(),
+    persistedAt: tstz('persisted_at').notNull().default(sql`clock_timestamp()`),
+    quantity: numeric('quantity', { mode: 'number' }).notNull(),
+    multiplier: numeric('multiplier', { mode: 'number' }).notNull(),
     bid: doublePrecision('bid'),
     ask: doublePrecision('ask'),
     mark: doublePrecision('mark'),
@@ -44,8 +47,8 @@ export const positions = pgTable(
     account: text('account').notNull(),
     contractKey: text('contract_key').notNull(),
     underlying: text('underlying').notNull(),
-    quantity: numeric('quantity').notNull(),
-    multiplier: numeric('multiplier').notNull(),
+    quantity: numeric('quantity', { mode: 'number' }).notNull(),
+    multiplier: numeric('multiplier', { mode: 'number' }).notNull(),
     avgPrice: doublePrecision('avg_price'),
     assetClass: text('asset_class').notNull().default('option'),
     updatedAt: tstz('updated_at').notNull(),
@@ -71,11 +74,11 @@ export const trades = pgTable(
     tradeId: text('trade_id').notNull(),
     contractKey: text('contract_key').notNull(),
     side: text('side', { enum: ['buy', 'sell'] }).notNull(),
-    quantity: numeric('quantity').notNull(),
+    quantity: numeric('quantity', { mode: 'number' }).notNull(),
     price: doublePrecision('price').notNull(),
     executedAt: tstz('executed_at').notNull(),
     source: text('source').notNull(),
-    recordedAt: tstz('recorded_at').notNull(),
+    recordedAt: tstz('recorded_at').notNull().default(sql`clock_timestamp()`),
   },
   (t) => [unique('trades_broker_trade_id_key').on(t.broker, t.tradeId)],
 );
@@ -83,7 +86,7 @@ export const trades = pgTable(
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
   checksum: text('checksum').notNull(),
-  appliedAt: tstz('applied_at').notNull(),
+  appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
 export const schema = { greekSnapshots, positions, positionSets, trades, riskwireMigrations };

@@ -112,18 +112,6 @@ export function clampLimit(limit: number | undefined): number {
   return Math.min(MAX_LIMIT, Math.max(1, Math.trunc(limit)));
 }
 
-/** Newest first (event_ts, then seq); ties broken by key so pages are stable. */
-export function buildSnapshotQuery(filter: SnapshotFilter): BuiltQuery {
-  const params: unknown[] = [];
-  const where = snapshotWhere(filter, params);
-  params.push(clampLimit(filter.limit));
-  return {
-    text: `SELECT ${SNAPSHOT_COLUMNS} FROM greek_snapshots ${where}
-      ORDER BY event_ts DESC, seq DESC, broker, account, contract_key LIMIT $${params.length}`,
-    params,
-  };
-}
-
 /** One row per (broker, account, contract_key): the newest by event_ts, then seq. */
 export function buildLatestQuery(filter: Omit<SnapshotFilter, 'limit' | 'from'>): BuiltQuery {
   const params: unknown[] = [];

@@ -8,9 +8,11 @@ import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
-import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, buildPositionsQuery, positionParams, validatePositions } from './positions.js';
-import { SNAPSHOT_INSERT_SQL, buildLatestQuery, buildSnapshotQuery, snapshotParams, validateSnapshots } from './snapshots.js';
-import { TRADES_INSERT_SQL, buildTradesQuery, tradeParams, validateTrades } from './trades.js';
+import { drizzleOver } from './drizzle.js';
+import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, positionParams, validatePositions } from './positions.js';
+import { listPositions, listSnapshots, listTrades } from './queries.js';
+import { SNAPSHOT_INSERT_SQL, buildLatestQuery, snapshotParams, validateSnapshots } from './snapshots.js';
+import { TRADES_INSERT_SQL, tradeParams, validateTrades } from './trades.js';
 import type { PositionRecord, SnapshotRecord, Storage, WriteResult } from './types.js';
 
 /** Partitions are topped up this often, so a long-running process never relies on create-on-demand at midnight. */
@@ -21,6 +23,8 @@ export interface StorageOptions {
   clock: Clock;
   /** Drop day partitions older than this many days on every refresh; 0 keeps everything. */
   retentionDays?: number;
+  /** false for a second, read-only pool (the API's): no partition refresh or retention timer. Default true. */
+  maintenance?: boolean;
 }
 
 async function guard<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -46,8 +50,9 @@ async function guardIdempotent<T>(what: string, log: Logger, fn: () => Promise<T
   }
 }
 
-export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0 }: StorageOptions): Storage {
+export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0, maintenance = true }: StorageOptions): Storage {
   let closed = false;
+  const db = drizzleOver(driver); // typed listing queries (queries.ts); inserts and the timeline stay raw SQL
 
   const insertSnapshots = (params: unknown[]) => driver.execute(SNAPSHOT_INSERT_SQL, params);
 
@@ -98,8 +103,7 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     },
 
     async querySnapshots(filter) {
-      const q = buildSnapshotQuery(filter);
-      return guardIdempotent('querySnapshots', log, async () => [...(await driver.query<SnapshotRecord>(q.text, q.params))]);
+      return guardIdempotent('querySnapshots', log, () => listSnapshots(db, filter));
     },
 
     async latestSnapshots(filter) {
@@ -108,13 +112,11 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     },
 
     async listPositions(filter) {
-      const q = buildPositionsQuery(filter);
-      return guardIdempotent('listPositions', log, async () => [...(await driver.query<PositionRecord>(q.text, q.params))]);
+      return guardIdempotent('listPositions', log, () => listPositions(db, filter));
     },
 
     async listTrades(filter) {
-      const q = buildTradesQuery(filter);
-      return guardIdempotent('listTrades', log, async () => [...(await driver.query<TradeRow>(q.text, q.params))]);
+      return guardIdempotent('listTrades', log, () => listTrades(db, filter));
     },
 
     async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
@@ -135,12 +137,12 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      clock.clearInterval(refresh);
+      if (refresh !== undefined) clock.clearInterval(refresh);
       await driver.close();
     },
   };
 
-  const refresh = clock.setInterval(() => {
+  const refresh = !maintenance ? undefined : clock.setInterval(() => {
     storage.ensurePartitions().catch((err) => log.warn({ err: toStorageError(err, 'ensurePartitions').message }, 'partition refresh failed; rows will still land via create-on-demand'));
     if (retentionDays > 0) {
       storage.dropSnapshotsBefore(clock.now() - retentionDays * 86_400_000).catch((err) => log.warn({ err: toStorageError(err, 'retention').message }, 'retention: could not drop old partitions; will retry'));

@@ -1,8 +1,6 @@
 /** trades SQL: idempotent batch insert per (broker, trade_id) and the filtered listing. */
 import type { TradeRow } from '../core/types.js';
-import type { TradeFilter } from './types.js';
 import { StorageError } from './errors.js';
-import { clampLimit } from './snapshots.js';
 
 const TS = (p: string) => `'epoch'::timestamptz + ${p}::float8 * interval '1 millisecond'`;
 
@@ -41,27 +39,5 @@ export function tradeParams(rows: TradeRow[]): { params: unknown[]; repeats: num
       col((t) => t.quantity), col((t) => t.price), col((t) => t.executedAt), col((t) => t.source),
     ],
     repeats: rows.length - uniq.length,
-  };
-}
-
-export function buildTradesQuery(filter: TradeFilter) {
-  const params: unknown[] = [];
-  const conds: string[] = [];
-  const add = (cond: (p: string) => string, v: unknown) => {
-    params.push(v);
-    conds.push(cond(`$${params.length}`));
-  };
-  if (filter.broker !== undefined) add((p) => `broker = ${p}`, filter.broker);
-  if (filter.account !== undefined) add((p) => `account = ${p}`, filter.account);
-  if (filter.contractKey !== undefined) add((p) => `contract_key = ${p}`, filter.contractKey);
-  if (filter.from !== undefined) add((p) => `executed_at >= ${TS(p)}`, filter.from);
-  if (filter.to !== undefined) add((p) => `executed_at < ${TS(p)}`, filter.to);
-  params.push(clampLimit(filter.limit));
-  return {
-    text: `SELECT broker, account, trade_id AS "tradeId", contract_key AS "contractKey", side, quantity::float8 AS quantity,
-        price, (extract(epoch FROM executed_at) * 1000)::float8 AS "executedAt", source
-      FROM trades ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
-      ORDER BY executed_at DESC, broker, trade_id LIMIT $${params.length}`,
-    params,
   };
 }

@@ -26,7 +26,7 @@ const actor = (id: string, broker: string, state: ActorStatus['state'], extra: P
   eventsIn: 42, restarts: 1, reconnects: 3, queueDepth: 0, lastError: null, nextRestartAt: null, health: null, everStarted: true, ...extra,
 });
 
-function render() {
+async function render() {
   const rec = new LatencyRecorder(16);
   for (const ms of [0.5, 3, 3, 40, 20_000]) rec.record(ms);
   return renderMetrics({
@@ -36,8 +36,8 @@ function render() {
 }
 
 describe('GET /metrics body', () => {
-  it('parses as Prometheus text: HELP/TYPE for every family, every sample line name{labels} value', () => {
-    const { types, samples } = parsePrometheus(render());
+  it('parses as Prometheus text: HELP/TYPE for every family, every sample line name{labels} value', async () => {
+    const { types, samples } = parsePrometheus(await render());
     expect(types).toMatchObject({
       riskwire_events_in_total: 'counter', riskwire_rows_written_total: 'counter', riskwire_drops_total: 'counter',
       riskwire_persist_latency_seconds: 'histogram', riskwire_actor_reconnects_total: 'counter', riskwire_actor_state: 'gauge',
@@ -45,8 +45,8 @@ describe('GET /metrics body', () => {
     expect(samples.length).toBeGreaterThan(30);
   });
 
-  it('reports events in per broker, rows written and drops by reason', () => {
-    const { samples } = parsePrometheus(render());
+  it('reports events in per broker, rows written and drops by reason', async () => {
+    const { samples } = parsePrometheus(await render());
     const get = (name: string, labels: Record<string, string> = {}) =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(get('riskwire_events_in_total', { broker: 'tasty' })).toBe(100);
@@ -56,8 +56,8 @@ describe('GET /metrics body', () => {
     expect(get('riskwire_actor_reconnects_total', { actor: 'tasty' })).toBe(3);
   });
 
-  it('reports the trade and position writers, rejections, dead letters and journal failures', () => {
-    const { samples } = parsePrometheus(render());
+  it('reports the trade and position writers, rejections, dead letters and journal failures', async () => {
+    const { samples } = parsePrometheus(await render());
     const get = (name: string, labels: Record<string, string> = {}) =>
       samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(get('riskwire_trades_written_total')).toBe(5);
@@ -71,8 +71,8 @@ describe('GET /metrics body', () => {
     expect(get('riskwire_trades_accepted_to_journal_total')).toBe(2);
   });
 
-  it('turns the latency recorder into a cumulative histogram in seconds', () => {
-    const { samples } = parsePrometheus(render());
+  it('turns the latency recorder into a cumulative histogram in seconds', async () => {
+    const { samples } = parsePrometheus(await render());
     const bucket = (le: string) => samples.find((s) => s.name === 'riskwire_persist_latency_seconds_bucket' && s.labels.le === le)?.value;
     expect(bucket('0.001')).toBe(1); // 0.5 ms
     expect(bucket('0.005')).toBe(3); // + 3 ms twice
@@ -82,8 +82,8 @@ describe('GET /metrics body', () => {
     expect(samples.find((s) => s.name === 'riskwire_persist_latency_seconds_sum')?.value).toBeCloseTo(20.0465, 6);
   });
 
-  it("gives each actor's state as a gauge: 1 for the current state, 0 for the others, labels escaped", () => {
-    const text = render();
+  it("gives each actor's state as a gauge: 1 for the current state, 0 for the others, labels escaped", async () => {
+    const text = await render();
     const states = parsePrometheus(text).samples.filter((s) => s.name === 'riskwire_actor_state' && s.labels.broker === 'sim');
     expect(Object.fromEntries(states.map((s) => [s.labels.state, s.value]))).toEqual({ connected: 0, degraded: 1, disconnected: 0, stopped: 0 });
     expect(text).toContain('actor="sim \\"b\\"\\\\x"');

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { GreekSnapshot } from '../../src/core/types.js';
 import { StorageError } from '../../src/db/errors.js';
 import { positionParams, validatePositions } from '../../src/db/positions.js';
-import { MAX_LIMIT, buildLatestQuery, buildSnapshotQuery, clampLimit, quoteElement, snapshotParams, validateSnapshots } from '../../src/db/snapshots.js';
+import { MAX_LIMIT, buildLatestQuery, clampLimit, quoteElement, snapshotParams, validateSnapshots } from '../../src/db/snapshots.js';
+import { drizzleOver } from '../../src/db/drizzle.js';
+import { snapshotsQuery } from '../../src/db/queries.js';
 import { tradeParams, validateTrades } from '../../src/db/trades.js';
 
 const row = (over: Partial<GreekSnapshot> = {}): GreekSnapshot => ({
@@ -44,10 +46,14 @@ describe('snapshot rows to column arrays', () => {
 
 describe('snapshot queries', () => {
   it('puts every filter value in a parameter, never in the SQL text', () => {
-    const q = buildSnapshotQuery({ broker: "x'; DROP TABLE trades; --", account: 'A', from: 1, to: 2, limit: 5 });
-    expect(q.text).not.toContain('DROP TABLE');
-    expect(q.params).toEqual(["x'; DROP TABLE trades; --", 'A', 1, 2, 5]);
-    expect(q.text).toMatch(/ORDER BY event_ts DESC, seq DESC/);
+    const unused = async () => {
+      throw new Error('not run');
+    };
+    const db = drizzleOver({ query: unused, queryArrays: unused });
+    const q = snapshotsQuery(db, { broker: "x'; DROP TABLE trades; --", account: 'A', from: 1, to: 2, limit: 5 }).toSQL();
+    expect(q.sql).not.toContain('DROP TABLE');
+    expect(q.params).toEqual(["x'; DROP TABLE trades; --", 'A', '1970-01-01T00:00:00.001Z', '1970-01-01T00:00:00.002Z', 5]);
+    expect(q.sql).toMatch(/order by "greek_snapshots"."event_ts" desc, "greek_snapshots"."seq" desc/);
   });
 
   it('clamps the limit to 1..10000 with 100 by default', () => {

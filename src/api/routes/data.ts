@@ -15,10 +15,12 @@ import { snapshotJson, timelineJson, tradeJson } from '../json.js';
 import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
 import { parseTradeBody } from '../tradeBody.js';
+import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../schemas/queries.js';
+import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
 
-const SNAPSHOT_PARAMS = ['broker', 'account', 'contract_key', 'underlying', 'from', 'to', 'limit'] as const;
-const TRADE_PARAMS = ['broker', 'account', 'contract_key', 'from', 'to', 'limit'] as const;
-const TIMELINE_PARAMS = ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts'] as const;
+const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
+const TRADE_PARAMS = paramNames(TRADE_QUERY);
+const TIMELINE_PARAMS = paramNames(TIMELINE_QUERY);
 
 /** OCC keys may come in any accepted spelling; other asset classes' keys are taken as given. */
 function contractKeyParam(p: RawParams): string | undefined {
@@ -39,37 +41,38 @@ function timeRange(p: RawParams): { from?: number; to?: number } {
 
 export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   const { storage } = deps;
+  const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
 
-  app.get('/v1/greeks/snapshots', async (req) => {
+  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
-    const rows = await storage.querySnapshots({
+    const rows = await reader.querySnapshots({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       underlying: parseText(p.underlying, 'underlying')?.toUpperCase(), ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
     });
     return { count: rows.length, snapshots: rows.map(snapshotJson) };
   });
 
-  app.get('/v1/risk/timeline', async (req) => {
+  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
-    const rows = await riskTimeline(storage, q);
+    const rows = await riskTimeline(reader, q);
     return {
       from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
       bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
     };
   });
 
-  app.get('/v1/trades', async (req) => {
+  app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TRADE_PARAMS);
-    const rows = await storage.listTrades({
+    const rows = await reader.listTrades({
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
     });
     return { count: rows.length, trades: rows.map(tradeJson) };
   });
 
-  app.post('/v1/trades', async (req, reply) => {
+  app.post('/v1/trades', { schema: { summary: 'Record a trade (idempotent per broker and trade_id)', tags: ['data'], body: TRADE_BODY_SCHEMA } }, async (req, reply) => {
     const trade = parseTradeBody(req.body);
     // Written now when the database answers in time; otherwise durably journaled and written
     // later, exactly once: 202. Only a journal that refuses too gives 503 (nothing accepted).

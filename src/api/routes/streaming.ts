@@ -10,11 +10,13 @@ import { checkBrokerConfigs } from '../../app/pipeline.js';
 import type { FlushStats } from '../../core/flushPolicy.js';
 import type { ProcessorStats } from '../../core/processor.js';
 import { BROKER_IDS } from '../../brokers/registry.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
+import { CONTROL_BODY_SCHEMA } from '../schemas/streaming.js';
+import { validator } from '../validation.js';
 import { isoOrNull } from '../json.js';
 import type { ApiDeps } from '../app.js';
 
-const ACTOR_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const checkControlBody = validator(CONTROL_BODY_SCHEMA, 'body');
 
 interface ControlBody {
   broker: string;
@@ -22,17 +24,9 @@ interface ControlBody {
 }
 
 function parseControlBody(body: unknown): ControlBody {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest(`the body must be a JSON object like {"broker":"${BROKER_IDS[0]}"}`);
-  const b = body as Record<string, unknown>;
-  const extra = Object.keys(b).filter((k) => k !== 'broker' && k !== 'actor');
-  if (extra.length) throw badRequest(`unknown field ${extra[0]}: the fields are broker and actor`);
-  if (typeof b.broker !== 'string' || !BROKER_IDS.includes(b.broker)) {
-    throw badRequest(`unknown broker ${JSON.stringify(b.broker ?? null)}: use one of ${BROKER_IDS.join(', ')}`);
-  }
-  if (b.actor !== undefined && (typeof b.actor !== 'string' || !ACTOR_RE.test(b.actor))) {
-    throw badRequest('actor must be 1-64 letters, digits or _.-');
-  }
-  return { broker: b.broker, actor: (b.actor as string | undefined) ?? b.broker };
+  checkControlBody(body);
+  const b = body as { broker: string; actor?: string };
+  return { broker: b.broker, actor: b.actor ?? b.broker };
 }
 
 export function actorJson(a: ActorStatus, eventsOut: number) {
@@ -62,7 +56,7 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
   const json = (a: ActorStatus) => actorJson(a, pipeline.processor.stats().perBroker[a.broker]?.rowsOut ?? 0);
 
-  app.get('/v1/streaming/status', async () => {
+  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters', tags: ['streaming'] } }, async () => {
     const s = pipeline.processor.stats();
     return {
       actors: pipeline.supervisor.status().map(json),
@@ -76,7 +70,7 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
     };
   });
 
-  app.post('/v1/streaming/start', async (req, reply) => {
+  app.post('/v1/streaming/start', { schema: { summary: 'Start one actor (idempotent)', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req, reply) => {
     const { broker, actor } = parseControlBody(req.body);
     const current = statusOf(actor);
     if (current && current.broker !== broker) throw conflict(`actor ${actor} runs broker ${current.broker}, not ${broker}: pick another actor name`);
@@ -92,7 +86,7 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
     return { result: 'started', ...json(after) };
   });
 
-  app.post('/v1/streaming/stop', async (req) => {
+  app.post('/v1/streaming/stop', { schema: { summary: 'Stop one actor; the others keep streaming', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req) => {
     const { broker, actor } = parseControlBody(req.body);
     const current = statusOf(actor);
     if (!current) {

@@ -1,0 +1,86 @@
+/** The API load A/B of `npm run bench`: both variants, medians with their range, as JSON and as a table. */
+import type { Logger } from 'pino';
+import { readApiLimits } from '../api/limits.js';
+import { table } from '../cli/output.js';
+import type { Storage } from '../db/types.js';
+import { apiLoadAB, median, type ApiVariant, type PairResult } from './apiLoad.js';
+
+export interface VariantSummary {
+  variant: string;
+  pairs: number;
+  /** Persist latency p95 (ms) without / with the API load: median and [min, max] over the pairs. */
+  p95_no_load_ms: { median: number | null; min: number | null; max: number | null };
+  p95_api_load_ms: { median: number | null; min: number | null; max: number | null };
+  ratio: { median: number | null; min: number | null; max: number | null };
+  api_status: Record<string, number>;
+  api_request_p95_ms: number | null;
+  api_seconds: number | null;
+  passes: Array<{ p95_no_load_ms: number | null; p95_api_load_ms: number | null; ratio: number | null }>;
+}
+
+export interface ApiAB {
+  rate_per_s: number;
+  requests: number;
+  concurrency: number;
+  routes: string[];
+  bound: string;
+  variants: VariantSummary[];
+}
+
+const UNPROTECTED: ApiVariant = {
+  name: 'no back-pressure (no limit, reads on the writer pool)',
+  limits: { maxConcurrent: 1_000_000, requestTimeoutMs: 600_000, statementTimeoutMs: 600_000 },
+  readPool: false,
+};
+const SERVED = (): ApiVariant => ({ name: `as served (limit ${readApiLimits().maxConcurrent}, own read pool)`, limits: readApiLimits(), readPool: true });
+
+const r1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
+const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
+const spread = (xs: Array<number | null>, round: (x: number | null) => number | null) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return { median: round(median(v)), min: round(v.length ? Math.min(...v) : null), max: round(v.length ? Math.max(...v) : null) };
+};
+
+function summarise(variant: string, pairs: PairResult[]): VariantSummary {
+  const status: Record<string, number> = {};
+  for (const p of pairs) for (const [k, n] of Object.entries(p.load.status)) status[k] = (status[k] ?? 0) + n;
+  return {
+    variant, pairs: pairs.length,
+    p95_no_load_ms: spread(pairs.map((p) => p.baseline.p95), r1),
+    p95_api_load_ms: spread(pairs.map((p) => p.loaded.p95), r1),
+    ratio: spread(pairs.map((p) => p.ratio), r2),
+    api_status: status,
+    api_request_p95_ms: r1(median(pairs.map((p) => p.load.p95_ms))),
+    api_seconds: r2(median(pairs.map((p) => p.load.seconds))),
+    passes: pairs.map((p) => ({ p95_no_load_ms: r1(p.baseline.p95), p95_api_load_ms: r1(p.loaded.p95), ratio: r2(p.ratio) })),
+  };
+}
+
+export async function apiAB(
+  storage: Storage, url: string, log: Logger, opts: { pairs: number; rate: number; requests: number; concurrency: number; compare: boolean }, say: (s: string) => void,
+): Promise<ApiAB> {
+  const variants: VariantSummary[] = [];
+  // The variant without back-pressure (--api-compare) runs one pair: its loaded window lasts
+  // minutes (the writer starves behind the API's queries, which is the point of showing it).
+  const runs: Array<[ApiVariant, number]> = [[SERVED(), opts.pairs]];
+  if (opts.compare) runs.unshift([UNPROTECTED, 1]);
+  for (const [v, pairs] of runs) {
+    say(`API load A/B, ${v.name}: sim at ${opts.rate}/s, ${pairs} pair(s) of (no load | ${opts.requests} GETs at concurrency ${opts.concurrency})...`);
+    variants.push(summarise(v.name, await apiLoadAB(storage, url, log, v, { ...opts, pairs })));
+  }
+  return {
+    rate_per_s: opts.rate, requests: opts.requests, concurrency: opts.concurrency, routes: ['/v1/streaming/status', '/v1/greeks/snapshots', '/v1/risk/timeline'],
+    bound: 'p95 under API load <= 2x p95 without', variants,
+  };
+}
+
+export function renderApiAB(a: ApiAB): string {
+  const range = (s: { median: number | null; min: number | null; max: number | null }, unit = '') =>
+    s.median === null ? '-' : `${s.median}${unit} (${s.min}-${s.max})`;
+  const rows = a.variants.map((v) => [
+    v.variant, range(v.p95_no_load_ms), range(v.p95_api_load_ms), range(v.ratio, 'x'),
+    Object.entries(v.api_status).map(([k, n]) => `${k}:${n}`).join(' '), String(v.api_request_p95_ms ?? '-'),
+  ]);
+  const head = `API load A/B: sim at ${a.rate_per_s} events/s; load = ${a.requests} GETs at concurrency ${a.concurrency} over ${a.routes.join(', ')}; medians (min-max) of the pairs`;
+  return `${head}\n${table(['API', 'persist p95 ms, no load', 'persist p95 ms, API load', 'ratio', 'API answers', 'API p95 ms'], rows)}\nbound: ${a.bound}`;
+}

@@ -1,0 +1,60 @@
+/**
+ * The typed listing queries off the hot path (API and CLI reads): snapshots, trades, positions,
+ * built with drizzle-orm over src/db/schema.ts. The hot paths stay raw SQL where it is faster:
+ * the unnest batch inserts (snapshots.ts, trades.ts, positions.ts) and the timeline (timeline.ts).
+ */
+import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { TradeRow } from '../core/types.js';
+import type { Db } from './drizzle.js';
+import { greekSnapshots, positions, trades } from './schema.js';
+import { clampLimit } from './snapshots.js';
+import type { PositionRecord, SnapshotFilter, SnapshotRecord, TradeFilter } from './types.js';
+
+type Filters = Array<SQL | undefined>;
+const when = <T>(value: T | undefined, cond: (v: T) => SQL): SQL | undefined => (value === undefined ? undefined : cond(value));
+const ms = (d: Date) => d.getTime();
+
+/** Newest first (event_ts, then seq); ties broken by key so pages are stable. `from` inclusive, `to` exclusive. */
+export function snapshotsQuery(db: Db, f: SnapshotFilter) {
+  const t = greekSnapshots;
+  const where: Filters = [
+    when(f.broker, (v) => eq(t.broker, v)), when(f.account, (v) => eq(t.account, v)),
+    when(f.contractKey, (v) => eq(t.contractKey, v)), when(f.underlying, (v) => eq(t.underlying, v)),
+    when(f.from, (v) => gte(t.eventTs, new Date(v))), when(f.to, (v) => lt(t.eventTs, new Date(v))),
+  ];
+  return db.select().from(t).where(and(...where))
+    .orderBy(desc(t.eventTs), desc(t.seq), asc(t.broker), asc(t.account), asc(t.contractKey))
+    .limit(clampLimit(f.limit));
+}
+
+export async function listSnapshots(db: Db, f: SnapshotFilter): Promise<SnapshotRecord[]> {
+  return (await snapshotsQuery(db, f)).map((r) => ({
+    ...r, eventTs: ms(r.eventTs), receivedAt: ms(r.receivedAt), persistedAt: ms(r.persistedAt),
+  }));
+}
+
+export function tradesQuery(db: Db, f: TradeFilter) {
+  const t = trades;
+  const where: Filters = [
+    when(f.broker, (v) => eq(t.broker, v)), when(f.account, (v) => eq(t.account, v)), when(f.contractKey, (v) => eq(t.contractKey, v)),
+    when(f.from, (v) => gte(t.executedAt, new Date(v))), when(f.to, (v) => lt(t.executedAt, new Date(v))),
+  ];
+  return db.select({
+    broker: t.broker, account: t.account, tradeId: t.tradeId, contractKey: t.contractKey, side: t.side,
+    quantity: t.quantity, price: t.price, executedAt: t.executedAt, source: t.source,
+  }).from(t).where(and(...where)).orderBy(desc(t.executedAt), asc(t.broker), asc(t.tradeId)).limit(clampLimit(f.limit));
+}
+
+export async function listTrades(db: Db, f: TradeFilter): Promise<TradeRow[]> {
+  return (await tradesQuery(db, f)).map((r) => ({ ...r, executedAt: ms(r.executedAt) }));
+}
+
+export function positionsQuery(db: Db, f: { broker?: string; account?: string; underlying?: string }) {
+  const t = positions;
+  const where: Filters = [when(f.broker, (v) => eq(t.broker, v)), when(f.account, (v) => eq(t.account, v)), when(f.underlying, (v) => eq(t.underlying, v))];
+  return db.select().from(t).where(and(...where)).orderBy(asc(t.broker), asc(t.account), asc(t.underlying), asc(t.contractKey));
+}
+
+export async function listPositions(db: Db, f: { broker?: string; account?: string; underlying?: string }): Promise<PositionRecord[]> {
+  return (await positionsQuery(db, f)).map((r) => ({ ...r, assetClass: r.assetClass as PositionRecord['assetClass'], updatedAt: ms(r.updatedAt) }));
+}

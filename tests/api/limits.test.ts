@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApi } from '../../src/api/app.js';
+import type { ApiLimits } from '../../src/api/limits.js';
+import { readAppConfig } from '../../src/app/config.js';
+import { Pipeline } from '../../src/app/pipeline.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { MemoryJournal } from '../../src/core/journal.js';
+import { StorageError } from '../../src/db/errors.js';
+import type { SnapshotRecord, Storage } from '../../src/db/types.js';
+
+const log = pino({ level: 'silent' });
+
+/** A storage whose snapshot reads wait until released (or fail with `fail`), to hold requests in flight. */
+function heldStorage(fail?: () => Error) {
+  const waiting: Array<() => void> = [];
+  const never = async () => {
+    throw new Error('not used');
+  };
+  const storage: Storage = {
+    kind: 'postgres', writeSnapshots: never, replacePositions: never, writeTrades: never, latestSnapshots: never, listPositions: never,
+    listTrades: never, query: never, ensurePartitions: async () => {}, dropSnapshotsBefore: async () => [], close: async () => {},
+    querySnapshots: () => {
+      if (fail) return Promise.reject(fail());
+      return new Promise<SnapshotRecord[]>((resolve) => waiting.push(() => resolve([])));
+    },
+  };
+  return { storage, waiting, releaseAll: () => waiting.splice(0).forEach((f) => f()) };
+}
+
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const f of cleanup.reverse()) await f();
+  cleanup = [];
+});
+
+async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock()): Promise<FastifyInstance> {
+  const pipeline = new Pipeline({ storage, config: readAppConfig({}), log, journal: new MemoryJournal() });
+  const app = await buildApi({ pipeline, storage, log, clock, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, ...limits } });
+  cleanup.push(() => pipeline.stop(100), () => app.close());
+  return app;
+}
+
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
+  expect(cond()).toBe(true);
+};
+
+describe('API back-pressure', () => {
+  it('answers 503 + Retry-After at once over the concurrency limit; health and metrics still answer; slots come back', async () => {
+    const held = heldStorage();
+    const app = await api(held.storage, { maxConcurrent: 2 });
+    const first = [app.inject('/v1/greeks/snapshots'), app.inject('/v1/greeks/snapshots')];
+    await until(() => held.waiting.length === 2);
+    const busy = await app.inject('/v1/greeks/snapshots');
+    expect(busy.statusCode).toBe(503);
+    expect(busy.headers['retry-after']).toBe('1');
+    expect(busy.json().error).toBe('the API is busy (2 requests in flight, API_MAX_CONCURRENT): retry after 1 s');
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' });
+    const metrics = await app.inject('/metrics');
+    expect(metrics.body).toMatch(/^riskwire_api_rejected_total\{reason="busy"\} 1$/m);
+    expect(metrics.body).toMatch(/^riskwire_api_in_flight 2$/m);
+    held.releaseAll();
+    expect((await Promise.all(first)).map((r) => r.statusCode)).toEqual([200, 200]);
+    const again = app.inject('/v1/greeks/snapshots');
+    await until(() => held.waiting.length === 1);
+    held.releaseAll();
+    expect((await again).statusCode).toBe(200);
+  });
+
+  it('answers 503 naming API_REQUEST_TIMEOUT_MS when a request runs past it, and frees its slot', async () => {
+    const held = heldStorage();
+    const clock = new FakeClock();
+    const app = await api(held.storage, { maxConcurrent: 1, requestTimeoutMs: 100 }, clock);
+    const pending = app.inject('/v1/greeks/snapshots');
+    await until(() => held.waiting.length === 1);
+    clock.advance(99);
+    await new Promise((r) => setImmediate(r));
+    expect(held.waiting).toHaveLength(1); // not yet
+    clock.advance(1);
+    const res = await pending;
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toMatch(/^the request took longer than 100 ms \(API_REQUEST_TIMEOUT_MS\): narrow the query/);
+    held.releaseAll();
+    const next = app.inject('/v1/greeks/snapshots');
+    await until(() => held.waiting.length === 1);
+    held.releaseAll();
+    expect((await next).statusCode).toBe(200);
+  });
+
+  it('a read cancelled by the statement timeout is a 503 naming API_STATEMENT_TIMEOUT_MS', async () => {
+    const held = heldStorage(() => new StorageError('querySnapshots failed (57014): canceling statement due to statement timeout', false, '57014'));
+    const app = await api(held.storage, { statementTimeoutMs: 250 });
+    const res = await app.inject('/v1/greeks/snapshots');
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toMatch(/^the query ran longer than 250 ms \(API_STATEMENT_TIMEOUT_MS\)/);
+  });
+
+  it('does not count or time out a client asking for an event stream', async () => {
+    const held = heldStorage();
+    const clock = new FakeClock();
+    const app = await api(held.storage, { maxConcurrent: 1, requestTimeoutMs: 50 }, clock);
+    const sse = app.inject({ url: '/v1/greeks/snapshots', headers: { accept: 'text/event-stream' } });
+    await until(() => held.waiting.length === 1);
+    expect(clock.pending()).toBe(0); // no request timer for an exempt request
+    const other = app.inject('/v1/greeks/snapshots');
+    await until(() => held.waiting.length === 2); // the exempt one held no slot
+    held.releaseAll();
+    expect((await sse).statusCode).toBe(200);
+    expect((await other).statusCode).toBe(200);
+  });
+});
