@@ -12,6 +12,11 @@ export interface Clock {
   clearInterval(handle: TimerHandle | undefined): void;
 }
 
+/** Resolves after `ms` on `clock` (fake time in tests). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => void clock.setTimeout(resolve, ms));
+}
+
 export const systemClock: Clock = (() => {
   const handles = new Map<number, NodeJS.Timeout>();
   let next = 1;

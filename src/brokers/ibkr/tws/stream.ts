@@ -8,10 +8,9 @@
  * backoff and every subscription is requested again. Design note: specs/ibkr.md ("Transport tws").
  */
 import type { Contract } from '@stoqey/ib';
-import type { TimerHandle } from '../../../core/clock.js';
+import { sleep, type TimerHandle } from '../../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../../core/types.js';
 import { EQUAL_JITTER, type BackoffPolicy } from '../../kit/backoff.js';
-import { drain } from '../../kit/drain.js';
 import { Generation } from '../../kit/generation.js';
 import { Reconnector } from '../../kit/reconnect.js';
 import { StreamReporter } from '../../kit/reporter.js';
@@ -124,7 +123,7 @@ export class TwsStream implements BrokerStream {
     const session = this.session;
     if (session?.ready && this.subs.size > 0) {
       for (const sub of this.subs.all()) session.api.cancelMktData(sub.reqId);
-      await drain(this.ctx.clock, STOP_DRAIN_MS);
+      await sleep(this.ctx.clock, STOP_DRAIN_MS);
     }
     this.closeSession();
     this.setState('stopped');
