@@ -12,6 +12,11 @@ export interface WatchdogOptions {
   tickMs?: number;
   /** Called on each check that finds silence past the bound (the owner usually stops or re-arms). */
   onSilence(silentMs: number): void;
+  /**
+   * Called on every check that found no silence: a protocol deadline checked at the same cadence
+   * (e.g. "connected but still not authorized").
+   */
+  onCheck?(): void;
 }
 
 export class Watchdog {
@@ -55,5 +60,6 @@ export class Watchdog {
 
   private check(): void {
     if (this.expired()) this.o.onSilence(this.silentFor());
+    else this.o.onCheck?.();
   }
 }
