@@ -76,11 +76,11 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
 const hoard: unknown[] = [];
 
 function injectFault(fault: Fault): void {
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     if (fault === 'throw') throw new Error('injected fault: uncaught exception in actor');
     if (fault === 'exit') process.exit(3);
     if (fault === 'hang') for (;;) { /* a busy loop: the event loop never comes back */ }
-    if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(Math.random()));
+    if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
     // Later than the reply to inject(), so the caller learns the fault was accepted.
   }, 50);
 }

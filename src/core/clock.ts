@@ -12,6 +12,9 @@ export interface Clock {
   clearInterval(handle: TimerHandle | undefined): void;
 }
 
+/** The default randomness (backoff jitter): injectable wherever it is used, so tests pin it. */
+export const systemRandom: () => number = Math.random;
+
 /** Resolves after `ms` on `clock` (fake time in tests). */
 export function sleep(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => void clock.setTimeout(resolve, ms));

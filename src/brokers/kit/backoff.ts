@@ -3,6 +3,7 @@
  * that many clients cut off by the same outage do not come back in lockstep. Pure: randomness
  * is injected. Used by every broker connection, the REST retries and the actor supervisor.
  */
+import { systemRandom } from '../../core/clock.js';
 
 /** The delay is `nominal · (min + random() · (max − min))`, random() in [0, 1). */
 export interface Jitter {
@@ -28,7 +29,7 @@ export const REST_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000, jitte
 export const FEED_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000, jitter: TASTY_JITTER };
 
 /** Delay before retry number `attempt` (0 = first retry). */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = systemRandom): number {
   const nominal = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(Math.max(attempt, 0), 30));
   const { min, max } = policy.jitter ?? FULL_JITTER;
   return Math.max(0, Math.round(nominal * (min + random() * (max - min))));

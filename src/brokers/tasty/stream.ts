@@ -8,7 +8,7 @@
  *  - position poll: new contracts subscribed, closed ones unsubscribed.
  * Every timer goes through ctx.clock.
  */
-import { systemClock, type TimerHandle } from '../../core/clock.js';
+import { systemClock, systemRandom, type TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
 import { FEED_BACKOFF } from '../kit/backoff.js';
 import { Reconnector } from '../kit/reconnect.js';
@@ -94,7 +94,7 @@ export class TastyStream implements BrokerStream {
   ) {
     this.rest = deps.rest ?? createTastyRest(config, ctx.log, ctx.clock);
     this.connect = deps.connect ?? connectDxLink;
-    this.random = deps.random ?? Math.random;
+    this.random = deps.random ?? systemRandom;
     this.makeAccountStreamer = deps.accountStreamer ?? ((o) => new AccountStreamer(o));
     this.report = new StreamReporter({ broker: BROKER, clock: ctx.clock, emit: (e) => this.emit(e) });
     this.report.onState((state, _prev, reason) => ctx.log.info({ state, reason }, 'tasty stream state'));

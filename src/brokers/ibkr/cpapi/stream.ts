@@ -10,7 +10,7 @@
  * one path, lose(), which tears the connection down and schedules a reconnect with backoff;
  * every reconnect re-authenticates if needed and restores every subscription.
  */
-import { sleep, type Clock, type TimerHandle } from '../../../core/clock.js';
+import { sleep, systemRandom, type Clock, type TimerHandle } from '../../../core/clock.js';
 import type { StreamState } from '../../../core/types.js';
 import { EQUAL_JITTER } from '../../kit/backoff.js';
 import { Generation } from '../../kit/generation.js';
@@ -90,7 +90,7 @@ export class CpapiStream implements BrokerStream {
       backoffBaseMs: opts.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs,
       positionsPollMs: opts.positionsPollMs ?? config.positionsPollMs ?? 60_000,
-      random: opts.random ?? Math.random,
+      random: opts.random ?? systemRandom,
     };
     this.reconnector = new Reconnector(this.clock, { policy: { baseMs: this.o.backoffBaseMs, maxMs: this.o.backoffMaxMs, jitter: EQUAL_JITTER }, random: this.o.random });
     // Integer milliseconds: "silent for at least silenceMs" is "silent for more than silenceMs − 1".
