@@ -1,13 +1,14 @@
 import type { ActorSpec } from '../actors/supervisor.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
-import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
+import { BROKER_IDS, parseBrokerList, pluginFlagHelp, pluginFlagNames } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { fmtMs } from './output.js';
 
-export const PLUGIN_FLAGS = ['rate', 'accounts', 'seed', 'dup', 'ooo', 'malformed', 'count', 'crash-after', 'tick-ms', 'sandbox', 'ibkr-transport'];
+/** The flags every plugin declares in its manifest (src/brokers/<id>/manifest.ts). */
+export const PLUGIN_FLAGS = pluginFlagNames();
 
 export const INGEST_HELP = `Usage: npm run ingest -- --broker=<id|list|all> [--duration=SECONDS] [options]
 
@@ -17,9 +18,7 @@ accounts and persists them (DATABASE_URL, or the embedded database in PGLITE_DIR
   --broker=ID        ${BROKER_IDS.join(', ')}, a comma list, or all (every real broker). Default: sim
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
-  --sandbox          tasty: use the Tastytrade certification environment
-  --rate=N           sim: greeks updates per second (default 20); also --accounts, --dup,
-                     --ooo, --malformed, --count, --crash-after (see specs/brokers.md)
+${pluginFlagHelp()}
   --help             this text
 
 Without --duration it runs until SIGINT/SIGTERM, then stops the actors, writes every

@@ -6,6 +6,7 @@
 import { emptyHealth, type BrokerPlugin, type BrokerStream, type StreamContext } from '../types.js';
 import { parseIbkrConfig, type IbkrConfig } from './config.js';
 import { createCpapiStream } from './cpapi/stream.js';
+import { manifest } from './manifest.js';
 
 /** The TWS transport is loaded on first use, so @stoqey/ib stays out of cpapi runs. */
 function lazyTwsStream(config: IbkrConfig, ctx: StreamContext): BrokerStream {
@@ -21,7 +22,7 @@ function lazyTwsStream(config: IbkrConfig, ctx: StreamContext): BrokerStream {
 
 export const plugin: BrokerPlugin<IbkrConfig> = {
   id: 'ibkr',
-  description: 'Interactive Brokers: Client Portal gateway WebSocket (IBKR_TRANSPORT=cpapi, default) or TWS / IB Gateway socket (tws)',
+  description: manifest.description,
   parseConfig: parseIbkrConfig,
   createStream(config, ctx) {
     return config.transport === 'tws' ? lazyTwsStream(config, ctx) : createCpapiStream(config, ctx);
