@@ -21,6 +21,8 @@ export interface ActorSpec {
   id: string;
   broker: string;
   flags?: Record<string, string | boolean | undefined>;
+  /** Record the actor's inbound wire messages into this folder (npm run ingest -- --record=DIR). */
+  recordDir?: string;
 }
 
 export interface SupervisorOptions {
@@ -246,6 +248,7 @@ export class Supervisor {
     const task: ActorTask = {
       actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {}, controlPort: ctrl.port2, dataPort: data.port2,
       logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
+      ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
     };
     run.task = pool.run(task, { transferList: [ctrl.port2, data.port2] as any, signal: run.abort.signal });
     run.control = Comlink.wrap<ActorControl>(nodeEndpoint(ctrl.port1));

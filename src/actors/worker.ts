@@ -3,6 +3,9 @@ import * as Comlink from 'comlink';
 // comlink's node adapter has no package export; this is its ESM build.
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadPlugin } from '../brokers/registry.js';
+import { threadId } from 'node:worker_threads';
+import { FileWireRecorder } from '../brokers/kit/recorder.js';
+import { PinnedClock, wireRecording } from '../brokers/kit/wire.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import type { BrokerEvent } from '../core/types.js';
@@ -42,7 +45,8 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     }
   };
 
-  const stream = plugin.createStream(config, { emit, log, clock: systemClock });
+  const recording = task.recordDir ? startRecording(task, config) : null;
+  const stream = plugin.createStream(config, recording ? { emit, log, clock: recording.clock, wire: recording.wire } : { emit, log, clock: systemClock });
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -50,6 +54,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     start: () => stream.start(),
     async stop() {
       await stream.stop();
+      recording?.recorder.close();
       flushOutbox();
       post({ end: true });
       finish();
@@ -71,6 +76,16 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   task.controlPort.close();
   task.dataPort.close();
   return { stopped: true };
+}
+
+/** --record: the stream runs on a clock pinned to each record's receipt time (kit/wire.ts). */
+function startRecording(task: ActorTask, config: unknown) {
+  const clock = new PinnedClock(systemClock);
+  const startedAt = systemClock.now();
+  const recorder = new FileWireRecorder({
+    dir: task.recordDir!, actor: task.actorId, broker: task.brokerId, config, startedAt, session: `${startedAt}-${process.pid}-${threadId}`,
+  });
+  return { clock, recorder, wire: wireRecording(recorder, clock) };
 }
 
 const hoard: unknown[] = [];

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import type { Clock, FakeClock } from '../core/clock.js';
+import type { ReplayFeed } from './kit/replay.js';
+import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
 
 /**
@@ -23,6 +25,11 @@ export interface BrokerPlugin<Config = unknown> {
   parseConfig(env: Record<string, string | undefined>, flags: PluginFlags): Config;
   /** Creates the stream. Nothing connects until start(). */
   createStream(config: Config, ctx: StreamContext): BrokerStream;
+  /**
+   * The same stream over replay transports (npm run replay): its sockets and REST calls are fed
+   * from `feed`, its clock is the replay's manual clock. Absent: the broker cannot be replayed.
+   */
+  replay?(config: Config, ctx: StreamContext & { clock: FakeClock }, feed: ReplayFeed): BrokerStream;
 }
 
 export type PluginFlags = Record<string, string | boolean | undefined>;
@@ -63,6 +70,8 @@ export interface StreamContext {
   emit(event: BrokerEvent): void;
   log: Logger;
   clock: Clock;
+  /** Set when the session is recorded (--record): the plugin wraps its transports with it. */
+  wire?: WireRecording;
 }
 
 export interface BrokerStream {

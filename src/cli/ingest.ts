@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { ActorSpec } from '../actors/supervisor.js';
+import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
 import { BROKER_IDS, parseBrokerList, pluginFlagHelp, pluginFlagNames } from '../brokers/registry.js';
@@ -18,6 +20,8 @@ accounts and persists them (DATABASE_URL, or the embedded database in PGLITE_DIR
   --broker=ID        ${BROKER_IDS.join(', ')}, a comma list, or all (every real broker). Default: sim
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
+  --record=DIR       also write every inbound wire message of every actor to DIR (NDJSON, one
+                     file per actor and day, secrets stripped): replay with npm run replay -- DIR
 ${pluginFlagHelp()}
   --help             this text
 
@@ -28,11 +32,13 @@ Configuration is read from the environment: see README.md (Configuration).`;
 export function actorSpecs(flags: Flags, dflt = 'sim'): ActorSpec[] {
   const brokerFlags: Flags = {};
   for (const k of PLUGIN_FLAGS) if (flags[k] !== undefined) brokerFlags[k] = flags[k];
-  return parseBrokerList(flags.broker as string | undefined, dflt).map((id) => ({ id, broker: id, flags: brokerFlags }));
+  const recordDir = typeof flags.record === 'string' && flags.record !== '' ? resolve(flags.record) : undefined;
+  return parseBrokerList(flags.broker as string | undefined, dflt).map((id) => ({ id, broker: id, flags: brokerFlags, ...(recordDir ? { recordDir } : {}) }));
 }
 
 export async function runIngest(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'record', ...PLUGIN_FLAGS]);
+  if (flags.record === true || flags.record === '') throw new ConfigError('--record needs a folder: --record=DIR');
   if (flags.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
     return 0;

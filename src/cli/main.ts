@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   demo: async () => (await import('./demo.js')).runDemo,
   doctor: async () => (await import('./doctor.js')).runDoctor,
   bench: async () => (await import('../bench/run.js')).runBench,
+  replay: async () => (await import('./replay.js')).runReplay,
 };
 
 const PLANNED: string[] = [];

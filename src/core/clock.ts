@@ -85,6 +85,12 @@ export class FakeClock implements Clock {
   pending(): number {
     return this.timers.size;
   }
+  /** When the earliest timer is due, or null when none is set. */
+  nextDue(): number | null {
+    let at: number | null = null;
+    for (const timer of this.timers.values()) if (at === null || timer.at < at) at = timer.at;
+    return at;
+  }
   /** Moves time forward by ms, firing due timers in order (timers scheduled meanwhile included). */
   advance(ms: number): void {
     const end = this.t + ms;

@@ -5,6 +5,9 @@
  */
 import { emptyHealth, type BrokerPlugin, type BrokerStream, type StreamContext } from '../types.js';
 import { parseIbkrConfig, type IbkrConfig } from './config.js';
+import { recordingRest, recordingSockets, replayRest, replaySockets } from './cpapi/record.js';
+import { createRest } from './cpapi/rest.js';
+import { openWsSocket } from './cpapi/socket.js';
 import { createCpapiStream } from './cpapi/stream.js';
 import { manifest } from './manifest.js';
 
@@ -25,6 +28,14 @@ export const plugin: BrokerPlugin<IbkrConfig> = {
   description: manifest.description,
   parseConfig: parseIbkrConfig,
   createStream(config, ctx) {
-    return config.transport === 'tws' ? lazyTwsStream(config, ctx) : createCpapiStream(config, ctx);
+    if (config.transport === 'tws') return lazyTwsStream(config, ctx);
+    if (!ctx.wire) return createCpapiStream(config, ctx);
+    const rest = createRest(config.gatewayUrl, config.tlsInsecure, { clock: ctx.clock });
+    return createCpapiStream(config, ctx, { rest: recordingRest(rest, ctx.wire), openSocket: recordingSockets(openWsSocket, ctx.wire) });
+  },
+  replay(config, ctx, feed) {
+    if (config.transport === 'tws') throw new Error('replay of the tws transport is not supported yet: record with IBKR_TRANSPORT=cpapi');
+    // random 0: every reconnect waits the shortest delay, so it is never later than the recorded one.
+    return createCpapiStream(config, ctx, { rest: replayRest(feed), openSocket: replaySockets(feed), random: () => 0 });
   },
 };
