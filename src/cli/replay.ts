@@ -48,7 +48,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const pipeline = new Pipeline({ storage, config, log });
   let records = 0;
   try {
-    for (const session of sessions) records += await replaySession(session, pipeline, log, speed);
+    for (const session of sessions) records += (await replaySession(session, pipeline, log, speed)).records;
   } finally {
     await pipeline.stop();
     await storage.close();
@@ -59,7 +59,7 @@ export async function runReplay(argv: string[]): Promise<number> {
 }
 
 /** One recorded stream instance: build it over replay transports, drive it, stop it. */
-export async function replaySession(session: Recording, pipeline: Pipeline, log: Logger, speed?: number): Promise<number> {
+export async function replaySession(session: Recording, pipeline: Pipeline, log: Logger, speed?: number): Promise<{ records: number; early: number }> {
   const { meta, records } = session;
   const plugin = await loadPlugin(meta.broker);
   if (!plugin.replay) throw new ConfigError(`recordings of broker ${meta.broker} cannot be replayed yet`);
@@ -68,11 +68,13 @@ export async function replaySession(session: Recording, pipeline: Pipeline, log:
   const slog = log.child({ actor: meta.actor, session: meta.session });
   const stream = plugin.replay(meta.config, { emit: (e) => pipeline.processor.ingest([e]), log: slog, clock }, feed);
   const started = stream.start().catch((err: unknown) => slog.warn({ err: err instanceof Error ? err.message : String(err) }, 'replayed stream did not start (as live?)'));
-  await driveReplay(clock, records, (r) => feed.dispatch(r), { speed });
+  const { early } = await driveReplay(clock, records, feed, { speed });
+  // Records nobody asked for: the replayed stream took another path than the live one.
+  if (early > 0) slog.warn({ records: early }, 'replay: records arrived before the stream asked for them');
   await started;
   const stopping = stream.stop();
   await advanceTo(clock, clock.now() + STOP_DRAIN_MS);
   await stopping;
   slog.info({ records, files: session.files }, 'session replayed');
-  return records.length;
+  return { records: records.length, early };
 }

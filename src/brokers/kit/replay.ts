@@ -66,6 +66,11 @@ export class ReplayReplies {
     });
   }
 
+  /** Someone is waiting for a reply to `key`. */
+  awaited(key: string): boolean {
+    return (this.waiting.get(key)?.length ?? 0) > 0;
+  }
+
   deliver(rec: WireRecord): void {
     const key = rec.key ?? '';
     const next = this.waiting.get(key)?.shift();
@@ -82,20 +87,25 @@ export class ReplayReplies {
  * dropped (live, its callbacks were ignored too).
  */
 export class ReplaySockets {
-  private opened = 0;
+  private count = 0;
   private sinks = new Map<number, (rec: WireRecord) => void>();
   private closed = new Set<number>();
   private pending = new Map<number, WireRecord[]>();
 
   /** The stream opens a socket: returns its connection number and a close() for the stream. */
   open(sink: (rec: WireRecord) => void): { conn: number; close(): void } {
-    const conn = ++this.opened;
+    const conn = ++this.count;
     this.sinks.set(conn, sink);
     const early = this.pending.get(conn) ?? [];
     this.pending.delete(conn);
     // Delivered after the factory returns: the stream holds its socket before any callback.
     if (early.length) queueMicrotask(() => early.forEach((r) => this.deliver(r)));
     return { conn, close: () => void this.closed.add(conn) };
+  }
+
+  /** The stream has opened connection `conn` (and may have closed it since). */
+  opened(conn: number): boolean {
+    return conn <= this.count;
   }
 
   deliver(rec: WireRecord): void {
@@ -111,6 +121,11 @@ export class ReplaySockets {
 export interface ReplayRunOptions {
   /** Real-time factor (2 = twice as fast); undefined or Infinity = as fast as possible. */
   speed?: number;
+  /**
+   * Real time to wait for the stream to make the request or open the connection a record is
+   * for (a lazy import, a chain of REST continuations) before handing it over anyway. Default 2 s.
+   */
+  catchUpMs?: number;
 }
 
 /** Lets promise continuations and immediates run (REST replies resolve, sockets get opened). */
@@ -126,14 +141,19 @@ async function settle(): Promise<void> {
  * way (so its timers fire at their own times, with its async work settled in between), and hands
  * each record to `dispatch` at its receipt time.
  */
-export async function driveReplay(clock: FakeClock, records: WireRecord[], dispatch: (rec: WireRecord) => void, opts: ReplayRunOptions = {}): Promise<void> {
-  const realDelay = (ms: number) => (opts.speed && Number.isFinite(opts.speed) && ms > 0 ? new Promise((r) => setImmediate(r)).then(() => sleepReal(ms / opts.speed!)) : Promise.resolve());
+export async function driveReplay(clock: FakeClock, records: WireRecord[], feed: ReplayFeed, opts: ReplayRunOptions = {}): Promise<{ early: number }> {
+  const realDelay = (ms: number) => (opts.speed && Number.isFinite(opts.speed) && ms > 0 ? sleepReal(ms / opts.speed) : Promise.resolve());
+  let early = 0;
   await settle();
   for (const rec of records) {
     await advanceTo(clock, rec.t, realDelay);
-    dispatch(rec);
+    // The fake clock stands still while the stream's own async work catches up.
+    for (let waited = 0; !feed.ready(rec) && waited < (opts.catchUpMs ?? 2_000); waited += 5) await sleepReal(5);
+    if (!feed.ready(rec)) early++;
+    feed.dispatch(rec);
     await settle();
   }
+  return { early };
 }
 
 export async function advanceTo(clock: FakeClock, t: number, realDelay: (ms: number) => Promise<unknown> = () => Promise.resolve()): Promise<void> {
@@ -152,6 +172,8 @@ function sleepReal(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+const isReply = (rec: WireRecord) => rec.kind === 'reply' || (rec.kind === 'error' && rec.conn === 0);
+
 /** Routes records to their transport: replies by key, socket records by channel and connection. */
 export class ReplayFeed {
   readonly replies = new ReplayReplies();
@@ -164,8 +186,13 @@ export class ReplayFeed {
   }
 
   dispatch(rec: WireRecord): void {
-    if (rec.kind === 'reply' || (rec.kind === 'error' && rec.conn === 0)) this.replies.deliver({ ...rec, key: `${rec.ch} ${rec.key ?? ''}` });
+    if (isReply(rec)) this.replies.deliver({ ...rec, key: `${rec.ch} ${rec.key ?? ''}` });
     else this.sockets(rec.ch).deliver(rec);
+  }
+
+  /** The stream is ready for `rec`: it made the request, or opened the connection, it belongs to. */
+  ready(rec: WireRecord): boolean {
+    return isReply(rec) ? this.replies.awaited(`${rec.ch} ${rec.key ?? ''}`) : this.sockets(rec.ch).opened(rec.conn);
   }
 
   /** A request on channel `ch`: resolves with the recorded reply's record. */

@@ -119,3 +119,35 @@ export function wireRecording(tap: WireTap, clock: PinnedClock): WireRecording {
     now: () => clock.now(),
   };
 }
+
+/**
+ * Event arguments as JSON that survives the round trip: Error, undefined, NaN and ±Infinity are
+ * tagged (plain JSON would turn them into {} and null, which the decoder treats differently).
+ */
+export function encodeArgs(args: unknown[]): string {
+  const tag = (v: unknown): unknown => {
+    if (v === undefined) return { $u: 1 };
+    if (typeof v === 'number' && !Number.isFinite(v)) return { $n: String(v) };
+    if (v instanceof Error) return { $e: v.message, code: (v as { code?: unknown }).code };
+    if (Array.isArray(v)) return v.map(tag);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tag(x)]));
+    return v;
+  };
+  return JSON.stringify(tag(args));
+}
+
+export function decodeArgs(text: string | undefined): unknown[] {
+  const untag = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(untag);
+    if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if ('$u' in o) return undefined;
+      if ('$n' in o) return Number(o.$n);
+      if ('$e' in o) return Object.assign(new Error(String(o.$e)), o.code === undefined ? {} : { code: o.code });
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, untag(x)]));
+    }
+    return v;
+  };
+  const out = untag(JSON.parse(text ?? '[]'));
+  return Array.isArray(out) ? out : [];
+}
