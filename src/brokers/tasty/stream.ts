@@ -8,7 +8,7 @@
  *  - position poll: new contracts subscribed, closed ones unsubscribed.
  * Every timer goes through ctx.clock.
  */
-import { systemClock, systemRandom, type TimerHandle } from '../../core/clock.js';
+import { systemRandom, type TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
 import { FEED_BACKOFF } from '../kit/backoff.js';
 import { Reconnector } from '../kit/reconnect.js';
@@ -271,8 +271,8 @@ export class TastyStream implements BrokerStream {
   private acceptToken(token: QuoteToken): void {
     this.token = token;
     this.tokens++;
-    // The expiry is wall-clock; the rotation timer runs on ctx.clock, so keep only the lifetime.
-    const ttl = token.expiresAt !== null ? token.expiresAt - systemClock.now() : DAY;
+    // The expiry is wall-clock; ctx.clock is the wall clock live and the recorded one in replay.
+    const ttl = token.expiresAt !== null ? token.expiresAt - this.ctx.clock.now() : DAY;
     this.tokenExpiresAt = this.ctx.clock.now() + ttl;
     this.ctx.clock.clearTimeout(this.timers.rotate);
     this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), rotationDelay(ttl));
