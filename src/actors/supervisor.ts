@@ -7,7 +7,7 @@ import { Piscina } from 'piscina';
 import type { StreamHealth } from '../brokers/types.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
-import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../brokers/kit/backoff.js';
+import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
 import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Supervisor, type ActorSpec, type SupervisorOptions } from '../actors/supervisor.js';
 import { loadPlugin } from '../brokers/registry.js';
+import { systemClock, type TimerHandle } from '../core/clock.js';
 import { FileJournal, type Journal } from '../core/journal.js';
 import { Processor } from '../core/processor.js';
 import { isRetryableError } from '../db/errors.js';
@@ -51,10 +52,10 @@ export class Pipeline {
    * `drainTimeoutMs` (default SHUTDOWN_DRAIN_MS, 15 s), what is left goes to the journal (replayed on the next start). */
   async stop(drainTimeoutMs = this.opts.config.shutdownDrainMs ?? 15_000): Promise<StopReport> {
     await this.supervisor.stopAll();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = systemClock.setTimeout(() => resolve('timeout'), drainTimeoutMs)));
     const result = await Promise.race([this.processor.drain().then(() => 'drained' as const), timedOut]);
-    clearTimeout(timer);
+    systemClock.clearTimeout(timer);
     this.processor.close();
     if (result === 'drained') return { drained: true, journaledRows: 0 };
     const journaledRows = this.processor.flusher.spillAll();

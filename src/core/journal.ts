@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemClock } from './clock.js';
 
 /**
  * On-disk overflow for rows the database cannot take yet (outage, or the in-memory bound is
@@ -33,7 +34,7 @@ export class FileJournal implements Journal {
   }
 
   append(rows: unknown[]): string {
-    const id = `seg-${Date.now().toString().padStart(15, '0')}-${process.pid}-${String(this.seq++).padStart(6, '0')}.jsonl`;
+    const id = `seg-${systemClock.now().toString().padStart(15, '0')}-${process.pid}-${String(this.seq++).padStart(6, '0')}.jsonl`;
     const tmp = join(this.dir, `.${id}.tmp`);
     writeFileSync(tmp, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     renameSync(tmp, join(this.dir, id));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/brokers/kit/backoff.js';
+import { backoffDelay } from '../../src/core/backoff.js';
 import { SUPERVISOR_BACKOFF } from '../../src/actors/supervisor.js';
 
 describe('supervisor restart backoff', () => {

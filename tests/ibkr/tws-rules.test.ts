@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { backoffDelay } from '../../src/brokers/kit/backoff.js';
+import { backoffDelay } from '../../src/core/backoff.js';
 import { TWS_BACKOFF } from '../../src/brokers/ibkr/tws/stream.js';
 import { Heartbeat } from '../../src/brokers/ibkr/tws/heartbeat.js';
 import { classifyNotice } from '../../src/brokers/ibkr/tws/notices.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, EQUAL_JITTER, FULL_JITTER, TASTY_JITTER } from '../../src/brokers/kit/backoff.js';
+import { backoffDelay, EQUAL_JITTER, FULL_JITTER, TASTY_JITTER } from '../../src/core/backoff.js';
 
 describe('the one backoff', () => {
   it('doubles per attempt from the base and stops at the cap', () => {

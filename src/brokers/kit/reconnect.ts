@@ -3,7 +3,7 @@
  * again; a connection that became healthy resets the attempt count. At most one retry is pending.
  */
 import type { Clock, TimerHandle } from '../../core/clock.js';
-import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../../core/backoff.js';
 
 export interface ReconnectOptions {
   policy: BackoffPolicy;

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { canonicalOcc } from '../../core/contract.js';
 import { finiteOrNull, type TradeEvent } from '../../core/types.js';
-import { FEED_BACKOFF } from '../kit/backoff.js';
+import { FEED_BACKOFF } from '../../core/backoff.js';
 import { Generation } from '../kit/generation.js';
 import { Reconnector } from '../kit/reconnect.js';
 import { StateMachine } from '../kit/state.js';

@@ -10,7 +10,7 @@
  */
 import { systemRandom, type TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
-import { FEED_BACKOFF } from '../kit/backoff.js';
+import { FEED_BACKOFF } from '../../core/backoff.js';
 import { Reconnector } from '../kit/reconnect.js';
 import { StreamReporter } from '../kit/reporter.js';
 import { Watchdog } from '../kit/watchdog.js';

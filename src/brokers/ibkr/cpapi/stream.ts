@@ -12,7 +12,7 @@
  */
 import { sleep, systemRandom, type Clock, type TimerHandle } from '../../../core/clock.js';
 import type { StreamState } from '../../../core/types.js';
-import { EQUAL_JITTER } from '../../kit/backoff.js';
+import { EQUAL_JITTER } from '../../../core/backoff.js';
 import { Generation } from '../../kit/generation.js';
 import { Reconnector } from '../../kit/reconnect.js';
 import { StreamReporter } from '../../kit/reporter.js';

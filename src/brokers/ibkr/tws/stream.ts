@@ -10,7 +10,7 @@
 import type { Contract } from '@stoqey/ib';
 import { sleep, type TimerHandle } from '../../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../../core/types.js';
-import { EQUAL_JITTER, type BackoffPolicy } from '../../kit/backoff.js';
+import { EQUAL_JITTER, type BackoffPolicy } from '../../../core/backoff.js';
 import { Generation } from '../../kit/generation.js';
 import { Reconnector } from '../../kit/reconnect.js';
 import { StreamReporter } from '../../kit/reporter.js';

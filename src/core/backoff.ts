@@ -3,7 +3,7 @@
  * that many clients cut off by the same outage do not come back in lockstep. Pure: randomness
  * is injected. Used by every broker connection, the REST retries and the actor supervisor.
  */
-import { systemRandom } from '../../core/clock.js';
+import { systemRandom } from './clock.js';
 
 /** The delay is `nominal · (min + random() · (max − min))`, random() in [0, 1). */
 export interface Jitter {
