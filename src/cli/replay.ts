@@ -65,7 +65,7 @@ export async function replaySession(session: Recording, pipeline: Pipeline, log:
   if (!plugin.replay) throw new ConfigError(`recordings of broker ${meta.broker} cannot be replayed yet`);
   const clock = new FakeClock(meta.startedAt);
   const feed = new ReplayFeed();
-  const slog = log.child({ actor: meta.actor, session: meta.session });
+  const slog = log.child({ actor: meta.actor, recording: meta.session });
   const stream = plugin.replay(meta.config, { emit: (e) => pipeline.processor.ingest([e]), log: slog, clock }, feed);
   const started = stream.start().catch((err: unknown) => slog.warn({ err: err instanceof Error ? err.message : String(err) }, 'replayed stream did not start (as live?)'));
   const { early } = await driveReplay(clock, records, feed, { speed });

@@ -112,16 +112,26 @@ export function recordingAccountSockets(open: AccountSocketFactory, wire: WireRe
   let n = 0;
   return (url, h) => {
     const conn = ++n;
+    // After the stream closed the socket itself, its callbacks are not news (the stream ignores them).
+    let closedByUs = false;
     const rec = (kind: 'open' | 'msg' | 'close', text?: string) => {
       const t = wire.now();
+      if (closedByUs) return t;
       wire.record({ t, ch: 'account', conn, kind, ...(text !== undefined ? { text } : {}) });
       return t;
     };
-    return open(url, {
+    const socket = open(url, {
       onOpen: () => wire.at(rec('open'), () => h.onOpen()),
       onMessage: (text) => wire.at(rec('msg', text), () => h.onMessage(text)),
       onClose: (reason) => wire.at(rec('close', reason), () => h.onClose(reason)),
     });
+    return {
+      send: (text) => socket.send(text),
+      close: () => {
+        closedByUs = true;
+        socket.close();
+      },
+    };
   };
 }
 

@@ -36,17 +36,27 @@ export function recordingSockets(open: SocketFactory, wire: WireRecording): Sock
   let n = 0;
   return (url, cookie, tlsInsecure, h) => {
     const conn = ++n;
+    // After the stream closed the socket itself, its callbacks are not news (the stream ignores them).
+    let closedByUs = false;
     const rec = (kind: 'open' | 'msg' | 'close' | 'error', text?: string) => {
       const t = wire.now();
+      if (closedByUs) return t;
       wire.record({ t, ch: 'ws', conn, kind, ...(text !== undefined ? { text } : {}) });
       return t;
     };
-    return open(url, cookie, tlsInsecure, {
+    const socket = open(url, cookie, tlsInsecure, {
       onOpen: () => wire.at(rec('open'), () => h.onOpen()),
       onMessage: (text) => wire.at(rec('msg', text), () => h.onMessage(text)),
       onClose: (code, reason) => wire.at(rec('close', JSON.stringify({ code, reason })), () => h.onClose(code, reason)),
       onError: (err) => wire.at(rec('error', JSON.stringify({ message: err.message })), () => h.onError(err)),
     });
+    return {
+      send: (text) => socket.send(text),
+      close: () => {
+        closedByUs = true;
+        socket.close();
+      },
+    };
   };
 }
 
