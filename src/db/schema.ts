@@ -3,7 +3,8 @@
  *   drizzle(client, { schema }) with drizzle-orm/postgres-js or drizzle-orm/pglite.
  * The tables themselves are made by the SQL migrations in ./migrations (partitioning, the
  * partition function and indexes are raw SQL that drizzle cannot express); the test
- * integration/storage/schema.test.ts fails when this file and the migrations drift apart.
+ * integration/storage/queries.test.ts ("the drizzle schema … matches the tables the migrations
+ * made") fails when this file and the migrations drift apart.
  */
 import { bigint, doublePrecision, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
