@@ -14,6 +14,8 @@ export interface ActorTask {
   batchMax: number;
   /** Allow fault injection over the control plane (tests, fault suite). */
   allowFaults: boolean;
+  /** Record every inbound wire message of this actor into this folder (--record). */
+  recordDir?: string;
 }
 
 /** Data plane: a batch of events, or the end marker posted after a clean stop. */

@@ -5,9 +5,9 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Logger } from 'pino';
 import { Piscina } from 'piscina';
 import type { StreamHealth } from '../brokers/types.js';
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { sleep, systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
 import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
 
 /**
@@ -21,6 +21,8 @@ export interface ActorSpec {
   id: string;
   broker: string;
   flags?: Record<string, string | boolean | undefined>;
+  /** Record the actor's inbound wire messages into this folder (npm run ingest -- --record=DIR). */
+  recordDir?: string;
 }
 
 export interface SupervisorOptions {
@@ -32,7 +34,8 @@ export interface SupervisorOptions {
   pingTimeoutMs?: number;
   startTimeoutMs?: number;
   stopTimeoutMs?: number;
-  backoff?: BackoffOptions;
+  /** Restart delays; equal jitter unless the policy names another. */
+  backoff?: BackoffPolicy;
   /** An actor that ran this long without failing resets its backoff. */
   stableAfterMs?: number;
   maxOldGenerationSizeMb?: number;
@@ -103,6 +106,9 @@ interface ActorHandle {
   pinging: boolean;
 }
 
+/** Restart delays: [d/2, d], d = min(30 s, 500 ms · 2^attempt) (specs/actors.md). */
+export const SUPERVISOR_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, jitter: EQUAL_JITTER };
+
 export class Supervisor {
   private actors = new Map<string, ActorHandle>();
   private readonly clock: Clock;
@@ -116,7 +122,7 @@ export class Supervisor {
       pingTimeoutMs: opts.pingTimeoutMs ?? 5000,
       startTimeoutMs: opts.startTimeoutMs ?? 60_000,
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
-      backoff: opts.backoff ?? { baseMs: 500, maxMs: 30_000 },
+      backoff: { jitter: EQUAL_JITTER, ...(opts.backoff ?? SUPERVISOR_BACKOFF) },
       stableAfterMs: opts.stableAfterMs ?? 60_000,
       maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 512,
       allowFaults: opts.allowFaults ?? false,
@@ -242,6 +248,7 @@ export class Supervisor {
     const task: ActorTask = {
       actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {}, controlPort: ctrl.port2, dataPort: data.port2,
       logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
+      ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
     };
     run.task = pool.run(task, { transferList: [ctrl.port2, data.port2] as any, signal: run.abort.signal });
     run.control = Comlink.wrap<ActorControl>(nodeEndpoint(ctrl.port1));
@@ -351,7 +358,7 @@ export class Supervisor {
   }
 
   private delay(ms: number): Promise<void> {
-    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+    return sleep(this.clock, ms);
   }
 }
 

@@ -3,6 +3,9 @@ import * as Comlink from 'comlink';
 // comlink's node adapter has no package export; this is its ESM build.
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { loadPlugin } from '../brokers/registry.js';
+import { threadId } from 'node:worker_threads';
+import { FileWireRecorder } from '../brokers/kit/recorder.js';
+import { PinnedClock, wireRecording } from '../brokers/kit/wire.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import type { BrokerEvent } from '../core/types.js';
@@ -42,7 +45,8 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     }
   };
 
-  const stream = plugin.createStream(config, { emit, log, clock: systemClock });
+  const recording = task.recordDir ? startRecording(task, config) : null;
+  const stream = plugin.createStream(config, recording ? { emit, log, clock: recording.clock, wire: recording.wire } : { emit, log, clock: systemClock });
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -50,6 +54,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     start: () => stream.start(),
     async stop() {
       await stream.stop();
+      recording?.recorder.close();
       flushOutbox();
       post({ end: true });
       finish();
@@ -73,14 +78,24 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   return { stopped: true };
 }
 
+/** --record: the stream runs on a clock pinned to each record's receipt time (kit/wire.ts). */
+function startRecording(task: ActorTask, config: unknown) {
+  const clock = new PinnedClock(systemClock);
+  const startedAt = systemClock.now();
+  const recorder = new FileWireRecorder({
+    dir: task.recordDir!, actor: task.actorId, broker: task.brokerId, config, startedAt, session: `${startedAt}-${process.pid}-${threadId}`,
+  });
+  return { clock, recorder, wire: wireRecording(recorder, clock) };
+}
+
 const hoard: unknown[] = [];
 
 function injectFault(fault: Fault): void {
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     if (fault === 'throw') throw new Error('injected fault: uncaught exception in actor');
     if (fault === 'exit') process.exit(3);
     if (fault === 'hang') for (;;) { /* a busy loop: the event loop never comes back */ }
-    if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(Math.random()));
+    if (fault === 'oom') for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
     // Later than the reply to inject(), so the caller learns the fault was accepted.
   }, 50);
 }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Supervisor, type ActorSpec, type SupervisorOptions } from '../actors/supervisor.js';
 import { loadPlugin } from '../brokers/registry.js';
+import { systemClock, type TimerHandle } from '../core/clock.js';
 import { FileDeadLetter, type DeadLetter } from '../core/deadLetter.js';
 import { FileJournal, MemoryJournal, type Journal } from '../core/journal.js';
 import { isPositionSet, isSnapshotRow, isTradeRow } from '../core/journalRows.js';
@@ -90,13 +91,13 @@ export class Pipeline {
     }
     let result: 'drained' | 'timeout' | 'failing' = 'failing';
     if (!this.processor.writesFailing) {
-      let timer: NodeJS.Timeout | undefined;
-      let poll: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), drainTimeoutMs)));
-      const failing = new Promise<'failing'>((resolve) => (poll = setInterval(() => this.processor.writesFailing && resolve('failing'), 50)));
+      let timer: TimerHandle | undefined;
+      let poll: TimerHandle | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = systemClock.setTimeout(() => resolve('timeout'), drainTimeoutMs)));
+      const failing = new Promise<'failing'>((resolve) => (poll = systemClock.setInterval(() => this.processor.writesFailing && resolve('failing'), 50)));
       result = await Promise.race([this.processor.drain().then(() => 'drained' as const), timedOut, failing]);
-      clearTimeout(timer);
-      clearInterval(poll);
+      systemClock.clearTimeout(timer);
+      systemClock.clearInterval(poll);
     }
     this.processor.close();
     if (result === 'drained') return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };

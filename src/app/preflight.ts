@@ -10,6 +10,7 @@ import type { IbkrConfig } from '../brokers/ibkr/config.js';
 import { loadPlugin } from '../brokers/registry.js';
 import type { TastyConfig } from '../brokers/tasty/config.js';
 import { ConfigError } from '../core/errors.js';
+import { systemClock } from '../core/clock.js';
 
 interface Endpoint {
   host: string;
@@ -43,17 +44,17 @@ const ENDPOINTS: Record<string, (config: unknown) => Endpoint> = {
 export function probe(host: string, port: number, timeoutMs = 3000): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
-    const timer = setTimeout(() => {
+    const timer = systemClock.setTimeout(() => {
       socket.destroy();
       reject(Object.assign(new Error('timeout'), { code: `no answer within ${timeoutMs / 1000}s` }));
     }, timeoutMs);
     socket.once('connect', () => {
-      clearTimeout(timer);
+      systemClock.clearTimeout(timer);
       socket.destroy();
       resolve();
     });
     socket.once('error', (err) => {
-      clearTimeout(timer);
+      systemClock.clearTimeout(timer);
       reject(err);
     });
   });

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import type { Clock, FakeClock } from '../core/clock.js';
+import type { ReplayFeed } from './kit/replay.js';
+import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
 
 /**
@@ -23,15 +25,53 @@ export interface BrokerPlugin<Config = unknown> {
   parseConfig(env: Record<string, string | undefined>, flags: PluginFlags): Config;
   /** Creates the stream. Nothing connects until start(). */
   createStream(config: Config, ctx: StreamContext): BrokerStream;
+  /**
+   * The same stream over replay transports (npm run replay): its sockets and REST calls are fed
+   * from `feed`, its clock is the replay's manual clock. Absent: the broker cannot be replayed.
+   */
+  replay?(config: Config, ctx: StreamContext & { clock: FakeClock }, feed: ReplayFeed): BrokerStream;
 }
 
 export type PluginFlags = Record<string, string | boolean | undefined>;
+
+/** A command-line flag the plugin reads in parseConfig (`--name=VALUE`, or `--name` when boolean). */
+export interface PluginFlag {
+  name: string;
+  /** Placeholder for the value in --help (`N`, `URL`); absent = a boolean switch. */
+  value?: string;
+  help: string;
+}
+
+/** An environment variable the plugin reads in parseConfig. */
+export interface PluginEnvVar {
+  name: string;
+  help: string;
+  /** A credential: never printed or logged. */
+  secret?: boolean;
+}
+
+/**
+ * What a plugin says about itself without being loaded: the CLI and API read flags, env and help
+ * from here (src/brokers/registry.ts), so a new broker needs no edits outside its folder but one
+ * line in the registry. Kept free of heavy imports: every command reads every manifest.
+ */
+export interface PluginManifest {
+  id: string;
+  /** One line for --help. */
+  description: string;
+  flags: PluginFlag[];
+  env: PluginEnvVar[];
+  /** Loads the plugin itself (lazily: a worker loads only the broker it runs). */
+  load(): Promise<BrokerPlugin<any>>;
+}
 
 export interface StreamContext {
   /** Posts an event to the core processor. Cheap: the runtime batches these. */
   emit(event: BrokerEvent): void;
   log: Logger;
   clock: Clock;
+  /** Set when the session is recorded (--record): the plugin wraps its transports with it. */
+  wire?: WireRecording;
 }
 
 export interface BrokerStream {

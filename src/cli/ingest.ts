@@ -1,16 +1,18 @@
+import { resolve } from 'node:path';
 import type { ActorSpec } from '../actors/supervisor.js';
+import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline, type StopReport } from '../app/pipeline.js';
 import { checkBrokersReachable } from '../app/preflight.js';
-import { BROKER_IDS, parseBrokerList } from '../brokers/registry.js';
+import { BROKER_IDS, parseBrokerList, pluginFlagHelp, pluginFlagNames } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
-import { ConfigError } from '../core/errors.js';
 import type { ProcessorStats } from '../core/processor.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { fmtMs } from './output.js';
 
-export const PLUGIN_FLAGS = ['rate', 'accounts', 'seed', 'dup', 'ooo', 'malformed', 'count', 'crash-after', 'tick-ms', 'sandbox', 'ibkr-transport'];
+/** The flags every plugin declares in its manifest (src/brokers/<id>/manifest.ts). */
+export const PLUGIN_FLAGS = pluginFlagNames();
 
 const REAL_BROKERS = BROKER_IDS.filter((id) => id !== 'sim').join(', ');
 
@@ -24,9 +26,9 @@ started on demand and shared with the other commands).
                      sim = the synthetic broker (its rows: npm run db -- purge --broker=sim)
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
-  --sandbox          tasty: use the Tastytrade certification environment
-  --rate=N           sim: greeks updates per second (default 20); also --accounts, --dup,
-                     --ooo, --malformed, --count, --crash-after (see specs/brokers.md)
+  --record=DIR       also write every inbound wire message of every actor to DIR (NDJSON, one
+                     file per actor and day, secrets stripped): replay with npm run replay -- DIR
+${pluginFlagHelp()}
   ${DEMO_FLAG_HELP.replace('read', 'write to')}
   --help             this text
 
@@ -42,11 +44,13 @@ export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
   for (const k of PLUGIN_FLAGS) if (flags[k] !== undefined) brokerFlags[k] = flags[k];
   const raw = typeof flags.broker === 'string' ? flags.broker : dflt;
   if (raw === undefined) throw new ConfigError(`--broker is missing: use one of ${REAL_BROKERS}, a comma list, or all`);
-  return parseBrokerList(raw).map((id) => ({ id, broker: id, flags: brokerFlags }));
+  const recordDir = typeof flags.record === 'string' && flags.record !== '' ? resolve(flags.record) : undefined;
+  return parseBrokerList(raw).map((id) => ({ id, broker: id, flags: brokerFlags, ...(recordDir ? { recordDir } : {}) }));
 }
 
 export async function runIngest(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', 'record', ...PLUGIN_FLAGS]);
+  if (flags.record === true || flags.record === '') throw new ConfigError('--record needs a folder: --record=DIR');
   if (flags.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
     return 0;

@@ -14,18 +14,13 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   bench: async () => (await import('../bench/run.js')).runBench,
   db: async () => (await import('./db.js')).runDb,
   sim: async () => (await import('./sim.js')).runSim,
+  replay: async () => (await import('./replay.js')).runReplay,
 };
-
-const PLANNED: string[] = [];
 
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);
   const load = commands[command];
   if (!load) {
-    if (PLANNED.includes(command)) {
-      process.stderr.write(`riskwire ${command}: not implemented yet\n`);
-      return 1;
-    }
     process.stderr.write(`riskwire: unknown command "${command}": use one of ${Object.keys(commands).join(', ')}\n`);
     return 2;
   }

@@ -12,6 +12,14 @@ export interface Clock {
   clearInterval(handle: TimerHandle | undefined): void;
 }
 
+/** The default randomness (backoff jitter): injectable wherever it is used, so tests pin it. */
+export const systemRandom: () => number = Math.random;
+
+/** Resolves after `ms` on `clock` (fake time in tests). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => void clock.setTimeout(resolve, ms));
+}
+
 export const systemClock: Clock = (() => {
   const handles = new Map<number, NodeJS.Timeout>();
   let next = 1;
@@ -76,6 +84,12 @@ export class FakeClock implements Clock {
   }
   pending(): number {
     return this.timers.size;
+  }
+  /** When the earliest timer is due, or null when none is set. */
+  nextDue(): number | null {
+    let at: number | null = null;
+    for (const timer of this.timers.values()) if (at === null || timer.at < at) at = timer.at;
+    return at;
   }
   /** Moves time forward by ms, firing due timers in order (timers scheduled meanwhile included). */
   advance(ms: number): void {

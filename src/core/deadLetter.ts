@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { systemClock } from './clock.js';
 
 export type RowKind = 'snapshot' | 'trade' | 'positions';
 
@@ -31,7 +32,7 @@ export class FileDeadLetter implements DeadLetter {
   count = 0;
   constructor(
     private readonly path: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => systemClock.now(),
   ) {}
 
   /** Throws when the file cannot be written (the caller logs the row instead). */
@@ -54,6 +55,6 @@ export class MemoryDeadLetter implements DeadLetter {
     return this.entries.length;
   }
   add(kind: RowKind, row: unknown, err: unknown): void {
-    this.entries.push(deadLetterEntry(kind, row, err, Date.now()));
+    this.entries.push(deadLetterEntry(kind, row, err, systemClock.now()));
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { backoffDelay, EQUAL_JITTER } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { JournalUnavailableError, type Journal } from './journal.js';
 
@@ -362,8 +363,7 @@ export class Flusher<T extends object> {
         this.s.retries++;
         this.s.consecutiveFailures++;
         this.s.lastError = err instanceof Error ? err.message : String(err);
-        const backoff = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** Math.min(this.s.consecutiveFailures - 1, 16));
-        const delay = backoff / 2 + Math.random() * (backoff / 2);
+        const delay = backoffDelay(this.s.consecutiveFailures - 1, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs, jitter: EQUAL_JITTER });
         this.retryAt = Math.max(this.retryAt, this.clock.now() + delay);
         if (this.s.consecutiveFailures === 1 || this.s.consecutiveFailures % 20 === 0) {
           this.log.warn({ err: this.s.lastError, failures: this.s.consecutiveFailures, retryInMs: Math.round(delay), pending: this.queue.length + batch.length }, 'batch write failed; keeping rows and retrying');

@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { systemClock } from './clock.js';
 
 /**
  * On-disk overflow for rows the database cannot take yet (outage, or the in-memory bound is
@@ -76,7 +77,7 @@ export class FileJournal implements Journal {
   }
 
   append(rows: unknown[]): string {
-    const id = `seg-${Date.now().toString().padStart(15, '0')}-${process.pid}-${String(this.seq++).padStart(6, '0')}.jsonl`;
+    const id = `seg-${systemClock.now().toString().padStart(15, '0')}-${process.pid}-${String(this.seq++).padStart(6, '0')}.jsonl`;
     writeDurably(this.dir, id, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     this.counts.set(id, rows.length);
     this.total += rows.length;
@@ -158,7 +159,7 @@ export class FileJournal implements Journal {
     this.h.setAside++;
     try {
       mkdirSync(join(this.dir, QUARANTINE_DIR), { recursive: true });
-      renameSync(join(this.dir, segment), join(this.dir, QUARANTINE_DIR, `${segment}.unreadable-${Date.now()}`));
+      renameSync(join(this.dir, segment), join(this.dir, QUARANTINE_DIR, `${segment}.unreadable-${systemClock.now()}`));
     } catch {
       this.ignored.add(segment);
     }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/actors/backoff.js';
+import { backoffDelay } from '../../src/core/backoff.js';
+import { SUPERVISOR_BACKOFF } from '../../src/actors/supervisor.js';
 
 describe('supervisor restart backoff', () => {
-  const opts = { baseMs: 500, maxMs: 30_000 };
+  const opts = SUPERVISOR_BACKOFF;
+
+  it('is 500 ms doubling to 30 s', () => expect(opts).toMatchObject({ baseMs: 500, maxMs: 30_000 }));
 
   it('doubles per attempt with jitter in [d/2, d]', () => {
     expect(backoffDelay(0, opts, () => 0)).toBe(250);

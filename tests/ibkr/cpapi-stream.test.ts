@@ -7,6 +7,14 @@ import { CpapiStream, type CpapiStreamOptions } from '../../src/brokers/ibkr/cpa
 import type { CpapiRest } from '../../src/brokers/ibkr/cpapi/rest.js';
 import type { SocketHandlers } from '../../src/brokers/ibkr/cpapi/socket.js';
 
+/** stop() drains for 300 ms on the stream's Clock: let that pass on fake time. */
+async function stopOnFakeTime(clock: FakeClock, stream: { stop(): Promise<void> }): Promise<void> {
+  const stopping = stream.stop();
+  clock.advance(300);
+  await stopping;
+}
+
+
 const flush = async () => {
   for (let i = 0; i < 5; i++) {
     for (let j = 0; j < 20; j++) await Promise.resolve();
@@ -230,7 +238,7 @@ describe('cpapi stream (fake gateway, fake clock)', () => {
     await stream.start();
     expect(rest.calls.filter((c) => c.startsWith('GET /portfolio/U1/positions/'))).toEqual(['GET /portfolio/U1/positions/0', 'GET /portfolio/U1/positions/1']);
     expect(events.find((e) => e.kind === 'positions')).toMatchObject({ positions: { length: 150 } });
-    await stream.stop();
+    await stopOnFakeTime(clock, stream);
   });
 
   it('re-polls positions and subscribes new holdings, unsubscribes closed ones', async () => {
@@ -248,7 +256,7 @@ describe('cpapi stream (fake gateway, fake clock)', () => {
 
   it('stops cleanly: no timers left, later socket callbacks ignored', async () => {
     const { clock, sockets, stream, events } = await setup();
-    await stream.stop();
+    await stopOnFakeTime(clock, stream);
     expect(clock.pending()).toBe(0);
     const n = events.length;
     sockets.last.h.onClose(1006, '');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { backoffDelay } from '../../src/brokers/ibkr/tws/backoff.js';
+import { backoffDelay } from '../../src/core/backoff.js';
+import { TWS_BACKOFF } from '../../src/brokers/ibkr/tws/stream.js';
 import { Heartbeat } from '../../src/brokers/ibkr/tws/heartbeat.js';
 import { classifyNotice } from '../../src/brokers/ibkr/tws/notices.js';
 import { mapTwsPosition } from '../../src/brokers/ibkr/tws/positions.js';
@@ -129,7 +130,8 @@ describe('tws heartbeat', () => {
 
 describe('tws backoff', () => {
   it('doubles from the base, caps at the max, and jitters within [half, full]', () => {
-    const policy = { baseMs: 500, maxMs: 30_000 };
+    const policy = TWS_BACKOFF;
+    expect(policy).toMatchObject({ baseMs: 500, maxMs: 30_000 });
     expect(backoffDelay(0, policy, () => 0)).toBe(250);
     expect(backoffDelay(0, policy, () => 0.999999)).toBe(500);
     expect(backoffDelay(3, policy, () => 0.5)).toBe(3000);

@@ -7,6 +7,14 @@ import { parseIbkrConfig } from '../../src/brokers/ibkr/config.js';
 import type { TwsApi } from '../../src/brokers/ibkr/tws/api.js';
 import { createTwsStream } from '../../src/brokers/ibkr/tws/stream.js';
 
+/** stop() drains for 300 ms on the stream's Clock: let that pass on fake time. */
+async function stopOnFakeTime(clock: FakeClock, stream: { stop(): Promise<void> }): Promise<void> {
+  const stopping = stream.stop();
+  clock.advance(300);
+  await stopping;
+}
+
+
 /** Stands in for IBApi: records requests; the test plays TWS by emitting its events. */
 class FakeApi extends EventEmitter {
   calls: unknown[][] = [];
@@ -70,7 +78,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     const pos = t.events.filter((e) => e.kind === 'positions');
     expect(pos.map((p) => (p as { account: string }).account).sort()).toEqual(['DU1', 'DU2']);
     expect(t.stream.health()).toMatchObject({ state: 'connected', subscriptions: 1 });
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('prefers model greeks: bid/ask computations are used until a model tick arrives, then ignored', async () => {
@@ -90,7 +98,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     expect(greeks[0].mark).toBeUndefined();
     expect(greeks[2].eventTs).toBe(greeks[1].eventTs);
     expect(t.stream.health().details).toMatchObject({ duplicates: 1, superseded: 1, empty: 1 });
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('counts a NaN greek as malformed and keeps streaming', async () => {
@@ -105,7 +113,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     expect(t.events.filter((e) => e.kind === 'malformed')).toHaveLength(2);
     expect(t.events.filter((e) => e.kind === 'greeks')).toHaveLength(1);
     expect(t.stream.health().malformed).toBe(2);
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('heartbeat: no currentTime reply → degraded, then reconnects after backoff and restores subscriptions', async () => {
@@ -128,7 +136,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     expect(second.named('reqMktData')).toHaveLength(1);
     expect(second.named('reqMktData')[0][2]).toMatchObject({ conId: 1 });
     expect(t.stream.health()).toMatchObject({ state: 'connected', reconnects: 1, subscriptions: 1 });
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('backoff grows while TWS stays away and resets after a good session', async () => {
@@ -155,7 +163,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     expect(t.apis).toHaveLength(n);
     t.clock.advance(1);
     expect(t.apis).toHaveLength(n + 1);
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('1101 re-sends every subscription and the positions request; 2103 then 2104 re-sends market data', async () => {
@@ -177,7 +185,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     api.emit('info', 'Market data farm connection is OK:usfarm', 2104);
     expect(api.named('reqMktData')).toHaveLength(3);
     expect(t.stream.health().state).toBe('connected');
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('competing session → degraded, retried later, connected again once data flows', async () => {
@@ -194,7 +202,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     const newReqId = api.named('reqMktData')[1][1] as number;
     api.emit('tickPrice', newReqId, 1, 3.1);
     expect(t.stream.health().state).toBe('connected');
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('a reconnect forgets the old connection\'s competing-session and farm trouble', async () => {
@@ -209,7 +217,7 @@ describe('tws stream (fake TWS, fake clock)', () => {
     t.clock.advance(1000);
     t.handshake();
     expect(t.stream.health().state).toBe('connected');
-    await t.stream.stop();
+    await stopOnFakeTime(t.clock, t.stream);
   });
 
   it('start() fails with a one-line reason when the first connection cannot be made', async () => {

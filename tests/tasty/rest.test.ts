@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter, REST_BACKOFF } from '../../src/brokers/tasty/backoff.js';
+import { backoffDelay, parseRetryAfter, REST_BACKOFF } from '../../src/core/backoff.js';
 import { classifyRestError, parseQuoteToken } from '../../src/brokers/tasty/rest.js';
 
 const URL_ = 'https://api.example';

@@ -1,10 +1,11 @@
 import type { BrokerPlugin } from '../types.js';
 import { parseSimConfig, type SimConfig } from './config.js';
 import { createSimStream } from './stream.js';
+import { manifest } from './manifest.js';
 
 export const plugin: BrokerPlugin<SimConfig> = {
   id: 'sim',
-  description: 'synthetic market in a worker (no sockets): --rate, --accounts, --dup, --ooo, --malformed, --count, --crash-after',
+  description: manifest.description,
   parseConfig: parseSimConfig,
   createStream: createSimStream,
 };

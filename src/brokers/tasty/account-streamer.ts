@@ -17,7 +17,11 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../core/clock.js';
 import { canonicalOcc } from '../../core/contract.js';
 import { finiteOrNull, type TradeEvent } from '../../core/types.js';
-import { backoffDelay, FEED_BACKOFF } from './backoff.js';
+import { FEED_BACKOFF } from '../../core/backoff.js';
+import { Generation } from '../kit/generation.js';
+import { Reconnector } from '../kit/reconnect.js';
+import { StateMachine } from '../kit/state.js';
+import { Watchdog } from '../kit/watchdog.js';
 import { BROKER } from './positions.js';
 
 export const ACCOUNT_STREAMER_SOURCE = 'account-streamer';
@@ -191,16 +195,18 @@ export const CATCH_UP_MARGIN_MS = 60_000;
 export type AccountStreamerState = 'idle' | 'connecting' | 'connected' | 'down' | 'stopped';
 
 export class AccountStreamer {
-  private state: AccountStreamerState = 'idle';
+  private readonly st = new StateMachine<AccountStreamerState>('idle');
   private logged: AccountStreamerState = 'idle';
   private socket: AccountSocket | null = null;
-  /** Bumped per socket so that callbacks of an old socket are ignored. */
-  private gen = 0;
-  private attempts = 0;
+  private readonly gen = new Generation();
+  private readonly retries: Reconnector;
+  /** Silence past three heartbeat periods (a socket that never opens included) replaces the socket. */
+  private readonly watchdog: Watchdog;
   private requestId = 0;
   private token = '';
-  private lastInbound = 0;
-  private timers: Partial<Record<'retry' | 'heartbeat', TimerHandle>> = {};
+  private heartbeat: TimerHandle | undefined;
+  /** The delay of the retry being logged. */
+  private retryInMs = 0;
   readonly stats = { connections: 0, messages: 0, trades: 0, heartbeats: 0, catchUps: 0, catchUpTrades: 0, catchUpErrors: 0 };
   /** Newest filled-at seen, and when the first connection was acknowledged: where a catch-up starts. */
   private lastFillAt: number | null = null;
@@ -209,58 +215,61 @@ export class AccountStreamer {
 
   constructor(private readonly o: AccountStreamerOptions) {
     this.heartbeatMs = o.heartbeatMs ?? 20_000;
+    this.retries = new Reconnector(o.clock, { policy: FEED_BACKOFF, random: o.random });
+    this.watchdog = new Watchdog(o.clock, {
+      boundMs: 3 * this.heartbeatMs,
+      tickMs: this.heartbeatMs,
+      onSilence: (silent) => this.retry(`no message for ${Math.round(silent / 1000)} s`),
+    });
+    this.st.onChange((state, _prev, reason) => this.logChange(state, reason));
   }
 
   private isStopped(): boolean {
-    return this.state === 'stopped';
+    return this.st.state === 'stopped';
   }
 
   get currentState(): AccountStreamerState {
-    return this.state;
+    return this.st.state;
   }
 
   /** Starts connecting in the background; never throws. */
   start(): void {
-    if (this.state !== 'idle') return;
+    if (this.st.state !== 'idle') return;
     void this.connect();
   }
 
   stop(): void {
-    if (this.state === 'stopped') return;
-    this.setState('stopped');
-    this.o.clock.clearTimeout(this.timers.retry);
-    this.o.clock.clearInterval(this.timers.heartbeat);
-    this.timers = {};
-    this.gen++;
-    this.socket?.close();
-    this.socket = null;
+    if (this.st.state === 'stopped') return;
+    this.st.set('stopped');
+    this.retries.cancel();
+    this.dropSocket();
   }
 
   private async connect(): Promise<void> {
-    if (this.state === 'stopped') return;
-    this.setState('connecting');
-    const gen = ++this.gen;
+    if (this.st.state === 'stopped') return;
+    this.st.set('connecting');
+    const gen = this.gen.next();
     try {
       this.token = await this.o.authToken();
     } catch (err) {
-      if (gen === this.gen) this.retry(`no access token: ${(err as Error).message}`);
+      if (this.gen.isCurrent(gen)) this.retry(`no access token: ${(err as Error).message}`);
       return;
     }
-    if (gen !== this.gen || this.isStopped()) return;
+    if (!this.gen.isCurrent(gen) || this.isStopped()) return;
     this.stats.connections++;
-    this.lastInbound = this.o.clock.now();
     try {
       this.socket = (this.o.socket ?? wsSocketFactory)(this.o.url, {
-        onOpen: () => gen === this.gen && this.onOpen(),
-        onMessage: (t) => gen === this.gen && this.onMessage(t),
-        onClose: (reason) => gen === this.gen && this.retry(reason),
+        onOpen: this.gen.guard(gen, () => this.onOpen()),
+        onMessage: this.gen.guard(gen, (t: string) => this.onMessage(t)),
+        onClose: this.gen.guard(gen, (reason: string) => this.retry(reason)),
       });
     } catch (err) {
       this.retry((err as Error).message);
       return;
     }
-    // The heartbeat tick doubles as a watchdog: a socket that never opens or goes silent is replaced.
-    this.timers.heartbeat = this.o.clock.setInterval(() => this.tick(), this.heartbeatMs);
+    this.watchdog.start();
+    // Registered after the watchdog: on a tick that finds silence, the socket goes before a heartbeat.
+    this.heartbeat = this.o.clock.setInterval(() => this.beat(), this.heartbeatMs);
   }
 
   private onOpen(): void {
@@ -268,12 +277,8 @@ export class AccountStreamer {
     this.send({ action: 'connect', value: accounts });
   }
 
-  private tick(): void {
-    if (this.o.clock.now() - this.lastInbound > 3 * this.heartbeatMs) {
-      this.retry(`no message for ${Math.round((this.o.clock.now() - this.lastInbound) / 1000)} s`);
-      return;
-    }
-    if (this.state === 'connected') {
+  private beat(): void {
+    if (this.st.state === 'connected') {
       this.stats.heartbeats++;
       this.send({ action: 'heartbeat' });
     }
@@ -284,7 +289,7 @@ export class AccountStreamer {
   }
 
   private onMessage(text: string): void {
-    this.lastInbound = this.o.clock.now();
+    this.watchdog.touch();
     this.stats.messages++;
     const { messages, malformed } = parseAccountFrame(text);
     for (const r of malformed) this.o.onMalformed(r);
@@ -300,8 +305,8 @@ export class AccountStreamer {
       refresh ||= r.positionsChanged;
       if (r.reply?.action === 'connect') {
         if (r.reply.ok) {
-          this.attempts = 0;
-          this.setState('connected');
+          this.retries.succeeded();
+          this.st.set('connected');
           if (this.firstConnectedAt === null) this.firstConnectedAt = this.o.clock.now();
           else this.catchUp();
         } else {
@@ -333,24 +338,30 @@ export class AccountStreamer {
 
   /** Drops the socket and reconnects after a backoff delay (first retry after ~1 s). */
   private retry(reason: string): void {
-    if (this.state === 'stopped') return;
-    this.gen++;
-    this.o.clock.clearInterval(this.timers.heartbeat);
-    this.o.clock.clearTimeout(this.timers.retry);
+    if (this.st.state === 'stopped') return;
+    this.dropSocket();
+    const delay = this.retries.nextDelay();
+    this.retryInMs = delay;
+    this.st.set('down', reason);
+    this.retries.schedule(() => void this.connect(), delay);
+  }
+
+  /** Supersedes the current socket: its callbacks and timers end here. */
+  private dropSocket(): void {
+    this.gen.next();
+    this.watchdog.stop();
+    this.o.clock.clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     this.socket?.close();
     this.socket = null;
-    const delay = backoffDelay(this.attempts++, FEED_BACKOFF, this.o.random);
-    this.setState('down', reason, delay);
-    this.timers.retry = this.o.clock.setTimeout(() => void this.connect(), delay);
   }
 
   /** One log line per state change, not per retry of the same failure. */
-  private setState(state: AccountStreamerState, reason?: string, retryInMs?: number): void {
-    this.state = state;
+  private logChange(state: AccountStreamerState, reason?: string): void {
     // 'connecting' between two failures is not news: log only when the logged state changes.
     if (state === 'connecting' || state === this.logged) return;
     this.logged = state;
-    if (state === 'down') this.o.log.warn({ reason, retryInMs }, 'tasty account streamer down; retrying with backoff');
+    if (state === 'down') this.o.log.warn({ reason, retryInMs: this.retryInMs }, 'tasty account streamer down; retrying with backoff');
     else this.o.log.info({ state }, 'tasty account streamer state');
   }
 }

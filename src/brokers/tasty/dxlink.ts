@@ -18,6 +18,7 @@ import {
   DXLinkChannelState,
 } from '@dxfeed/dxlink-api';
 import { WebSocket as WsWebSocket } from 'ws';
+import type { Clock } from '../../core/clock.js';
 import type { Sub } from './subscriptions.js';
 
 export const GREEKS_FIELDS = ['eventType', 'eventSymbol', 'eventTime', 'eventFlags', 'time', 'sequence', 'price', 'volatility', 'delta', 'gamma', 'theta', 'rho', 'vega'];
@@ -40,6 +41,8 @@ export interface FeedOptions {
   aggregationPeriod: number;
   /** Approximate subscriptions per FEED_SUBSCRIPTION message. */
   subscriptionChunk: number;
+  /** For the drain timeout of drainAndClose. */
+  clock: Clock;
 }
 
 export interface FeedConnection {
@@ -149,9 +152,9 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
       draining = true;
       if (client.getConnectionState() === 'CONNECTED' && feed.getState() === DXLinkChannelState.OPENED) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, timeoutMs);
+          const timer = opts.clock.setTimeout(resolve, timeoutMs);
           drained = () => {
-            clearTimeout(timer);
+            opts.clock.clearTimeout(timer);
             resolve();
           };
           try {

@@ -8,7 +8,7 @@ import TastytradeClient from '@tastytrade/api';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { redactText } from '../../core/logger.js';
-import { backoffDelay, parseRetryAfter, REST_BACKOFF } from './backoff.js';
+import { backoffDelay, parseRetryAfter, REST_BACKOFF } from '../../core/backoff.js';
 import type { TastyConfig } from './config.js';
 
 export type RestErrorKind = 'unreachable' | 'auth' | 'rate-limited' | 'server' | 'timeout' | 'bad-response';

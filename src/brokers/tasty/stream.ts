@@ -8,11 +8,14 @@
  *  - position poll: new contracts subscribed, closed ones unsubscribed.
  * Every timer goes through ctx.clock.
  */
-import type { TimerHandle } from '../../core/clock.js';
+import { systemRandom, type TimerHandle } from '../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../core/types.js';
+import { FEED_BACKOFF } from '../../core/backoff.js';
+import { Reconnector } from '../kit/reconnect.js';
+import { StreamReporter } from '../kit/reporter.js';
+import { Watchdog } from '../kit/watchdog.js';
 import type { BrokerStream, StreamContext, StreamHealth } from '../types.js';
 import { AccountStreamer, mapOrder, ORDERS_REST_SOURCE, type AccountStreamerOptions } from './account-streamer.js';
-import { backoffDelay, FEED_BACKOFF } from './backoff.js';
 import type { TastyConfig } from './config.js';
 import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
 import { lacksTime, mapEvent, TimelessGreeks } from './events.js';
@@ -53,7 +56,11 @@ export class TastyStream implements BrokerStream {
   private account: AccountStreamer | null = null;
   /** Refreshes asked for by the account streamer: one at a time, bursts coalesced into one more. */
   private pushRefresh: 'idle' | 'running' | 'again' = 'idle';
-  private readonly h: StreamHealth = { state: 'starting', lastMessageAt: null, lastEventAt: null, reconnects: 0, subscriptions: 0, malformed: 0, lastError: null };
+  private readonly report: StreamReporter;
+  /** The first rebuild after a healthy connection goes at once; repeats back off. */
+  private readonly rebuilds: Reconnector;
+  /** No inbound message (KEEPALIVE counts) past keepaliveTimeoutMs → rebuild; also the authorization deadline. */
+  private readonly liveness: Watchdog;
 
   private accounts: string[] = [];
   private positions = new Map<string, TastyPosition[]>();
@@ -70,17 +77,15 @@ export class TastyStream implements BrokerStream {
   private tokens = 0;
   /** Per socket: the first AUTH_STATE after SETUP is the server's greeting, not a verdict on our token. */
   private awaitingGreeting = true;
-  private lastInbound = 0;
   /** Since when the connection has been trying to become CONNECTED (authorized); null when it is. */
   private connectingSince: number | null = null;
   private everConnected = false;
 
   private stopped = false;
   private rebuilding = false;
-  private rebuildAttempts = 0;
   private skipped = 0;
   private inbound = 0;
-  private timers: Partial<Record<'watchdog' | 'poll' | 'rotate' | 'rebuild', TimerHandle>> = {};
+  private timers: Partial<Record<'poll' | 'rotate', TimerHandle>> = {};
 
   constructor(
     private readonly config: TastyConfig,
@@ -89,8 +94,17 @@ export class TastyStream implements BrokerStream {
   ) {
     this.rest = deps.rest ?? createTastyRest(config, ctx.log, ctx.clock);
     this.connect = deps.connect ?? connectDxLink;
-    this.random = deps.random ?? Math.random;
+    this.random = deps.random ?? systemRandom;
     this.makeAccountStreamer = deps.accountStreamer ?? ((o) => new AccountStreamer(o));
+    this.report = new StreamReporter({ broker: BROKER, clock: ctx.clock, emit: (e) => this.emit(e) });
+    this.report.onState((state, _prev, reason) => ctx.log.info({ state, reason }, 'tasty stream state'));
+    this.rebuilds = new Reconnector(ctx.clock, { policy: FEED_BACKOFF, random: this.random, immediateFirst: true });
+    this.liveness = new Watchdog(ctx.clock, {
+      boundMs: config.keepaliveTimeoutMs,
+      tickMs: Math.max(250, Math.min(5_000, Math.floor(config.keepaliveTimeoutMs / 4))),
+      onSilence: (silent) => this.watching() && this.scheduleRebuild(`no message from DXLink for ${Math.round(silent / 1000)} s`),
+      onCheck: () => this.watching() && this.checkAuthorized(),
+    });
   }
 
   async start(): Promise<void> {
@@ -103,13 +117,12 @@ export class TastyStream implements BrokerStream {
       await this.openFeed(await this.rest.quoteToken());
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      this.h.lastError = msg;
+      this.report.lastError = msg;
       await this.stop();
       throw err instanceof TastyRestError ? err : new Error(msg);
     }
     if (this.stopped) return;
-    const tick = Math.max(250, Math.min(5_000, Math.floor(this.config.keepaliveTimeoutMs / 4)));
-    this.timers.watchdog = this.ctx.clock.setInterval(() => this.checkLiveness(), tick);
+    this.liveness.start();
     this.schedulePoll();
     this.startAccountStreamer();
     this.ctx.log.info({ accounts: this.accounts.length, subscriptions: this.subs.size }, 'tasty stream started');
@@ -119,7 +132,8 @@ export class TastyStream implements BrokerStream {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of Object.values(this.timers)) this.ctx.clock.clearTimeout(t);
-    this.ctx.clock.clearInterval(this.timers.watchdog);
+    this.liveness.stop();
+    this.rebuilds.cancel();
     this.timers = {};
     this.account?.stop();
     this.rest.close();
@@ -137,10 +151,7 @@ export class TastyStream implements BrokerStream {
 
   health(): StreamHealth {
     const rest = this.rest.stats();
-    return {
-      ...this.h,
-      subscriptions: this.subs.size,
-      details: {
+    return this.report.health(this.subs.size, {
         accounts: [...this.accounts],
         quoteTokens: this.tokens,
         tokenExpiresAt: this.tokenExpiresAt,
@@ -152,8 +163,7 @@ export class TastyStream implements BrokerStream {
         inboundMessages: this.inbound,
         connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
         accountStreamer: this.account ? { state: this.account.currentState, ...this.account.stats } : null,
-      },
-    };
+    });
   }
 
   // ---- positions ------------------------------------------------------------------------
@@ -255,7 +265,7 @@ export class TastyStream implements BrokerStream {
         await this.refreshPositions();
       } catch (err) {
         if (this.stopped) return;
-        this.h.lastError = (err as Error).message;
+        this.report.lastError = (err as Error).message;
         this.ctx.log.warn({ err: (err as Error).message }, 'tasty position poll failed; next poll will retry');
       }
       this.schedulePoll();
@@ -270,8 +280,8 @@ export class TastyStream implements BrokerStream {
     this.acceptToken(token);
     this.schema = new FeedSchema();
     this.awaitingGreeting = true;
-    this.lastInbound = this.ctx.clock.now();
-    this.connectingSince = this.lastInbound;
+    this.liveness.touch();
+    this.connectingSince = this.ctx.clock.now();
     this.setState('connecting');
     this.conn = this.connect(token.dxlinkUrl, token.token, {
       onFrame: (text) => this.onFrame(text),
@@ -279,15 +289,15 @@ export class TastyStream implements BrokerStream {
       onAuthState: (s, p) => this.onAuthState(s, p),
       onError: (type, message) => this.onError(type, message),
       onChannelClosed: () => this.scheduleRebuild('server closed the FEED channel'),
-    }, { aggregationPeriod: this.config.aggregationPeriod, subscriptionChunk: this.config.subscriptionChunk });
+    }, { aggregationPeriod: this.config.aggregationPeriod, subscriptionChunk: this.config.subscriptionChunk, clock: this.ctx.clock });
     this.conn.add([...this.subs.values()]);
   }
 
   private acceptToken(token: QuoteToken): void {
     this.token = token;
     this.tokens++;
-    // The expiry is wall-clock; the rotation timer runs on ctx.clock, so keep only the lifetime.
-    const ttl = token.expiresAt !== null ? token.expiresAt - Date.now() : DAY;
+    // The expiry is wall-clock; ctx.clock is the wall clock live and the recorded one in replay.
+    const ttl = token.expiresAt !== null ? token.expiresAt - this.ctx.clock.now() : DAY;
     this.tokenExpiresAt = this.ctx.clock.now() + ttl;
     this.ctx.clock.clearTimeout(this.timers.rotate);
     this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), rotationDelay(ttl));
@@ -307,7 +317,7 @@ export class TastyStream implements BrokerStream {
       }
     } catch (err) {
       if (this.stopped) return;
-      this.h.lastError = (err as Error).message;
+      this.report.lastError = (err as Error).message;
       this.ctx.log.warn({ err: (err as Error).message }, 'tasty quote token rotation failed; retrying in 1 min');
       this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), 60_000);
     }
@@ -321,22 +331,20 @@ export class TastyStream implements BrokerStream {
 
   /** Replaces the connection (fresh token, new client, every subscription), with backoff on repeats. */
   private scheduleRebuild(reason: string): void {
-    if (this.stopped || this.rebuilding || this.timers.rebuild) return;
-    this.ctx.log.warn({ reason, attempt: this.rebuildAttempts + 1 }, 'tasty feed rebuild');
-    this.h.lastError = reason;
+    if (this.stopped || this.rebuilding || this.rebuilds.pending) return;
+    this.ctx.log.warn({ reason, attempt: this.rebuilds.attempt + 1 }, 'tasty feed rebuild');
+    this.report.lastError = reason;
     this.closeConn();
     this.setState(this.everConnected ? 'degraded' : 'connecting', reason);
-    const delay = this.rebuildAttempts === 0 ? 0 : backoffDelay(this.rebuildAttempts - 1, FEED_BACKOFF, this.random);
-    this.rebuildAttempts++;
+    const delay = this.rebuilds.nextDelay();
     if (delay === 0) void this.rebuild();
-    else this.timers.rebuild = this.ctx.clock.setTimeout(() => void this.rebuild(), delay);
+    else this.rebuilds.schedule(() => void this.rebuild(), delay);
   }
 
   private async rebuild(): Promise<void> {
-    this.timers.rebuild = undefined;
     if (this.stopped) return;
     this.rebuilding = true;
-    this.h.reconnects++;
+    this.report.reconnects++;
     try {
       // A reconnect is a good moment to re-read positions; a failure here must not block the feed.
       await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions re-read failed'));
@@ -347,7 +355,7 @@ export class TastyStream implements BrokerStream {
     } catch (err) {
       this.rebuilding = false;
       if (this.stopped) return;
-      this.h.lastError = (err as Error).message;
+      this.report.lastError = (err as Error).message;
       this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
       this.scheduleRebuild('rebuild failed');
       return;
@@ -355,12 +363,14 @@ export class TastyStream implements BrokerStream {
     this.rebuilding = false;
   }
 
-  private checkLiveness(): void {
-    if (this.stopped || !this.conn || this.rebuilding) return;
+  /** The watchdog acts only on a live, settled connection. */
+  private watching(): boolean {
+    return !this.stopped && this.conn !== null && !this.rebuilding;
+  }
+
+  /** Keepalives can flow on a socket that never gets authorized (a rejection the client missed). */
+  private checkAuthorized(): void {
     const now = this.ctx.clock.now();
-    const silent = now - this.lastInbound;
-    if (silent > this.config.keepaliveTimeoutMs) return this.scheduleRebuild(`no message from DXLink for ${Math.round(silent / 1000)} s`);
-    // Keepalives can flow on a socket that never gets authorized (a rejection the client missed).
     if (this.connectingSince !== null && now - this.connectingSince > this.config.keepaliveTimeoutMs) {
       this.scheduleRebuild(`DXLink not authorized after ${Math.round((now - this.connectingSince) / 1000)} s`);
     }
@@ -372,11 +382,11 @@ export class TastyStream implements BrokerStream {
     if (state === 'CONNECTED') {
       this.connectingSince = null;
       this.everConnected = true;
-      this.rebuildAttempts = 0;
+      this.rebuilds.succeeded();
       this.setState('connected');
     } else if (state === 'CONNECTING' && prev === 'CONNECTED') {
       // The SDK reconnects by itself and replays the subscriptions.
-      this.h.reconnects++;
+      this.report.reconnects++;
       this.awaitingGreeting = true;
       this.connectingSince = this.ctx.clock.now();
       this.setState('disconnected', 'connection lost; SDK reconnecting');
@@ -391,14 +401,14 @@ export class TastyStream implements BrokerStream {
 
   private onError(type: string, message: string): void {
     this.ctx.log.warn({ type, message }, 'tasty DXLink error');
-    this.h.lastError = `${type}: ${message}`;
+    this.report.lastError = `${type}: ${message}`;
     if (type === 'UNAUTHORIZED') this.scheduleRebuild('quote token rejected (ERROR UNAUTHORIZED)');
   }
 
   private onFrame(text: string): boolean {
     const now = this.ctx.clock.now();
-    this.lastInbound = now;
-    this.h.lastMessageAt = now;
+    this.liveness.touch(now);
+    this.report.inbound(now);
     this.inbound++;
     const { msg, malformed } = parseFrame(text);
     for (const r of malformed) this.malformed(r);
@@ -439,7 +449,7 @@ export class TastyStream implements BrokerStream {
     for (const raw of events) {
       const m = mapEvent(raw, receivedAt, (s) => this.bySymbol.get(s));
       if (m.kind === 'event') {
-        this.h.lastEventAt = receivedAt;
+        this.report.data(receivedAt);
         const timeless = m.event.kind === 'greeks' && lacksTime(raw);
         this.emit(timeless && m.event.kind === 'greeks' ? this.timeless.stamp(m.event, String(raw.eventSymbol)) : m.event);
       } else if (m.kind === 'malformed') this.malformed(m.reason);
@@ -450,15 +460,11 @@ export class TastyStream implements BrokerStream {
   // ---- output ---------------------------------------------------------------------------
 
   private malformed(reason: string): void {
-    this.h.malformed++;
-    this.emit({ kind: 'malformed', broker: BROKER, at: this.ctx.clock.now(), reason });
+    this.report.malformed(reason);
   }
 
   private setState(state: StreamState, reason?: string): void {
-    if (this.h.state === state) return;
-    this.h.state = state;
-    this.ctx.log.info({ state, reason }, 'tasty stream state');
-    this.emit({ kind: 'state', broker: BROKER, at: this.ctx.clock.now(), state, reason });
+    this.report.setState(state, reason);
   }
 
   private emit(e: BrokerEvent): void {

@@ -4,6 +4,7 @@
  * first start of the embedded server, and to keep a second process off a PGlite folder.
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { sleep, systemClock } from '../../core/clock.js';
 
 export interface FileLock {
   release(): Promise<void>;
@@ -41,7 +42,7 @@ export async function tryLock(path: string): Promise<FileLock | { heldBy: number
     if (pid !== undefined && pidAlive(pid)) return { heldBy: pid };
     // A stale lock (its holder died; or it is being written right now: then the pid shows up
     // on the next read). Move it aside atomically so two takers cannot both remove a fresh one.
-    if (pid === undefined) await new Promise((r) => setTimeout(r, 50));
+    if (pid === undefined) await sleep(systemClock, 50);
     if (pid === undefined && (await holder(path)) !== undefined) continue;
     await rename(path, `${path}.stale-${process.pid}`).then(() => unlink(`${path}.stale-${process.pid}`), () => undefined);
   }
@@ -51,11 +52,11 @@ export async function tryLock(path: string): Promise<FileLock | { heldBy: number
 
 /** Waits (polling) until the lock is free, up to timeoutMs; then throws via onTimeout. */
 export async function waitLock(path: string, timeoutMs: number, onTimeout: (pid: number) => Error): Promise<FileLock> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = systemClock.now() + timeoutMs;
   for (;;) {
     const got = await tryLock(path);
     if ('release' in got) return got;
-    if (Date.now() > deadline) throw onTimeout(got.heldBy);
-    await new Promise((r) => setTimeout(r, 100));
+    if (systemClock.now() > deadline) throw onTimeout(got.heldBy);
+    await sleep(systemClock, 100);
   }
 }

@@ -20,6 +20,7 @@ import { ConfigError } from '../../core/errors.js';
 import { pgBinaries } from './binaries.js';
 import { waitLock, pidAlive } from './lock.js';
 import { serverUser, type RunAs } from './owner.js';
+import { sleep, systemClock } from '../../core/clock.js';
 
 export const EMBEDDED_DB = 'riskwire';
 const SUPERUSER = 'postgres';
@@ -185,7 +186,7 @@ export async function ensureEmbedded(dirIn: string): Promise<{ url: string; star
     let pf = await readPidFile(dataDir);
     // A server mid-start or mid-stop (another tool, or `db stop` racing us): give it a moment.
     for (let i = 0; pf && pf.status !== 'ready' && i < 100; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(systemClock, 100);
       pf = await readPidFile(dataDir);
     }
     let started = false;

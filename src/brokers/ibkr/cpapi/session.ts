@@ -28,7 +28,7 @@ export async function authStatus(rest: CpapiRest): Promise<AuthStatus> {
  * Makes sure the brokerage session is authenticated and ours. Returns true when it had to
  * (re)open it with ssodh/init, after which `/iserver/accounts` must be called again.
  */
-export async function ensureBrokerageSession(rest: CpapiRest, wait: (ms: number) => Promise<void> = sleep, checks = 10): Promise<boolean> {
+export async function ensureBrokerageSession(rest: CpapiRest, wait: (ms: number) => Promise<void>, checks = 10): Promise<boolean> {
   const before = await authStatus(rest);
   if (before.authenticated && !before.competing) return false;
   await rest.post('/iserver/auth/ssodh/init', { publish: true, compete: true });
@@ -39,8 +39,6 @@ export async function ensureBrokerageSession(rest: CpapiRest, wait: (ms: number)
   }
   throw new RestError('the gateway is not authenticated: log in to the Client Portal gateway in a browser', null);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** GET /iserver/accounts: required once per brokerage session, or market data stays silent. */
 export async function primeAccounts(rest: CpapiRest): Promise<string[]> {

@@ -10,11 +10,15 @@
  * one path, lose(), which tears the connection down and schedules a reconnect with backoff;
  * every reconnect re-authenticates if needed and restores every subscription.
  */
-import type { Clock, TimerHandle } from '../../../core/clock.js';
+import { sleep, systemRandom, type Clock, type TimerHandle } from '../../../core/clock.js';
 import type { StreamState } from '../../../core/types.js';
+import { EQUAL_JITTER } from '../../../core/backoff.js';
+import { Generation } from '../../kit/generation.js';
+import { Reconnector } from '../../kit/reconnect.js';
+import { StreamReporter } from '../../kit/reporter.js';
+import { Watchdog } from '../../kit/watchdog.js';
 import type { BrokerStream, StreamContext, StreamHealth } from '../../types.js';
 import type { IbkrConfig } from '../config.js';
-import { backoffDelay } from './backoff.js';
 import { frameEvents } from './events.js';
 import { ConidFieldCache } from './fieldCache.js';
 import { OPTION_FIELDS, UNDERLYING_FIELDS, smdCommand, umdCommand } from './fields.js';
@@ -50,8 +54,8 @@ export function createCpapiStream(config: IbkrConfig, ctx: StreamContext, opts: 
 /** How long stop() keeps reading after unsubscribing everything (loopback needs far less). */
 const STOP_DRAIN_MS = 300;
 
-/** Timers of one socket connection, cleared together when it goes. */
-type ConnTimer = 'heartbeat' | 'watchdog' | 'smdResend' | 'subscribeFallback';
+/** Timers of one socket connection, cleared together when it goes (the watchdog too). */
+type ConnTimer = 'heartbeat' | 'smdResend' | 'subscribeFallback';
 
 export class CpapiStream implements BrokerStream {
   private readonly clock: Clock;
@@ -60,20 +64,19 @@ export class CpapiStream implements BrokerStream {
   private readonly o: typeof DEFAULTS & { positionsPollMs: number; random: () => number };
   private readonly holdings = new Holdings();
   private readonly caches = new Map<number, ConidFieldCache>();
-  private state: StreamState = 'starting';
   private socket: CpapiSocket | null = null;
   private stopping = false;
-  /** Incremented per connection attempt, so late callbacks of an old socket are ignored. */
-  private gen = 0;
+  /** One token per connection attempt, so late callbacks of an old socket are ignored. */
+  private readonly gen = new Generation();
   private subscribed = false;
   private accountsList: string[] | null = null;
-  private attempt = 0;
   private timers = new Map<ConnTimer, TimerHandle>();
-  private reconnectTimer: TimerHandle | undefined;
+  private readonly reconnector: Reconnector;
+  /** A socket that never opens is as dead as a silent one: runs from the connect on. */
+  private readonly watchdog: Watchdog;
+  private readonly report: StreamReporter;
   private pollTimer: TimerHandle | undefined;
   private polling = false;
-  private lastInboundAt = 0;
-  private h: StreamHealth = { state: 'starting', lastMessageAt: null, lastEventAt: null, reconnects: 0, subscriptions: 0, malformed: 0, lastError: null };
   private counts = { tics: 0, tickles: 0, smdSends: 0, hb: 0, unknownConid: 0 };
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, opts: CpapiStreamOptions) {
@@ -87,8 +90,20 @@ export class CpapiStream implements BrokerStream {
       backoffBaseMs: opts.backoffBaseMs ?? DEFAULTS.backoffBaseMs,
       backoffMaxMs: opts.backoffMaxMs ?? DEFAULTS.backoffMaxMs,
       positionsPollMs: opts.positionsPollMs ?? config.positionsPollMs ?? 60_000,
-      random: opts.random ?? Math.random,
+      random: opts.random ?? systemRandom,
     };
+    this.reconnector = new Reconnector(this.clock, { policy: { baseMs: this.o.backoffBaseMs, maxMs: this.o.backoffMaxMs, jitter: EQUAL_JITTER }, random: this.o.random });
+    // Integer milliseconds: "silent for at least silenceMs" is "silent for more than silenceMs − 1".
+    this.watchdog = new Watchdog(this.clock, {
+      boundMs: this.o.silenceMs - 1,
+      tickMs: Math.max(50, Math.floor(this.o.silenceMs / 3)),
+      onSilence: (silent) => this.lose(`no message from the gateway for ${silent} ms`),
+    });
+    this.report = new StreamReporter({ broker: BROKER, clock: this.clock, emit: (e) => this.ctx.emit(e) });
+  }
+
+  private get state(): StreamState {
+    return this.report.current;
   }
 
   async start(): Promise<void> {
@@ -96,8 +111,8 @@ export class CpapiStream implements BrokerStream {
     try {
       await this.connect();
     } catch (err) {
-      this.h.lastError = (err as Error).message;
-      this.setState('disconnected', this.h.lastError);
+      this.report.lastError = (err as Error).message;
+      this.setState('disconnected', this.report.lastError);
       throw err;
     }
     this.pollTimer = this.clock.setInterval(() => void this.pollPositions(), this.o.positionsPollMs);
@@ -110,11 +125,11 @@ export class CpapiStream implements BrokerStream {
     // it saw our umd are still on the wire and must be stored. (The gateway sends no ack.)
     if (this.socket && this.subscribed) {
       for (const t of this.holdings.targets().values()) this.socket.send(umdCommand(t.conid));
-      await new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
+      await sleep(this.clock, STOP_DRAIN_MS);
     }
-    this.gen++;
+    this.gen.next();
     this.dropConnection();
-    this.clock.clearTimeout(this.reconnectTimer);
+    this.reconnector.cancel();
     this.clock.clearInterval(this.pollTimer);
     this.rest.close();
     this.setState('stopped');
@@ -126,15 +141,15 @@ export class CpapiStream implements BrokerStream {
   }
 
   health(): StreamHealth {
-    return { ...this.h, state: this.state, subscriptions: this.holdings.targets().size, details: { transport: 'cpapi', ...this.counts } };
+    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts });
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
 
   /** One full connection attempt. Throws when the gateway cannot be reached or authenticated. */
   private async connect(): Promise<void> {
-    const gen = ++this.gen;
-    const reopened = await ensureBrokerageSession(this.rest, (ms) => new Promise((resolve) => this.clock.setTimeout(resolve, ms)));
+    const gen = this.gen.next();
+    const reopened = await ensureBrokerageSession(this.rest, (ms) => sleep(this.clock, ms));
     if (reopened || this.accountsList === null) {
       await primeAccounts(this.rest);
       if (reopened) this.ctx.log.info('ibkr: brokerage session (re)opened with ssodh/init');
@@ -147,28 +162,25 @@ export class CpapiStream implements BrokerStream {
     }
     const { session } = await tickle(this.rest);
     if (!session) throw new Error('the gateway /tickle returned no session: is it logged in?');
-    if (gen !== this.gen) return;
+    if (!this.gen.isCurrent(gen)) return;
     const jar = this.rest.cookies();
     const cookie = `api=${session}` + (jar ? `; ${jar}` : '');
     this.subscribed = false;
-    this.lastInboundAt = this.clock.now();
+    this.watchdog.start();
     this.socket = this.openSocket(wsUrl(this.config.gatewayUrl), cookie, this.config.tlsInsecure, {
-      onOpen: () => gen === this.gen && this.onOpen(),
-      onMessage: (text) => gen === this.gen && this.onMessage(text),
-      onClose: (code, reason) => gen === this.gen && this.lose(`socket closed (${code}${reason ? ` ${reason}` : ''})`),
-      onError: (err) => {
-        if (gen !== this.gen) return;
-        this.h.lastError = err.message;
+      onOpen: this.gen.guard(gen, () => this.onOpen()),
+      onMessage: this.gen.guard(gen, (text: string) => this.onMessage(text)),
+      onClose: this.gen.guard(gen, (code: number, reason: string) => this.lose(`socket closed (${code}${reason ? ` ${reason}` : ''})`)),
+      onError: this.gen.guard(gen, (err: Error) => {
+        this.report.lastError = err.message;
         this.lose(`socket error: ${err.message}`);
-      },
+      }),
     });
-    // The watchdog runs from the start: a socket that never opens is as dead as a silent one.
-    this.every('watchdog', Math.max(50, Math.floor(this.o.silenceMs / 3)), () => this.checkSilence());
   }
 
   private onOpen(): void {
     this.ctx.log.info({ subscriptions: this.holdings.targets().size }, 'ibkr: socket open');
-    this.lastInboundAt = this.clock.now();
+    this.watchdog.touch();
     this.every('heartbeat', this.config.heartbeatMs, () => this.heartbeat());
     this.every('smdResend', this.o.smdResendMs, () => this.sendSubscriptions());
     this.timers.set('subscribeFallback', this.clock.setTimeout(() => this.onGreeted(), this.o.subscribeFallbackMs));
@@ -181,35 +193,35 @@ export class CpapiStream implements BrokerStream {
     this.clock.clearTimeout(this.timers.get('subscribeFallback'));
     this.timers.delete('subscribeFallback');
     this.sendSubscriptions();
-    this.attempt = 0;
+    this.reconnector.succeeded();
     this.setState('connected');
   }
 
   /** Tears the connection down and schedules a reconnect. Idempotent per connection. */
   private lose(reason: string): void {
-    if (this.state === 'stopped' || this.stopping || this.reconnectTimer !== undefined) return;
-    this.gen++;
+    if (this.state === 'stopped' || this.stopping || this.reconnector.pending) return;
+    this.gen.next();
     this.dropConnection();
-    this.h.reconnects++;
-    const delay = backoffDelay(this.attempt++, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random);
-    this.ctx.log.warn({ reason, delayMs: delay, attempt: this.attempt }, 'ibkr: connection lost, reconnecting');
+    this.report.reconnects++;
+    const delay = this.reconnector.nextDelay();
+    this.ctx.log.warn({ reason, delayMs: delay, attempt: this.reconnector.attempt }, 'ibkr: connection lost, reconnecting');
     this.setState('disconnected', reason);
-    this.reconnectTimer = this.clock.setTimeout(() => void this.reconnect(), delay);
+    this.reconnector.schedule(() => void this.reconnect(), delay);
   }
 
   private async reconnect(): Promise<void> {
-    this.reconnectTimer = undefined;
     if (this.state === 'stopped') return;
     this.setState('connecting');
     try {
       await this.connect();
     } catch (err) {
-      this.h.lastError = (err as Error).message;
-      this.lose(`reconnect failed: ${this.h.lastError}`);
+      this.report.lastError = (err as Error).message;
+      this.lose(`reconnect failed: ${this.report.lastError}`);
     }
   }
 
   private dropConnection(): void {
+    this.watchdog.stop();
     for (const [name, t] of this.timers) {
       this.clock.clearTimeout(t);
       this.clock.clearInterval(t);
@@ -231,19 +243,14 @@ export class CpapiStream implements BrokerStream {
   private heartbeat(): void {
     this.socket?.send('tic');
     this.counts.tics++;
-    const gen = this.gen;
+    const gen = this.gen.current;
     this.counts.tickles++;
     tickle(this.rest).then(
       ({ auth }) => {
-        if (gen === this.gen && auth && (!auth.authenticated || auth.competing)) this.lose('tickle reports the session unauthenticated or competing');
+        if (this.gen.isCurrent(gen) && auth && (!auth.authenticated || auth.competing)) this.lose('tickle reports the session unauthenticated or competing');
       },
       (err: Error) => this.ctx.log.debug({ err: err.message }, 'ibkr: tickle failed'),
     );
-  }
-
-  private checkSilence(): void {
-    const silent = this.clock.now() - this.lastInboundAt;
-    if (silent >= this.o.silenceMs) this.lose(`no message from the gateway for ${silent} ms`);
   }
 
   private async pollPositions(): Promise<void> {
@@ -300,8 +307,8 @@ export class CpapiStream implements BrokerStream {
 
   private onMessage(text: string): void {
     const now = this.clock.now();
-    this.lastInboundAt = now;
-    this.h.lastMessageAt = now;
+    this.watchdog.touch(now);
+    this.report.inbound(now);
     const msg = parseInbound(text);
     switch (msg.type) {
       case 'malformed':
@@ -340,19 +347,15 @@ export class CpapiStream implements BrokerStream {
       }
     }
     const events = frameEvents(target, cache, merged, receivedAt);
-    if (events.length > 0) this.h.lastEventAt = receivedAt;
+    if (events.length > 0) this.report.data(receivedAt);
     for (const e of events) this.ctx.emit(e);
   }
 
   private malformed(reason: string): void {
-    this.h.malformed++;
-    this.ctx.emit({ kind: 'malformed', broker: BROKER, at: this.clock.now(), reason });
+    this.report.malformed(reason);
   }
 
   private setState(state: StreamState, reason?: string): void {
-    if (state === this.state) return;
-    this.state = state;
-    this.h.state = state;
-    this.ctx.emit({ kind: 'state', broker: BROKER, at: this.clock.now(), state, ...(reason ? { reason } : {}) });
+    this.report.setState(state, reason);
   }
 }

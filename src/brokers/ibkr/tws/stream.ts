@@ -8,12 +8,15 @@
  * backoff and every subscription is requested again. Design note: specs/ibkr.md ("Transport tws").
  */
 import type { Contract } from '@stoqey/ib';
-import type { TimerHandle } from '../../../core/clock.js';
+import { sleep, type TimerHandle } from '../../../core/clock.js';
 import type { BrokerEvent, StreamState } from '../../../core/types.js';
+import { EQUAL_JITTER, type BackoffPolicy } from '../../../core/backoff.js';
+import { Generation } from '../../kit/generation.js';
+import { Reconnector } from '../../kit/reconnect.js';
+import { StreamReporter } from '../../kit/reporter.js';
 import type { BrokerStream, StreamContext, StreamHealth } from '../../types.js';
 import type { IbkrConfig } from '../config.js';
 import { createIbApi, type TwsApi, type TwsApiFactory } from './api.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { greeksEvent, quoteEvent } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { classifyNotice } from './notices.js';
@@ -24,8 +27,15 @@ import { cleanComputation, cleanPrice, computationRank, computationSignature, is
 /** How long stop() keeps reading after cancelling every market data request. */
 const STOP_DRAIN_MS = 300;
 
+/**
+ * Equal jitter: many clients cut off by the same TWS restart do not come back in lockstep, yet
+ * none retries sooner than half the nominal delay.
+ */
+export const TWS_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, jitter: EQUAL_JITTER };
+
 export interface TwsStreamOptions {
   createApi?: TwsApiFactory;
+  /** Reconnect delays; equal jitter unless the policy names another. */
   backoff?: BackoffPolicy;
   random?: () => number;
   /** Bound for a currentTime reply; default min(heartbeat, 10 s). */
@@ -56,27 +66,32 @@ export function createTwsStream(config: IbkrConfig, ctx: StreamContext, opts: Tw
 
 export class TwsStream implements BrokerStream {
   private session: Session | null = null;
-  private sessionSeq = 0;
+  /** One token per session: callbacks of a closed session are ignored. */
+  private readonly gen = new Generation();
   private nextReqId = 1;
   private readonly subs = new SubscriptionBook();
   private positions: PositionBook = new Map();
-  private state: StreamState = 'starting';
   private stopped = false;
-  private attempt = 0;
+  private readonly reconnect: Reconnector;
+  private readonly report: StreamReporter;
   private farmBroken = false;
   private competing = false;
-  private reconnectTimer: TimerHandle | undefined;
   private readyTimer: TimerHandle | undefined;
   private competingTimer: TimerHandle | undefined;
   private startWaiter: { resolve(): void; reject(err: Error): void } | null = null;
   private readonly heartbeat: Heartbeat;
   private readonly createApi: TwsApiFactory;
-  private readonly h = { lastMessageAt: null as number | null, lastEventAt: null as number | null, reconnects: 0, malformed: 0, lastError: null as string | null };
   private readonly counts = { duplicates: 0, superseded: 0, stale: 0, empty: 0, resubscribes: 0 };
   private readonly warnedDelayed = new Set<number>();
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, private readonly opts: TwsStreamOptions = {}) {
     this.createApi = opts.createApi ?? createIbApi;
+    this.reconnect = new Reconnector(ctx.clock, { policy: { jitter: EQUAL_JITTER, ...(opts.backoff ?? TWS_BACKOFF) }, random: opts.random });
+    this.report = new StreamReporter({ broker: BROKER, clock: ctx.clock, emit: (e) => this.emit(e) });
+    this.report.onState((state, _prev, reason) => {
+      if (state === 'degraded' || state === 'disconnected') ctx.log.warn({ state, reason }, 'tws: state');
+      else ctx.log.info({ state, reason }, 'tws: state');
+    });
     this.heartbeat = new Heartbeat(ctx.clock, {
       intervalMs: config.heartbeatMs,
       replyTimeoutMs: opts.replyTimeoutMs,
@@ -100,14 +115,15 @@ export class TwsStream implements BrokerStream {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of [this.reconnectTimer, this.readyTimer, this.competingTimer]) this.ctx.clock.clearTimeout(t);
+    this.reconnect.cancel();
+    for (const t of [this.readyTimer, this.competingTimer]) this.ctx.clock.clearTimeout(t);
     this.heartbeat.stop();
     // Cancel the market data first and keep reading a moment: ticks TWS sent before it saw the
     // cancels are still on the wire and must be stored (their requests stay known until then).
     const session = this.session;
     if (session?.ready && this.subs.size > 0) {
       for (const sub of this.subs.all()) session.api.cancelMktData(sub.reqId);
-      await new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS));
+      await sleep(this.ctx.clock, STOP_DRAIN_MS);
     }
     this.closeSession();
     this.setState('stopped');
@@ -120,18 +136,13 @@ export class TwsStream implements BrokerStream {
   }
 
   health(): StreamHealth {
-    return {
-      state: this.state,
-      ...this.h,
-      subscriptions: this.subs.size,
-      details: { transport: 'tws', host: this.config.twsHost, port: this.config.twsPort, accounts: this.session?.managed ?? [], ...this.counts },
-    };
+    return this.report.health(this.subs.size, { transport: 'tws', host: this.config.twsHost, port: this.config.twsPort, accounts: this.session?.managed ?? [], ...this.counts });
   }
 
   // ---- session lifecycle -------------------------------------------------------------------
 
   private connect(): void {
-    const id = ++this.sessionSeq;
+    const id = this.gen.next();
     const { twsHost: host, twsPort: port, clientId } = this.config;
     const api = this.createApi({ host, port, clientId }, { onDecodeError: (m) => this.malformed(m) });
     const session: Session = { id, api, ready: false, bootstrapped: false, managed: [], loading: null, socketError: null };
@@ -142,9 +153,9 @@ export class TwsStream implements BrokerStream {
     this.setState('connecting');
     const on = (event: string, fn: (...args: any[]) => void) =>
       api.on(event, (...args: any[]) => {
-        if (this.session === session) fn(...args);
+        if (this.gen.isCurrent(id)) fn(...args);
       });
-    on('received', () => (this.h.lastMessageAt = this.ctx.clock.now()));
+    on('received', () => this.report.inbound());
     on('managedAccounts', (list: string) => (session.managed = String(list ?? '').split(',').map((s) => s.trim()).filter(Boolean)));
     on('nextValidId', () => this.bootstrap(session));
     on('position', (account: string, contract: Contract, pos: number, avgCost?: number) => this.onPosition(session, account, contract, pos, avgCost));
@@ -184,7 +195,7 @@ export class TwsStream implements BrokerStream {
     const wasReady = session.ready;
     if (session.socketError) reason = `${reason}: ${session.socketError}`;
     this.closeSession();
-    this.h.lastError = reason;
+    this.report.lastError = reason;
     if (this.startWaiter && !wasReady) {
       // The very first connection failed: that is a startup error for the supervisor to report.
       const err = new Error(`cannot stream from TWS at ${this.config.twsHost}:${this.config.twsPort}: ${reason} (is TWS / IB Gateway running with the API enabled?)`);
@@ -196,10 +207,10 @@ export class TwsStream implements BrokerStream {
     }
     if (this.stopped) return;
     this.setState('disconnected', reason);
-    const delay = backoffDelay(this.attempt++, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random);
-    this.h.reconnects++;
-    this.ctx.log.warn({ reason, retryInMs: delay, attempt: this.attempt }, 'tws: session lost, reconnecting');
-    this.reconnectTimer = this.ctx.clock.setTimeout(() => {
+    const delay = this.reconnect.nextDelay();
+    this.report.reconnects++;
+    this.ctx.log.warn({ reason, retryInMs: delay, attempt: this.reconnect.attempt }, 'tws: session lost, reconnecting');
+    this.reconnect.schedule(() => {
       if (!this.stopped) this.connect();
     }, delay);
   }
@@ -207,6 +218,7 @@ export class TwsStream implements BrokerStream {
   private closeSession(): void {
     const session = this.session;
     this.session = null;
+    this.gen.next();
     this.heartbeat.stop();
     this.ctx.clock.clearTimeout(this.readyTimer);
     this.subs.clear(); // requests die with the socket
@@ -250,7 +262,7 @@ export class TwsStream implements BrokerStream {
     }
     if (!session.ready) {
       session.ready = true;
-      this.attempt = 0;
+      this.reconnect.succeeded();
       this.ctx.clock.clearTimeout(this.readyTimer);
       this.ctx.log.info({ accounts: [...this.positions.keys()], contracts: this.wantedContracts().size }, 'tws: positions loaded, streaming');
     }
@@ -325,7 +337,7 @@ export class TwsStream implements BrokerStream {
     sub.bestRank = rank;
     const stamp = this.subs.stamp(sub.contractKey, computationSignature(tickType, c.value), now);
     if (stamp.duplicate) this.counts.duplicates++;
-    this.h.lastEventAt = now;
+    this.report.data(now);
     this.dataFlowing();
     // Duplicates are emitted with the previous (eventTs, seq): the processor drops and counts them.
     this.emit(greeksEvent(sub, c.value, rank, stamp, now));
@@ -340,7 +352,7 @@ export class TwsStream implements BrokerStream {
     if (!p.ok) return this.malformed(p.reason);
     const now = this.ctx.clock.now();
     sub.quote[field] = p.value;
-    this.h.lastEventAt = now;
+    this.report.data(now);
     this.dataFlowing();
     this.emit(quoteEvent(sub, now));
   }
@@ -393,14 +405,14 @@ export class TwsStream implements BrokerStream {
       case 'malformed':
         return this.malformed(action.reason);
       case 'connection-error':
-        this.h.lastError = action.reason;
+        this.report.lastError = action.reason;
         if (this.session) this.session.socketError = action.reason;
         return void log.warn({ code }, `tws: ${action.reason}`);
       case 'fatal-session':
         log.error({ code }, `tws: ${action.reason}`);
         return this.endSession(action.reason);
       case 'request-error':
-        this.h.lastError = action.reason;
+        this.report.lastError = action.reason;
         return void log.warn({ code, reqId, contractKey: this.subs.byRequest(reqId ?? -1)?.contractKey }, `tws: request failed: ${action.reason}`);
       case 'info':
         return void log.debug({ code }, `tws: ${action.reason}`);
@@ -409,7 +421,7 @@ export class TwsStream implements BrokerStream {
 
   private onCompeting(reason: string): void {
     this.competing = true;
-    this.h.lastError = reason;
+    this.report.lastError = reason;
     this.setState('degraded', reason);
     // TWS never says when the other session is gone: ask again for the silenced requests, until data flows.
     const retry = () => {
@@ -427,7 +439,7 @@ export class TwsStream implements BrokerStream {
 
   /** 354: no live permission. Fall back once per contract to delayed data rather than stay silent. */
   private onNotSubscribed(reqId: number | undefined, reason: string): void {
-    this.h.lastError = reason;
+    this.report.lastError = reason;
     const sub = reqId === undefined ? undefined : this.subs.byRequest(reqId);
     const session = this.session;
     if (!sub || !session || sub.delayedFallback || this.config.marketDataType >= 3) {
@@ -443,16 +455,11 @@ export class TwsStream implements BrokerStream {
   // ---- edges ---------------------------------------------------------------------------------
 
   private malformed(reason: string): void {
-    this.h.malformed++;
-    this.emit({ kind: 'malformed', broker: BROKER, at: this.ctx.clock.now(), reason });
+    this.report.malformed(reason);
   }
 
   private setState(state: StreamState, reason?: string): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (state === 'degraded' || state === 'disconnected') this.ctx.log.warn({ state, reason }, 'tws: state');
-    else this.ctx.log.info({ state, reason }, 'tws: state');
-    this.emit({ kind: 'state', broker: BROKER, at: this.ctx.clock.now(), state, ...(reason ? { reason } : {}) });
+    this.report.setState(state, reason);
   }
 
   private emit(event: BrokerEvent): void {

@@ -1,0 +1,20 @@
+import type { PluginManifest } from '../types.js';
+
+export const manifest: PluginManifest = {
+  id: 'ibkr',
+  description: 'Interactive Brokers: Client Portal gateway WebSocket (IBKR_TRANSPORT=cpapi, default) or TWS / IB Gateway socket (tws)',
+  flags: [{ name: 'ibkr-transport', value: 'T', help: 'cpapi (Client Portal gateway, default) or tws (overrides IBKR_TRANSPORT)' }],
+  env: [
+    { name: 'IBKR_TRANSPORT', help: 'cpapi (default) or tws' },
+    { name: 'IBKR_GATEWAY_URL', help: 'Client Portal gateway URL (default https://localhost:5000)' },
+    { name: 'IBKR_TLS_INSECURE', help: "accept the gateway's self-signed certificate (default: 1 for localhost)" },
+    { name: 'IBKR_ACCOUNTS', help: 'comma list of accounts (default: every account of the session)' },
+    { name: 'IBKR_HEARTBEAT_MS', help: 'keep-alive period (default 60000)' },
+    { name: 'IBKR_POSITIONS_POLL_MS', help: 'positions re-poll period (default 60000)' },
+    { name: 'IBKR_TWS_HOST', help: 'TWS / IB Gateway host (default 127.0.0.1)' },
+    { name: 'IBKR_TWS_PORT', help: 'TWS / IB Gateway port (default 4002)' },
+    { name: 'IBKR_CLIENT_ID', help: 'TWS API client id (default 0)' },
+    { name: 'IBKR_MARKET_DATA_TYPE', help: '1 live, 2 frozen, 3 delayed, 4 delayed-frozen (default 1)' },
+  ],
+  load: async () => (await import('./index.js')).plugin,
+};

@@ -1,0 +1,19 @@
+import type { PluginManifest } from '../types.js';
+
+export const manifest: PluginManifest = {
+  id: 'tasty',
+  description: 'Tastytrade: REST positions (OAuth) + DXLink Greeks/Quote stream',
+  flags: [{ name: 'sandbox', help: 'use the Tastytrade certification environment' }],
+  env: [
+    { name: 'TASTY_CLIENT_SECRET', help: 'OAuth client secret (required)', secret: true },
+    { name: 'TASTY_REFRESH_TOKEN', help: 'OAuth refresh token (required)', secret: true },
+    { name: 'TASTY_ACCOUNTS', help: 'comma list of account numbers (default: every account of the login)' },
+    { name: 'TASTY_API_URL', help: 'REST base URL (default production; --sandbox the certification one)' },
+    { name: 'TASTY_ACCOUNT_STREAMER_URL', help: 'account streamer ws(s) URL (fills, position changes)' },
+    { name: 'TASTY_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
+    { name: 'TASTY_KEEPALIVE_TIMEOUT_MS', help: 'DXLink silence bound before a rebuild (default 60000)' },
+    { name: 'TASTY_SUBSCRIPTION_CHUNK', help: 'subscriptions per FEED_SUBSCRIPTION message (default 500)' },
+    { name: 'TASTY_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
+  ],
+  load: async () => (await import('./index.js')).plugin,
+};
