@@ -29,7 +29,7 @@ export function parseArgs(argv: string[], command: string, known: string[]): Fla
   return flags;
 }
 
-const BOOLEAN = new Set(['help', 'once', 'csv', 'sandbox', 'quick', 'all-accounts', 'db', 'h']);
+const BOOLEAN = new Set(['help', 'once', 'csv', 'sandbox', 'quick', 'all-accounts', 'db', 'h', 'scenarios', 'open', 'evaluate']);
 
 /** A duration flag in seconds (also accepts 500ms, 30s, 5m, 2h). */
 export function durationMs(flags: Flags, name: string, dfltMs: number | undefined): number | undefined {

@@ -12,6 +12,8 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   demo: async () => (await import('./demo.js')).runDemo,
   doctor: async () => (await import('./doctor.js')).runDoctor,
   bench: async () => (await import('../bench/run.js')).runBench,
+  risk: async () => (await import('./risk.js')).runRisk,
+  alerts: async () => (await import('./alerts.js')).runAlerts,
 };
 
 const PLANNED: string[] = [];
