@@ -14,7 +14,13 @@ import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
 import { registerData } from './routes/data.js';
+import { registerRisk } from './routes/risk.js';
 import { registerStreaming } from './routes/streaming.js';
+import { systemClock } from '../core/clock.js';
+import { processorLiveState } from '../risk/live.js';
+import { riskMetrics } from '../risk/metrics.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
+import { RiskService } from '../risk/service.js';
 
 export interface ApiDeps {
   pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
@@ -26,6 +32,8 @@ export interface ApiDeps {
   actorFlags?: Record<string, string | boolean | undefined>;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
+  /** The risk engine (serve starts it with the alert loop); made on first use, without the loop, when absent. */
+  risk?: RiskService;
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -63,6 +71,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerStreaming(app, deps);
   registerData(app, deps);
+  let risk = deps.risk;
+  const riskService = () => (risk ??= new RiskService({
+    storage: deps.storage, rules: loadRules(), benchmark: resolveBenchmark(undefined), clock: systemClock, log: deps.log,
+    live: processorLiveState(deps.pipeline.processor, systemClock),
+  }));
+  registerRisk(app, deps, riskService);
   app.get('/metrics', async (_req, reply) => {
     const { processor, supervisor } = deps.pipeline;
     const body = renderMetrics({
@@ -70,7 +84,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       latency: { buckets: processor.latency.buckets, count: processor.latency.count, sumMs: processor.latency.sumMs },
       actors: supervisor.status(),
     });
-    return reply.type(METRICS_CONTENT_TYPE).send(body);
+    return reply.type(METRICS_CONTENT_TYPE).send(body + (risk ? riskMetrics(risk) : ''));
   });
   await app.ready();
   return app;

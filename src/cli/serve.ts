@@ -6,13 +6,18 @@ import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
+import { startRisk } from '../app/risk.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 
 export const SERVE_HELP = `Usage: npm run serve -- [--broker=<id|list|all>] [--port=8377] [--host=127.0.0.1]
 
 The HTTP API (routes: specs/api.md) over the database, in the same process as the
 broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
-/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics.
+/v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics,
+GET /v1/risk/positions|summary|scenarios, GET /v1/alerts, GET /v1/alerts/stream (SSE).
+The risk rules (RISK_RULES_FILE) are evaluated continuously; alerts go to the alerts table,
+/v1/alerts/stream and ALERT_WEBHOOK_URL.
 
   --broker=ID     actors to start with the server: ${BROKER_IDS.join(', ')}, a comma list, or all.
                   Default: none (start them later with POST /v1/streaming/start)
@@ -38,12 +43,15 @@ export async function runServe(argv: string[]): Promise<number> {
   checkBind(host, token); // before anything opens: an unsafe bind never starts
   const specs = flags.broker !== undefined ? actorSpecs(flags) : [];
   await checkBrokerConfigs(specs);
+  const rules = loadRules(); // a bad RISK_RULES_FILE stops here, exit 2
+  const benchmark = resolveBenchmark(undefined);
 
   const config = readAppConfig();
   const log = createLogger({ name: 'serve' });
   const storage = await openStorage({ databaseUrl: config.databaseUrl, pgliteDir: config.pgliteDir, log, retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
-  const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags) });
+  const risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
+  const app = await buildApi({ pipeline, storage, log, token, actorFlags: pluginFlags(flags), risk: risk.service });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -52,6 +60,7 @@ export async function runServe(argv: string[]): Promise<number> {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
       await app.close();
+      risk.stop();
       const report = await pipeline.stop();
       await storage.close();
       log.info({ journaledRows: report.journaledRows }, 'serve finished');
@@ -73,6 +82,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     await app.listen({ host, port });
   } catch (err) {
+    risk.stop();
     await pipeline.stop(1000);
     await storage.close();
     throw err;
