@@ -6,7 +6,7 @@
  * `throttleMs` later (default 250 ms), and a tick on the Clock evaluates every `tickMs` (1 s)
  * for time-driven rules (DTE, stale feed, broker down): a breach is seen within 1 s of the
  * update that caused it. An evaluation builds the report from cached database inputs (closing
- * marks, realized P&L, betas: refreshed every `slowRefreshMs`) overlaid with the processor's
+ * marks, realized P&L, betas: refreshed every `slowRefreshMs`, 10 s) overlaid with the processor's
  * live state, so the hot path issues no SQL. Transitions are stored in `alerts`, then given to
  * listeners (SSE, /v1/events) and the webhook (queued, never awaited by the pipeline).
  */
@@ -117,7 +117,7 @@ export class RiskService {
 
   /** The /v1/risk/summary document (web11 contract). */
   async summary(filters?: RiskQuery): Promise<RiskSummaryJson> {
-    return summaryJson(await this.report(filters));
+    return summaryJson(await this.report(filters, false));
   }
 
   async positions(filters?: RiskQuery): Promise<ReturnType<typeof riskJson>> {
@@ -129,10 +129,16 @@ export class RiskService {
     return scenariosJson(meta, result);
   }
 
-  /** The report now: from the database with the live overlay, for the given benchmark and filter. */
-  async report(filters: RiskQuery = {}): Promise<RiskReport> {
+  /**
+   * The report now, for the given benchmark and filter: `fresh` reads the database (with the live
+   * overlay); otherwise the cached inputs of the alert loop with the live overlay (cheap: the
+   * web page's summary once a second).
+   */
+  async report(filters: RiskQuery = {}, fresh = true): Promise<RiskReport> {
     const benchmark = filters.benchmark ?? this.o.benchmark;
-    const inputs = benchmark === this.o.benchmark ? await this.inputsNow() : await loadRiskInputs(this.o.storage, { now: this.o.clock.now(), benchmark, rules: this.o.rules, live: this.o.live });
+    const inputs = benchmark === this.o.benchmark && !fresh
+      ? await this.inputsNow()
+      : await loadRiskInputs(this.o.storage, { now: this.o.clock.now(), benchmark, rules: this.o.rules, live: this.o.live });
     return buildRiskReport(inputs, filters);
   }
 
@@ -166,7 +172,7 @@ export class RiskService {
   private async inputsNow(): Promise<RiskInputs> {
     const now = this.o.clock.now();
     const live = this.o.live;
-    if (!this.base || !live || now - this.baseAt >= (this.o.slowRefreshMs ?? 30_000)) {
+    if (!this.base || !live || now - this.baseAt >= (this.o.slowRefreshMs ?? 10_000)) {
       this.base = await loadRiskInputs(this.o.storage, { now, benchmark: this.o.benchmark, rules: this.o.rules, live });
       this.baseAt = now;
       return this.base;
