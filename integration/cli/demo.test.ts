@@ -16,6 +16,11 @@ describe('npm run demo on a fresh embedded database', () => {
     expect(code, run.stderr()).toBe(0);
     expect(run.stdout()).toMatch(/ingested: \d+ snapshot rows/);
     expect(run.stdout()).toMatch(/npm run timeline/);
+    // the demo ends with the risk summary (stock counted: the tasty SPY shares) and the alerts of the run
+    expect(run.stdout()).toMatch(/portfolio risk now \(npm run risk; rules config\/risk-rules.example.json\)/);
+    expect(run.stdout()).toMatch(/^SPY\s+tasty\s+5WT00001\s+100\s/m);
+    expect(run.stdout()).toMatch(/^= PORTFOLIO\s/m);
+    expect(run.stdout()).toMatch(/alerts during this run \(npm run alerts\)/);
 
     const storage = await openStorage({ pgliteDir: join(dir, 'pglite'), log: testLogger });
     try {
