@@ -2,7 +2,7 @@
  * The portfolio now: position risk, strategies, sums per underlying / account / broker and the
  * portfolio, the benchmark and betas used (the `npm run risk -- --json` document). Pure.
  */
-import { groupBy, sumRisk } from './aggregate.js';
+import { cmp, groupBy, sumRisk } from './aggregate.js';
 import { betaTo } from './beta.js';
 import { benchmarkPrice, positionRisk } from './position.js';
 import { recognizeStrategies, type Strategy } from './strategies.js';
@@ -41,12 +41,12 @@ const matches = (f: RiskFilter | undefined, p: { account: string; underlying: st
 export function buildRiskReport(inputs: RiskInputs, filter?: RiskFilter): RiskReport {
   const bench = benchmarkPrice(inputs);
   const positions = inputs.positions.filter((p) => matches(filter, p)).map((p) => positionRisk(p, inputs, bench));
-  positions.sort((a, b) => a.underlying.localeCompare(b.underlying) || a.broker.localeCompare(b.broker) || a.account.localeCompare(b.account)
-    || (a.expiry ?? '').localeCompare(b.expiry ?? '') || (a.strike ?? 0) - (b.strike ?? 0) || a.contractKey.localeCompare(b.contractKey));
+  positions.sort((a, b) => cmp(a.underlying, b.underlying) || cmp(a.broker, b.broker) || cmp(a.account, b.account)
+    || cmp((a.expiry ?? ''), b.expiry ?? '') || (a.strike ?? 0) - (b.strike ?? 0) || cmp(a.contractKey, b.contractKey));
   const strategies = recognizeStrategies(positions);
 
   const byUnderlying = groupBy(positions, (p) => p.underlying);
-  const underlyings: UnderlyingRisk[] = [...byUnderlying].sort(([a], [b]) => a.localeCompare(b)).map(([u, ps]) => ({
+  const underlyings: UnderlyingRisk[] = [...byUnderlying].sort(([a], [b]) => cmp(a, b)).map(([u, ps]) => ({
     underlying: u,
     price: inputs.prices.get(u)?.price ?? ps.find((p) => p.underlyingPrice !== null && p.instrument !== 'future')?.underlyingPrice ?? null,
     beta: betaTo(u, inputs.benchmark, inputs.betas),

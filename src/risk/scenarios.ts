@@ -5,6 +5,7 @@
  * per underlying (every underlying moves by the same %) or through β (the benchmark moves by
  * the %, each underlying by β × that). Pure.
  */
+import { cmp } from './aggregate.js';
 import { blackScholes } from './bs.js';
 import type { PositionRisk } from './types.js';
 
@@ -68,8 +69,12 @@ export function positionScenarioPnl(p: PositionRisk, opts: ScenarioOptions): { f
   if (p.iv === null || !(p.iv > 0)) return 'no implied volatility';
   if (p.dte === null) return 'no expiry';
   const carry = p.instrument === 'future_option' ? 0 : opts.rate - opts.dividendYield(p.underlying);
-  const base = { right: p.right!, strike: p.strike!, rate: opts.rate, carry };
-  const now = blackScholes({ ...base, spot: s, vol: p.iv, years: p.dte / 365 });
+  const right = p.right!;
+  const strike = p.strike!;
+  const rate = opts.rate;
+  const iv = p.iv;
+  const dte = p.dte;
+  const now = blackScholes({ right, strike, rate, carry, spot: s, vol: iv, years: dte / 365 });
   // Taylor uses the position's Greeks as stored (the broker's); the model's where the broker sent none.
   const d = p.delta ?? now.delta * size;
   const g = p.gamma ?? now.gamma * size;
@@ -79,7 +84,7 @@ export function positionScenarioPnl(p: PositionRisk, opts: ScenarioOptions): { f
     const dS = s * (m / 100) * scale;
     for (const sh of shifts) {
       for (const dd of days) {
-        const after = blackScholes({ ...base, spot: s + dS, vol: Math.max(MIN_VOL, p.iv + sh / 100), years: (p.dte - dd) / 365 });
+        const after = blackScholes({ right, strike, rate, carry, spot: s + dS, vol: Math.max(MIN_VOL, iv + sh / 100), years: (dte - dd) / 365 });
         full.push((after.price - now.price) * size);
         taylor.push(d * dS + 0.5 * g * dS * dS + t * dd + v * sh);
       }
@@ -104,7 +109,7 @@ export function scenarioGrid(positions: PositionRisk[], opts: ScenarioOptions): 
     }
   };
   const excluded: ScenarioResult['excluded'] = [];
-  for (const p of [...positions].sort((a, b) => a.underlying.localeCompare(b.underlying))) {
+  for (const p of [...positions].sort((a, b) => cmp(a.underlying, b.underlying))) {
     const r = positionScenarioPnl(p, opts);
     if (typeof r === 'string') {
       excluded.push({ broker: p.broker, account: p.account, contractKey: p.contractKey, reason: r });

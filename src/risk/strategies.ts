@@ -10,7 +10,7 @@
  * Credit = premium received at open (−Σ avg_price × qty × mult over the option legs; negative =
  * debit). Max profit / loss / breakevens from the P&L at expiry for single-expiry groups. Pure.
  */
-import { groupBy } from './aggregate.js';
+import { cmp, groupBy } from './aggregate.js';
 import { payoffSummary, type PayoffLeg } from './payoff.js';
 import type { PositionRisk } from './types.js';
 
@@ -120,7 +120,7 @@ const calendar: Matcher = (legs, used) => {
     }
   }
   if (!best) return null;
-  return { kind: best[0].strike === best[1].strike ? 'calendar' : 'diagonal', legs: best.sort((x, y) => x.expiry!.localeCompare(y.expiry!)) };
+  return { kind: best[0].strike === best[1].strike ? 'calendar' : 'diagonal', legs: best.sort((x, y) => cmp(x.expiry!, y.expiry!)) };
 };
 
 const coveredCall: Matcher = (legs, used) => {
@@ -183,7 +183,7 @@ export function recognizeStrategies(positions: PositionRisk[]): Strategy[] {
   const groups = groupBy(positions, (p) => `${p.broker}\u0000${p.account}\u0000${p.underlying}`);
   for (const legs of groups.values()) {
     const { broker, account, underlying } = legs[0];
-    const sorted = [...legs].sort((a, b) => (a.expiry ?? '').localeCompare(b.expiry ?? '') || (a.strike ?? 0) - (b.strike ?? 0) || a.contractKey.localeCompare(b.contractKey));
+    const sorted = [...legs].sort((a, b) => cmp((a.expiry ?? ''), b.expiry ?? '') || (a.strike ?? 0) - (b.strike ?? 0) || cmp(a.contractKey, b.contractKey));
     const used = new Set<Leg>();
     const found: { kind: StrategyKind; legs: Leg[] }[] = [];
     for (const m of MATCHERS) {

@@ -32,9 +32,19 @@ export function nyDate(ms: number): string {
 
 const AM_SETTLED_ROOTS = new Set(['SPX', 'NDX', 'RUT', 'VIX']);
 
-/** When an option on `root` expiring on `expiry` (YYYY-MM-DD) settles. */
+const expiryCache = new Map<string, number>();
+
+/** When an option on `root` expiring on `expiry` (YYYY-MM-DD) settles. Memoised: time-zone math is slow and expiries are few. */
 export function expiryInstant(expiry: string, root?: string): number {
-  return root && AM_SETTLED_ROOTS.has(root) ? nyInstant(expiry, 9, 30) : nyInstant(expiry, 16, 0);
+  const am = !!root && AM_SETTLED_ROOTS.has(root);
+  const key = am ? `${expiry}A` : expiry;
+  let t = expiryCache.get(key);
+  if (t === undefined) {
+    t = am ? nyInstant(expiry, 9, 30) : nyInstant(expiry, 16, 0);
+    if (expiryCache.size > 10_000) expiryCache.clear();
+    expiryCache.set(key, t);
+  }
+  return t;
 }
 
 export const DAY_MS = 86_400_000;
