@@ -3,7 +3,7 @@
  * web page, and the alert loop. Effects live here; the numbers come from the pure functions.
  *
  * Alert loop: notify() (called on every new latest snapshot) schedules an evaluation at most
- * `throttleMs` later (default 250 ms), and a tick on the Clock evaluates every `tickMs` (1 s)
+ * `throttleMs` later (default 500 ms), and a tick on the Clock evaluates every `tickMs` (1 s)
  * for time-driven rules (DTE, stale feed, broker down): a breach is seen within 1 s of the
  * update that caused it. An evaluation builds the report from cached database inputs (closing
  * marks, realized P&L, betas: refreshed every `slowRefreshMs`, 10 s) overlaid with the processor's
@@ -104,7 +104,7 @@ export class RiskService {
 
   /** A new latest snapshot arrived: evaluate within throttleMs. */
   notify(): void {
-    this.schedule(this.o.throttleMs ?? 250);
+    this.schedule(this.o.throttleMs ?? 500);
   }
 
   openAlerts(): Alert[] {
@@ -163,7 +163,7 @@ export class RiskService {
         this.running = null;
         if (this.again) {
           this.again = false;
-          this.schedule(this.o.throttleMs ?? 250);
+          this.schedule(this.o.throttleMs ?? 500);
         }
       });
     }, delayMs);
