@@ -35,7 +35,7 @@ describe('alerts: open on breach, close past the hysteresis band, one open per (
 
   it('a breaching update opens the alert within 1 s of the Clock, stored and delivered once', async () => {
     service.notify();
-    clock.advance(500); // the throttle: evaluation starts ≤ 500 ms after the update
+    clock.advance(1000); // the 1 s tick: evaluated within 1 s of the update
     await waitFor(() => seen.length === 1, 'the open alert');
     expect(seen[0]).toMatchObject({ rule: 'limit_delta', subject: 'portfolio', value: 500, threshold: 400, closed_at: null, opened_at: new Date(clock.now()).toISOString() });
     const stored = await listAlerts(db.storage, { open: true });

@@ -2,11 +2,10 @@
  * The risk engine as a running service (serve, ingest, demo): risk documents for the API and the
  * web page, and the alert loop. Effects live here; the numbers come from the pure functions.
  *
- * Alert loop: notify() (called on every new latest snapshot) schedules an evaluation at most
- * `throttleMs` later (default 500 ms), and a tick on the Clock evaluates every `tickMs` (1 s)
- * for time-driven rules (DTE, stale feed, broker down): a breach is seen within 1 s of the
- * update that caused it. An evaluation builds the report from cached database inputs (closing
- * marks, realized P&L, betas: refreshed every `slowRefreshMs`, 10 s) overlaid with the processor's
+ * Alert loop: a tick on the Clock evaluates every `tickMs` (1 s), which covers both new
+ * snapshots (notify() marks them; an optional `throttleMs` evaluates sooner) and time-driven
+ * rules (DTE, stale feed, broker down): a breach is seen within 1 s of the update that caused it. An evaluation builds the report from cached database inputs (closing
+ * marks, realized P&L, betas: refreshed every `slowRefreshMs`, 30 s) overlaid with the processor's
  * live state, so the hot path issues no SQL. Transitions are stored in `alerts`, then given to
  * listeners (SSE, /v1/events) and the webhook (queued, never awaited by the pipeline).
  */
@@ -102,9 +101,13 @@ export class RiskService {
     return () => this.listeners.delete(fn);
   }
 
-  /** A new latest snapshot arrived: evaluate within throttleMs. */
+  /**
+   * A new latest snapshot arrived. The 1 s tick evaluates anyway (time-driven rules need it), so
+   * an update is evaluated within 1 s without an extra evaluation per burst; a non-zero
+   * `throttleMs` adds an earlier one (at most one per throttleMs).
+   */
   notify(): void {
-    this.schedule(this.o.throttleMs ?? 500);
+    if (this.o.throttleMs) this.schedule(this.o.throttleMs);
   }
 
   openAlerts(): Alert[] {
@@ -163,7 +166,7 @@ export class RiskService {
         this.running = null;
         if (this.again) {
           this.again = false;
-          this.schedule(this.o.throttleMs ?? 500);
+          this.schedule(this.o.throttleMs ?? 0);
         }
       });
     }, delayMs);
@@ -172,7 +175,7 @@ export class RiskService {
   private async inputsNow(): Promise<RiskInputs> {
     const now = this.o.clock.now();
     const live = this.o.live;
-    if (!this.base || !live || now - this.baseAt >= (this.o.slowRefreshMs ?? 10_000)) {
+    if (!this.base || !live || now - this.baseAt >= (this.o.slowRefreshMs ?? 30_000)) {
       this.base = await loadRiskInputs(this.o.storage, { now, benchmark: this.o.benchmark, rules: this.o.rules, live });
       this.baseAt = now;
       return this.base;
