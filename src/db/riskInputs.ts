@@ -7,27 +7,14 @@
  *     16:00 New York close (closing_marks), and the first mark since that close as a fallback;
  *   - betas from market_metrics when that table exists (another issue adds it).
  */
+import type { ContractMarket } from '../risk/types.js';
 import type { Storage } from './types.js';
 
 type Q = Pick<Storage, 'query'>;
 const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
 const MS = (c: string) => `(extract(epoch FROM ${c}) * 1000)::float8`;
 
-export interface LatestRow {
-  broker: string;
-  account: string;
-  contractKey: string;
-  bid: number | null;
-  ask: number | null;
-  mark: number | null;
-  underlyingPrice: number | null;
-  iv: number | null;
-  delta: number | null;
-  gamma: number | null;
-  theta: number | null;
-  vega: number | null;
-  eventTs: number;
-}
+export type LatestRow = { broker: string; account: string; contractKey: string } & Omit<ContractMarket, 'last'>;
 
 /** The newest snapshot of every open position (positions without any snapshot are absent). */
 export async function latestForPositions(db: Q): Promise<LatestRow[]> {

@@ -6,20 +6,14 @@
  */
 import type { InstrumentKind } from './instrument.js';
 import type { Right } from './bs.js';
+import type { Position } from '../core/types.js';
 
-export interface RiskPositionInput {
-  broker: string;
-  account: string;
-  contractKey: string;
-  underlying: string;
-  quantity: number;
-  multiplier: number;
-  /** Average open price per unit (same unit as the mark). */
-  avgPrice: number | null;
+/** An open position (core Position) with when it was last known. */
+export type RiskPositionInput = Omit<Position, 'assetClass'> & {
   /** positions.asset_class: option, equity, future, other. */
   assetClass: string;
   updatedAt: number;
-}
+};
 
 /** The newest per-contract values for one held position (a greek_snapshots row, or the processor's latest). */
 export interface ContractMarket {
