@@ -27,6 +27,11 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
     // The real record's database was never created, its journal never written.
     expect(existsSync(join(dir, 'pg'))).toBe(false);
     expect(existsSync(join(dir, 'journal'))).toBe(false);
+    // the demo ends with the risk summary (stock counted: the tasty SPY shares) and the alerts of the run
+    expect(run.stdout()).toMatch(/portfolio risk now \(npm run risk -- --demo; rules config\/risk-rules.example.json\)/);
+    expect(run.stdout()).toMatch(/^SPY\s+tasty\s+5WT00001\s+100\s/m);
+    expect(run.stdout()).toMatch(/^= PORTFOLIO\s/m);
+    expect(run.stdout()).toMatch(/alerts during this run \(npm run alerts -- --demo\)/);
 
     const timeline = runCli('timeline', ['--demo', '--since=10m', '--bucket=10s', '--json'], { DATA_DIR: dir });
     expect(await timeline.exit, timeline.stderr()).toBe(0);

@@ -34,7 +34,8 @@ describe('npm run greeks against the Tastytrade simulator', () => {
     const out = run.stdout();
     expect(out).not.toMatch(/\x1b\[/);
     expect(out).toMatch(/tasty: connected/);
-    const rows = out.split('\n').filter((l) => /^[A-Z]+\s+\d{6}[CP]\d{8}/.test(l));
+    const rows = out.split('\n').filter((l) => /^[A-Z]+ \d{6}[CP][\d.]+ /.test(l));
+    for (const l of out.split('\n')) expect(l.length).toBeLessThanOrEqual(100);
     const spyHeld = heldOptions().filter((h) => h.contract_key.startsWith('SPY '));
     expect(rows).toHaveLength(spyHeld.length);
     for (const r of rows) expect(r.startsWith('SPY ')).toBe(true);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { openStorage } from '../../src/db/index.js';
+import { loadMigrations } from '../../src/db/migrate.js';
 import { testLogger } from '../helpers/pg.js';
 import { snapshots } from './fixtures.js';
 
@@ -27,7 +28,7 @@ describe('embedded PGlite in a folder', () => {
     const second = await openStorage({ pgliteDir: dir, log: testLogger });
     try {
       expect(await second.querySnapshots({ account: 'DISK' })).toHaveLength(3);
-      expect(await second.query('SELECT id FROM riskwire_migrations')).toEqual([{ id: '0001_init' }, { id: '0002_position_sets' }]);
+      expect(await second.query('SELECT id FROM riskwire_migrations ORDER BY id')).toEqual((await loadMigrations()).map((m) => ({ id: m.id })));
     } finally {
       await second.close();
     }

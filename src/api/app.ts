@@ -18,8 +18,14 @@ import { hostRefusal, isAllowedHost } from './host.js';
 import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
 import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
+import { registerRisk } from './routes/risk.js';
 import { registerStreaming } from './routes/streaming.js';
 import { schemaErrorFormatter, validatorCompiler } from './validation.js';
+import { systemClock } from '../core/clock.js';
+import { processorLiveState } from '../risk/live.js';
+import { riskMetrics } from '../risk/metrics.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
+import { RiskService } from '../risk/service.js';
 
 export interface ApiDeps {
   pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
@@ -45,6 +51,8 @@ export interface ApiDeps {
   metrics?: Registry;
   /** Concurrency limit, request timeout, statement timeout (default: readApiLimits() from the environment). */
   limits?: ApiLimits;
+  /** The risk engine (serve starts it with the alert loop); made on first use, without the loop, when absent. */
+  risk?: RiskService;
 }
 
 /** Routes that are cheap and never touch the database: not counted, not timed, no token needed for /healthz. */
@@ -128,10 +136,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerStreaming(app, routeDeps);
   registerData(app, routeDeps);
-  app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API and process metrics', tags: ['ops'] } }, async (_req, reply) => {
+  let risk = deps.risk;
+  const riskService = () => (risk ??= new RiskService({
+    storage: deps.storage, rules: loadRules(), benchmark: resolveBenchmark(undefined), clock: systemClock, log: deps.log,
+    live: processorLiveState(deps.pipeline.processor, systemClock),
+  }));
+  registerRisk(app, routeDeps, riskService);
+  app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API, risk and process metrics', tags: ['ops'] } }, async (_req, reply) => {
     scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
     const body = await renderWithProcess(metrics);
-    return reply.type(METRICS_CONTENT_TYPE).send(body);
+    return reply.type(METRICS_CONTENT_TYPE).send(body + (risk ? riskMetrics(risk) : ''));
   });
   app.get('/healthz', { ...UNLIMITED, schema: { summary: 'Liveness: the process answers (no database round trip)', tags: ['ops'] } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { ...UNLIMITED, schema: { hide: true } }, async () => app.swagger());

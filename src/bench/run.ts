@@ -9,6 +9,7 @@ import { freshBenchDatabase } from './database.js';
 import { PeakMemory } from './memory.js';
 import { dxlinkMax, latencyAt, medianOf, simMax, workersOf } from './scenarios.js';
 import { apiAB, renderApiAB } from './apiReport.js';
+import { alertCpuAB, riskComputeBench } from './risk.js';
 
 export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--rows=N] [--seconds=S] [--api-only] [--api-pairs=N] [--api-rate=N] [--api-compare]
 
@@ -23,6 +24,9 @@ scratch database on DATABASE_URL's PostgreSQL server (created and dropped by the
      2,000 GETs at concurrency 100 (status, snapshots, timeline) from another process, with
      the API as served (API_MAX_CONCURRENT, request/statement timeouts, its own read pool);
      --api-compare adds one pair without back-pressure (no limit, reads on the writer's pool)
+  6. risk engine: CPU time of the \`risk --json\` document for 5,000 positions (budget 200 ms)
+     and of the what-if grid; extra pipeline CPU of the alert loop at 1,000 events/s (A/B,
+     budget 5 %)
 Absolute numbers drift between machines and runs: compare the ratios.
 
   --quick        a shorter run (under 45 s)
@@ -73,6 +77,10 @@ export async function runBench(argv: string[]): Promise<number> {
       latency[rate] = await latencyAt(storage, log, rate, seconds, track);
     }
     const api = await apiAB(storage, db.url, log, apiOpts, say);
+    say(`risk document for 5000 positions (CPU time, median of ${quick ? 3 : 7})...`);
+    const riskCompute = riskComputeBench(5000, quick ? 3 : 7);
+    say(`alert loop A/B at 1000 events/s, ${quick ? 1 : 3} pair(s) of ${seconds}s...`);
+    const alertAB = await alertCpuAB(storage, log, 1000, seconds, quick ? 1 : 3);
     mem.stop();
     const rowsLost = sim.lostAllPasses + dx.lost + Object.values(latency).reduce((n, r) => n + r.lost, 0);
     const result = {
@@ -88,6 +96,11 @@ export async function runBench(argv: string[]): Promise<number> {
       peak_worker_heap_mb: Object.fromEntries(Object.entries(mem.peakWorkerHeapMb).map(([k, v]) => [k, Math.round(v)])),
       rows_lost: rowsLost,
       api_load: api,
+      risk: {
+        document_cpu_ms: riskCompute.documentCpuMs, document_wall_ms: riskCompute.documentWallMs, scenarios_cpu_ms: riskCompute.scenariosCpuMs,
+        positions: riskCompute.positions, strategies: riskCompute.strategies, document_bytes: riskCompute.bytes,
+        alert_loop_cpu: { rate: alertAB.rate, seconds: alertAB.seconds, without_cores: alertAB.without, with_cores: alertAB.with, overhead_pct: round(alertAB.overheadPct) },
+      },
     };
     process.stdout.write(`${render(result)}\n\n${renderApiAB(api)}\n`);
     if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
@@ -112,6 +125,12 @@ function render(r: {
   peak_rss_mb: number;
   peak_worker_heap_mb: Record<string, number>;
   rows_lost: number;
+  risk: {
+    document_cpu_ms: { median: number; min: number; max: number; runs: number };
+    scenarios_cpu_ms: { median: number; min: number; max: number };
+    positions: number;
+    alert_loop_cpu: { rate: number; without_cores: { median: number; min: number; max: number; runs: number }; with_cores: { median: number; min: number; max: number }; overhead_pct: number };
+  };
 }): string {
   const tp = table(['path', 'rows/s', 'ratio to raw COPY'], [
     ['raw COPY (5000-row batches)', String(r.raw_copy_rows_per_s), '1.00'],
@@ -122,5 +141,12 @@ function render(r: {
   const lat = table(['offered events/s', 'achieved rows/s', 'p50 ms', 'p95 ms', 'p99 ms'],
     Object.entries(r.latency_ms).map(([rate, l]) => [rate, String(l.achieved_per_s), ms(l.p50), ms(l.p95), ms(l.p99)]));
   const heaps = Object.entries(r.peak_worker_heap_mb).map(([k, v]) => `${k} ${v} MB`).join(', ') || '-';
-  return `${tp}\n\n${lat}\n\npeak RSS ${r.peak_rss_mb} MB (process); peak worker heap: ${heaps}\nrows lost: ${r.rows_lost}`;
+  const k = r.risk;
+  const sp = (x: { median: number; min: number; max: number }, d = 0) => `${x.median.toFixed(d)} (${x.min.toFixed(d)}-${x.max.toFixed(d)})`;
+  const a = k.alert_loop_cpu;
+  const riskText = [
+    `risk --json compute, ${k.positions} positions: ${sp(k.document_cpu_ms)} ms CPU, median (min-max) of ${k.document_cpu_ms.runs} (budget 200 ms); what-if grid ${sp(k.scenarios_cpu_ms)} ms CPU`,
+    `alert loop at ${a.rate} events/s: pipeline CPU ${sp(a.without_cores, 3)} cores without, ${sp(a.with_cores, 3)} with, ${a.overhead_pct.toFixed(1)} % extra (budget 5 %, ${a.without_cores.runs} A/B pairs)`,
+  ].join('\n');
+  return `${tp}\n\n${lat}\n\npeak RSS ${r.peak_rss_mb} MB (process); peak worker heap: ${heaps}\nrows lost: ${r.rows_lost}\n\n${riskText}`;
 }

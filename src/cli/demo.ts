@@ -5,11 +5,19 @@ import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/i
 import { createLogger } from '../core/logger.js';
 import { configFor, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
+import { listAlerts } from '../db/alerts.js';
 import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
 import { durationMs, parseArgs } from './args.js';
 import { timelineHeader, timelineTable } from './timeline.js';
 import { TIMELINE_DEFAULTS } from '../api/params.js';
 import { fmtMs } from './output.js';
+import { startRisk, type RiskWiring } from '../app/risk.js';
+import { alertsTable } from './alerts.js';
+import { positionsTable, reportHeader } from '../risk/format.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
+
+/** The demo's rules when RISK_RULES_FILE is unset: betas for the simulated underlyings and a few limits. */
+export const DEMO_RULES_FILE = 'config/risk-rules.example.json';
 
 export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s]
 
@@ -20,7 +28,8 @@ DATA_DIR/demo/pg (default ./.data/demo/pg), or DEMO_DATABASE_URL when set; never
 record. Shows progress, then prints the risk timeline it recorded; read it again later
 with --demo (npm run timeline -- --demo). Needs no credentials, no network and no
 database server. npm run db -- stop --demo stops its server; purge --demo --broker=...
-deletes its rows.
+deletes its rows. It ends with the portfolio risk and the alerts
+the risk rules raised (RISK_RULES_FILE, else config/risk-rules.example.json).
 
   --duration=S   how long to ingest (default 30s)
   --bucket=S     timeline bucket (default 5s)
@@ -36,6 +45,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   const bucketMs = durationMs(flags, 'bucket', 5_000)!;
   const target = resolveDataTarget({ demo: true });
   const config = configFor(target, readAppConfig());
+  const rulesFile = process.env.RISK_RULES_FILE?.trim() || DEMO_RULES_FILE;
+  const rules = loadRules({ ...process.env, RISK_RULES_FILE: rulesFile });
+  const benchmark = resolveBenchmark(undefined);
   const log = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -51,10 +63,12 @@ export async function runDemo(argv: string[]): Promise<number> {
 
   let storage: Storage | undefined;
   let pipeline: Pipeline | undefined;
+  let risk: RiskWiring | undefined;
   try {
     storage = await openTargetStorage(target, log);
     say(`database: ${target.label} (kept apart from the real record)`);
     pipeline = new Pipeline({ storage, config, log });
+    risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
     const startedAt = Date.now();
     await Promise.all(['tasty', 'ibkr'].map((id) => pipeline!.startActor({ id, broker: id })));
     say(`ingesting for ${Math.round(duration / 1000)}s (Ctrl-C stops early)\n`);
@@ -70,6 +84,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       const perBroker = Object.entries(s.perBroker).map(([b, c]) => `${b} ${c.rowsOut}`).join(', ');
       say(`  ${String(Math.round((Date.now() - startedAt) / 1000)).padStart(3)}s  ${actors}  |  rows ${s.flush.rowsWritten} (${perBroker})  p95 ${fmtMs(s.latency.p95)}`);
     }
+    await risk.service.evaluateNow(); // the last state of the run, before the streams stop
+    risk.stop();
     const report = await pipeline.stop();
     const s = pipeline.processor.stats();
     say(`\ningested: ${s.flush.rowsWritten} snapshot rows, ${s.drops.duplicate + s.drops.duplicate_db} duplicates dropped, ${s.outOfOrder} out-of-order stored, ${s.drops.malformed} malformed frames skipped, latency p50 ${fmtMs(s.latency.p50)} p95 ${fmtMs(s.latency.p95)} p99 ${fmtMs(s.latency.p99)}${report.journaledRows ? `, ${report.journaledRows} rows journaled` : ''}`);
@@ -84,8 +100,14 @@ export async function runDemo(argv: string[]): Promise<number> {
     for (const c of shared) say(`same contract at several brokers: "${c.contract_key}" (${c.brokers})`);
 
     say(await timelineText(storage, startedAt, bucketMs));
+    const riskReport = await risk.service.report();
+    say(`\nportfolio risk now (npm run risk -- --demo; rules ${rulesFile})\n${reportHeader(riskReport)}\n\n${positionsTable(riskReport)}`);
+    const runAlerts = (await listAlerts(storage, { since: startedAt })).filter((a) => a.openedAt >= startedAt || (a.closedAt ?? 0) >= startedAt);
+    say(`\nalerts during this run (npm run alerts -- --demo)\n${alertsTable(runAlerts)}`);
     say(`
 next:
+  npm run risk -- --demo                              this demo's portfolio risk (--group=strategy, --scenarios, --json)
+  npm run alerts -- --demo --open                     open alerts (exit rules, limits, pin risk, stale feed)
   npm run timeline -- --demo --since=10m --bucket=1m  this demo's risk timeline again
   npm run serve -- --demo                             HTTP API over the demo database on http://127.0.0.1:8377
   npm run greeks -- --broker=sim                      live Greeks table (synthetic broker, writes nothing)
@@ -95,6 +117,7 @@ next:
     if (!gotBoth) process.stderr.write('riskwire demo: expected rows from both simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
     return gotBoth ? 0 : 1;
   } finally {
+    risk?.stop();
     await storage?.close().catch(() => undefined);
     await tasty.close().catch(() => undefined);
     await ibkr.close().catch(() => undefined);

@@ -10,14 +10,15 @@ import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from 
 import type { Storage } from '../db/types.js';
 import { durationMs, parseArgs } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
-import { fmtNum, table } from './output.js';
+import { greeksViewTable } from './greeksView.js';
 
 export const GREEKS_HELP = `Usage: npm run greeks -- --broker=<id|list> [--underlying=SPY] [--once] [--json] [--db]
 
 Debug view of the latest per-contract Greeks: starts the broker's actor (only watching:
-nothing is written unless --db) and shows a refreshing table of contract, account, quantity, bid/ask/mark,
-IV, delta, gamma, theta, vega and the age of the last update (stale ones marked *),
-under a header with each actor's state, reconnects and events/s.
+nothing is written unless --db) and shows a refreshing table (100 columns, fixed decimals) of
+contract, broker:account, quantity, mark, IV, underlying price, DTE, position delta, gamma,
+theta and vega (greek x qty x multiplier) with a total row, and the age of the last update
+(stale ones marked *), under a header with each actor's state, reconnects and events/s.
 
   --broker=ID        ${BROKER_IDS.join(', ')}, or a comma list (default: sim)
   --underlying=SYM   only contracts on this underlying
@@ -135,16 +136,6 @@ function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rat
     .status()
     .map((a) => `${a.id}: ${a.state}  reconnects ${a.reconnects}  ${rates.rate(a.id, a.eventsIn).toFixed(0)} events/s${a.lastError ? `  last error: ${a.lastError}` : ''}`)
     .join('\n');
-  const rows = latest.map((s) => {
-    const age = now - s.updatedAt;
-    return [
-      s.contractKey, s.broker, s.account, fmtNum(s.quantity), fmtNum(s.bid), fmtNum(s.ask), fmtNum(s.mark),
-      s.iv === null ? '-' : `${(s.iv * 100).toFixed(1)}%`, fmtNum(s.delta), fmtNum(s.gamma), fmtNum(s.theta), fmtNum(s.vega),
-      `${(age / 1000).toFixed(1)}s${age > staleMs ? '*' : ''}`,
-    ];
-  });
-  const body = rows.length
-    ? table(['contract', 'broker', 'account', 'qty', 'bid', 'ask', 'mark', 'iv', 'delta', 'gamma', 'theta', 'vega', 'age'], rows)
-    : '(waiting for the first Greeks...)';
+  const body = latest.length ? greeksViewTable(latest, now, staleMs) : '(waiting for the first Greeks...)';
   return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}`;
 }

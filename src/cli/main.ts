@@ -15,6 +15,8 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   db: async () => (await import('./db.js')).runDb,
   sim: async () => (await import('./sim.js')).runSim,
   replay: async () => (await import('./replay.js')).runReplay,
+  risk: async () => (await import('./risk.js')).runRisk,
+  alerts: async () => (await import('./alerts.js')).runAlerts,
 };
 
 async function main(): Promise<number> {

@@ -9,6 +9,8 @@ import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from 
 import { openReadStorage } from '../db/index.js';
 import { readApiLimits } from '../api/limits.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
+import { startRisk } from '../app/risk.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 
 export const SERVE_HELP = `Usage: npm run serve -- [--broker=<id|list|all>] [--port=8377] [--host=127.0.0.1]
@@ -17,6 +19,9 @@ The HTTP API (routes: specs/api.md) over the database, in the same process as th
 broker actors: GET /v1/streaming/status, POST /v1/streaming/start|stop, GET
 /v1/greeks/snapshots, GET /v1/risk/timeline, GET|POST /v1/trades, GET /metrics,
 GET /healthz, GET /openapi.json (the routes, parameters and bodies described).
+GET /v1/risk/positions|summary|scenarios, GET /v1/alerts, GET /v1/alerts/stream (SSE).
+The risk rules (RISK_RULES_FILE) are evaluated continuously; alerts go to the alerts table,
+/v1/alerts/stream and ALERT_WEBHOOK_URL.
 
   --broker=ID     actors to start with the server: ${BROKER_IDS.join(', ')}, a comma list, or all.
                   Default: none (start them later with POST /v1/streaming/start)
@@ -49,6 +54,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const specs = flags.broker !== undefined ? actorSpecs(flags) : [];
   await checkBrokerConfigs(specs);
   await checkBrokersReachable(specs);
+  const rules = loadRules(); // a bad RISK_RULES_FILE stops here, exit 2
+  const benchmark = resolveBenchmark(undefined);
 
   const target = resolveDataTarget({ demo: flags.demo === true });
   const config = configFor(target, readAppConfig());
@@ -58,7 +65,8 @@ export async function runServe(argv: string[]): Promise<number> {
   // API reads on their own small pool (a server given by URL); the embedded default shares the writer's.
   const reader = await openReadStorage({ databaseUrl: target.databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs });
   const pipeline = new Pipeline({ storage, config, log });
-  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags) });
+  const risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
+  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags), risk: risk.service });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -66,6 +74,7 @@ export async function runServe(argv: string[]): Promise<number> {
   const stop = (why: string) => {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
+      risk.stop();
       // Together: a request stuck on a dead database must not hold back journaling the writers' rows.
       const [report] = await Promise.all([pipeline.stop(), app.close()]);
       await reader?.close();
@@ -91,6 +100,7 @@ export async function runServe(argv: string[]): Promise<number> {
   try {
     await app.listen({ host, port });
   } catch (err) {
+    risk.stop();
     await pipeline.stop(1000);
     await reader?.close();
     await storage.close();

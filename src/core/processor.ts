@@ -283,6 +283,19 @@ export class Processor {
     return out.sort((a, b) => a.underlying.localeCompare(b.underlying) || a.contractKey.localeCompare(b.contractKey) || a.account.localeCompare(b.account));
   }
 
+  /** Latest price per quoted key (broker mark, else mid, else last), newest across brokers: the risk engine's live prices. */
+  quotePrices(): { symbol: string; price: number; at: number }[] {
+    const out = new Map<string, { symbol: string; price: number; at: number }>();
+    for (const b of this.brokers.values()) {
+      for (const [symbol, q] of b.quotes) {
+        const price = priceOf(q);
+        const cur = out.get(symbol);
+        if (price !== null && (!cur || cur.at <= q.eventTs)) out.set(symbol, { symbol, price, at: q.eventTs });
+      }
+    }
+    return [...out.values()];
+  }
+
   heldPositions(broker?: string): Position[] {
     return [...this.holdings(broker)].map((h) => h.position);
   }
