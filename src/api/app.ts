@@ -13,7 +13,12 @@ import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import type { Clock } from '../core/clock.js';
+import { TicketBook } from './events/tickets.js';
+import type { RiskPort } from './riskPort.js';
 import { registerData } from './routes/data.js';
+import { registerEvents } from './routes/events.js';
+import { isPagePath, registerPage } from './routes/page.js';
 import { registerStreaming } from './routes/streaming.js';
 
 export interface ApiDeps {
@@ -26,7 +31,14 @@ export interface ApiDeps {
   actorFlags?: Record<string, string | boolean | undefined>;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
+  /** Timers of /v1/events and its tickets (default: the system clock). */
+  clock?: Clock;
+  /** The risk engine (src/risk), when present: risk summary and alerts for /v1/events. */
+  risk?: RiskPort;
 }
+
+/** Streams a browser opens with EventSource (no headers possible): they also take ?ticket= (events/tickets.ts). */
+const SSE_PATHS = new Set(['/v1/events', '/v1/alerts/stream']);
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -37,9 +49,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const token = deps.token?.trim();
+  const tickets = new TicketBook(deps.clock);
   if (token) {
     app.addHook('onRequest', async (req, reply) => {
       if (bearerMatches(req.headers.authorization, token)) return;
+      const path = req.url.split('?')[0];
+      // The page and its scripts hold no data (the page asks for the token, then sends it on every call).
+      if ((req.method === 'GET' || req.method === 'HEAD') && isPagePath(path)) return;
+      if (req.method === 'GET' && SSE_PATHS.has(path) && tickets.redeem((req.query as Record<string, unknown>)?.ticket)) return;
       reply.header('www-authenticate', 'Bearer realm="riskwire"');
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
@@ -63,6 +80,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerStreaming(app, deps);
   registerData(app, deps);
+  registerEvents(app, deps, tickets);
+  registerPage(app);
   app.get('/metrics', async (_req, reply) => {
     const { processor, supervisor } = deps.pipeline;
     const body = renderMetrics({
