@@ -7,6 +7,7 @@
  *           and every STATUS_EVERY_MS
  *   risk    the risk summary, at most every RISK_EVERY_MS and only when it changed
  *   alert   each alert as the risk engine raises it
+ * and, first on every connection, `hello` ({now, risk, alerts}: what this server has).
  * It runs only while at least one page is connected: the first client starts it, the last one
  * leaving stops it, so an API without pages pays nothing. All timers on the Clock.
  */
@@ -68,6 +69,8 @@ export class EventHub {
     this.clients.add(client);
     client.onClose(() => this.remove(client));
     const now = this.src.clock.now();
+    // What this server has, so the page asks only for routes that exist (no 404s to explain).
+    client.send('hello', { now: new Date(now).toISOString(), risk: !!this.src.risk, alerts: !!alertSourceOf(this.src.risk) });
     client.send('greeks', { now: new Date(now).toISOString(), snapshot: true, rows: this.src.latest.latestGreeks().map(liveGreeksJson) });
     client.send('status', this.src.status().doc);
     if (this.lastRisk !== undefined) client.send('risk', this.lastRisk);
