@@ -53,10 +53,10 @@ export function heat(v, maxAbs) {
   return { bg: `rgb(${mix(r)}, ${mix(g)}, ${mix(b)})`, fg: t > 0.55 ? '#ffffff' : '#1b1f24' };
 }
 
-/** A bucket for a range so that the chart has about 60 points (the server allows 5000 at most). */
+/** A bucket for a range so that the chart has at most 100 points (the server allows 5000 at most). */
 export function autoBucket(rangeMs) {
   const steps = [5e3, 15e3, 60e3, 300e3, 900e3, 3600e3, 4 * 3600e3, 86400e3];
-  return steps.find((s) => rangeMs / s <= 90) ?? steps[steps.length - 1];
+  return steps.find((s) => rangeMs / s <= 100) ?? steps[steps.length - 1];
 }
 
 /** "15s", "1m", "4h" → ms (the same forms the API's since/bucket take). */

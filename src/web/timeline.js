@@ -19,6 +19,8 @@ export function underlyingsOf(rows) {
  * Columns for uPlot: x (epoch seconds of each bucket's as_of) and one array per series that any
  * row carries (risk fields appear when the risk engine adds them). `underlying` null = the total
  * across underlyings: a bucket's sum is null only when every underlying's value is null.
+ * @param {Array<Record<string, any>>} rows
+ * @param {string | null} [underlying]
  */
 export function timelineColumns(rows, underlying = null) {
   const present = SERIES.filter((s) => rows.some((r) => s.key in r));
