@@ -6,12 +6,13 @@ import { createLogger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
 import type { Storage } from '../db/types.js';
 import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
-import { durationMs, parseArgs } from './args.js';
+import { durationMs, intFlag, parseArgs } from './args.js';
+import { servePage } from './demoServe.js';
 import { timelineHeader, timelineTable } from './timeline.js';
 import { TIMELINE_DEFAULTS } from '../api/params.js';
 import { fmtMs } from './output.js';
 
-export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s]
+export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s] [--serve [--port=8377]]
 
 Runs the whole pipeline against the built-in simulated brokers: a local Tastytrade REST +
 DXLink server and a local IBKR Client Portal gateway, both driven by the real broker
@@ -21,16 +22,21 @@ Needs no credentials, no network and no database server.
 
   --duration=S   how long to ingest (default 30s)
   --bucket=S     timeline bucket (default 5s)
+  --serve        then keep the brokers streaming and serve the web page (and the API) on
+                 127.0.0.1 until Ctrl-C; prints the page's URL
+  --port=N       port for --serve (default 8377; 0 = any free port)
   --help         this text`;
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'demo', ['help', 'duration', 'bucket']);
+  const flags = parseArgs(argv, 'demo', ['help', 'duration', 'bucket', 'serve', 'port']);
   if (flags.help) {
     process.stdout.write(`${DEMO_HELP}\n`);
     return 0;
   }
   const duration = durationMs(flags, 'duration', 30_000)!;
   const bucketMs = durationMs(flags, 'bucket', 5_000)!;
+  const serve = flags.serve !== undefined && flags.serve !== 'false' && flags.serve !== '0';
+  const port = intFlag(flags, 'port', 8377, 0, 65535);
   const config = readAppConfig();
   const log = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -66,7 +72,8 @@ export async function runDemo(argv: string[]): Promise<number> {
       const perBroker = Object.entries(s.perBroker).map(([b, c]) => `${b} ${c.rowsOut}`).join(', ');
       say(`  ${String(Math.round((Date.now() - startedAt) / 1000)).padStart(3)}s  ${actors}  |  rows ${s.flush.rowsWritten} (${perBroker})  p95 ${fmtMs(s.latency.p95)}`);
     }
-    const report = await pipeline.stop();
+    // --serve keeps the brokers streaming for the page: write what is pending instead of stopping.
+    const report = serve && !interrupted ? (await pipeline.processor.drain(), { journaledRows: 0 }) : await pipeline.stop();
     const s = pipeline.processor.stats();
     say(`\ningested: ${s.flush.rowsWritten} snapshot rows, ${s.drops.duplicate + s.drops.duplicate_db} duplicates dropped, ${s.outOfOrder} out-of-order stored, ${s.drops.malformed} malformed frames skipped, latency p50 ${fmtMs(s.latency.p50)} p95 ${fmtMs(s.latency.p95)} p99 ${fmtMs(s.latency.p99)}${report.journaledRows ? `, ${report.journaledRows} rows journaled` : ''}`);
 
@@ -88,6 +95,11 @@ next:
   npm run ingest -- --broker=tasty                    real Tastytrade (set TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN)`);
     const gotBoth = counts.length >= 2;
     if (!gotBoth) process.stderr.write('riskwire demo: expected rows from both simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
+    if (serve && !interrupted) {
+      process.off('SIGINT', stopEarly);
+      process.off('SIGTERM', stopEarly);
+      await servePage({ pipeline, storage, log, port, say });
+    }
     return gotBoth ? 0 : 1;
   } finally {
     await storage?.close().catch(() => undefined);

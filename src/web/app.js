@@ -37,6 +37,7 @@ function askToken() {
 }
 
 function markRendered(part) {
+  if (!state.rendered[part]) performance.mark(`riskwire:${part}`);
   state.rendered[part] = true;
   if (state.rendered.chart && state.rendered.positions && !document.body.dataset.ready) {
     performance.mark('riskwire:first-render');
@@ -164,6 +165,8 @@ async function boot() {
   $('#forget-token').hidden = !token.get();
   for (const id of ['#range', '#bucket', '#underlying']) $(id).addEventListener('change', loadTimeline);
   addEventListener('resize', () => throttled('resize', 200, resizeChart));
+  // The timeline query is the slowest answer: ask for it while the status call checks the token.
+  loadTimeline();
   try {
     renderActors(await getJson('/v1/streaming/status'));
   } catch (err) {
@@ -173,7 +176,6 @@ async function boot() {
     }
     $('#live').textContent = `API unreachable: ${err.message}`;
   }
-  loadTimeline();
   setInterval(loadTimeline, 5000);
   setInterval(tick, 1000);
   openEvents({ hello: onHello, greeks: onGreeks, status: renderActors, risk: onRisk, alert: onAlert }, setLive);
