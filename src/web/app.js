@@ -129,6 +129,7 @@ function onGreeks(msg) {
     if (!(state.newestEventMs >= t)) state.newestEventMs = t;
   }
   positions.applyLive(msg.rows, msg.now);
+  if (msg.snapshot) tick();
   if (msg.rows.length) markRendered('positions');
 }
 
