@@ -1,3 +1,4 @@
+/* global uPlot */
 // The risk timeline chart (uPlot, loaded as a global by uplot.min.js), plus the same data as a
 // table for screen readers and keyboard users (<details> under the chart).
 import { $, fillBody, h, noteRow } from './dom.js';
@@ -41,13 +42,21 @@ export function drawTimeline(rows, underlying) {
     ...size(),
     series: [{}, ...series.map((s) => ({ label: s.label, scale: s.scale, stroke: s.color, width: 2, points: { show: x.length < 40, size: 5 }, value: (_u, v) => num(v) }))],
     axes: [
-      {},
+      { label: 'UTC', space: 70, values: (_u, ticks) => ticks.map((t) => utcTick(t, x[x.length - 1] - x[0])) },
       { scale: 'qty', label: 'delta (shares)', size: 64, values: (_u, ticks) => ticks.map((t) => num(t, 0)) },
       ...(hasUsd ? [{ scale: 'usd', label: '$', side: 1, size: 64, grid: { show: false }, values: (_u, ticks) => ticks.map((t) => num(t, 0)) }] : []),
     ],
     scales: { x: { time: true } },
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
     legend: { live: true },
   }, data, box);
+}
+
+/** Tick labels in UTC like the rest of the page: HH:MM:SS within an hour, HH:MM within days, else MM-DD HH:MM. */
+function utcTick(t, spanS) {
+  const iso = new Date(t * 1000).toISOString();
+  if (spanS > 2 * 86400) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  return spanS > 3600 ? iso.slice(11, 16) : iso.slice(11, 19);
 }
 
 export function resizeChart() {
