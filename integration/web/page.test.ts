@@ -168,9 +168,9 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     const heat = await page.$$eval('#scenarios tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => [td.textContent, getComputedStyle(td).backgroundColor])));
     expect(heat).toHaveLength(9);
     expect(heat[0]).toHaveLength(6);
-    expect(heat[0][0]).toEqual(['−$950.00', expect.stringMatching(/^rgb\(2\d\d, \d+, \d+\)$/)]); // -10 %: a loss, red
+    expect(heat[0][0]).toEqual(['−$950', expect.stringMatching(/^rgb\(2\d\d, \d+, \d+\)$/)]); // -10 %: a loss, red
     expect(heat[8][0][1]).toMatch(/^rgb\(\d+, 1\d\d, \d+\)$/); // +10 %: a gain, green
-    expect(await page.$eval('#scenarios thead', (el) => el.textContent)).toMatch(/IV -5 pt, now.*IV \+5 pt, \+1d/);
+    expect(await page.$$eval('#scenarios thead th', (ths) => ths.map((th) => th.getAttribute('aria-label')).filter(Boolean))).toEqual(['IV -5 points, now', 'IV 0 points, now', 'IV +5 points, now', 'IV -5 points, in 1 day', 'IV 0 points, in 1 day', 'IV +5 points, in 1 day']);
     expect(await page.$eval('#strategies tbody', (el) => el.textContent)).toMatch(/SPY vertical.*SPY 2026-12-18 500 C, SPY 2026-12-18 510 C/);
     expect(await page.$eval('#alerts-open tbody', (el) => el.textContent)).toMatch(/limit_delta.*net delta 150.5 over 100/);
     expect(await page.$eval('#alerts-recent tbody', (el) => el.textContent)).toMatch(/pin_risk/);

@@ -18,6 +18,13 @@ export function money(v) {
   return `${v < 0 ? '−' : v > 0 ? '+' : ''}$${s}`;
 }
 
+/** Whole dollars with a sign, for dense grids: +1,050 / −950 / $0. */
+export function moneyWhole(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const r = Math.round(v);
+  return `${r < 0 ? '−' : r > 0 ? '+' : ''}$${Math.abs(r).toLocaleString('en-US')}`;
+}
+
 export function pct(v, digits = 1) {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
   return `${(v * 100).toFixed(digits)}%`;

@@ -1,7 +1,7 @@
 // The smaller panels: portfolio header, actors, strategies, what-if heat map, alerts. Each takes
 // an API document and redraws its own element; null means "risk engine unavailable".
 import { $, fillBody, h, noteRow } from './dom.js';
-import { age, contractLabel, heat, money, num } from './format.js';
+import { age, contractLabel, heat, money, moneyWhole, num } from './format.js';
 
 const UNAVAILABLE = 'risk engine unavailable';
 
@@ -71,14 +71,16 @@ export function renderScenarios(doc, subject = 'portfolio') {
   const cell = new Map(doc.rows.filter((r) => r.subject === subject).map((r) => [`${r.spot_move_pct}|${r.iv_shift_pts}|${r.days}`, r]));
   const maxAbs = Math.max(0, ...[...cell.values()].map((r) => Math.abs(r.pnl_full ?? 0)));
   $('#scenarios thead').replaceChildren(
-    h('tr', {}, h('th', { scope: 'col', text: 'Spot move' }), cols.map((c) => h('th', { scope: 'col', class: 'n', text: `IV ${c.iv > 0 ? '+' : ''}${c.iv} pt, ${c.d === 0 ? 'now' : `+${c.d}d`}` }))),
+    h('tr', {}, h('th', { scope: 'col', text: 'Spot' }), cols.map((c) =>
+      h('th', { scope: 'col', class: 'n', 'aria-label': `IV ${c.iv > 0 ? '+' : ''}${c.iv} points, ${c.d === 0 ? 'now' : `in ${c.d} day${c.d > 1 ? 's' : ''}`}` },
+        `IV ${c.iv > 0 ? '+' : ''}${c.iv}`, h('br'), c.d === 0 ? 'now' : `+${c.d}d`))),
   );
   const rows = doc.spot_moves_pct.map((m) =>
     h('tr', {}, h('th', { scope: 'row', class: 'n', text: `${m > 0 ? '+' : ''}${m}%` }), cols.map((c) => {
       const r = cell.get(`${m}|${c.iv}|${c.d}`);
       const v = r?.pnl_full ?? null;
       const { bg, fg } = heat(v, maxAbs);
-      return h('td', { class: 'n heat', style: `background:${bg};color:${fg}`, text: money(v), title: r ? `Taylor estimate ${money(r.pnl_taylor)}` : '' });
+      return h('td', { class: 'n heat', style: `background:${bg};color:${fg}`, text: moneyWhole(v), title: r ? `full repricing ${money(v)}; Taylor estimate ${money(r.pnl_taylor)}` : '' });
     })),
   );
   fillBody($('#scenarios tbody'), rows);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { age, autoBucket, contractLabel, durationMs, durationText, heat, money, num, pct } from '../../src/web/format.js';
+import { age, autoBucket, contractLabel, durationMs, durationText, heat, money, moneyWhole, num, pct } from '../../src/web/format.js';
 import { timelineColumns, underlyingsOf } from '../../src/web/timeline.js';
 
 describe('page formatting', () => {
@@ -21,6 +21,10 @@ describe('page formatting', () => {
     expect(num(0.000961)).toBe('0.00096');
     expect(money(-1234.5)).toBe('−$1,235');
     expect(money(56.7)).toBe('+$56.70');
+    expect(moneyWhole(-950.4)).toBe('−$950');
+    expect(moneyWhole(1050)).toBe('+$1,050');
+    expect(moneyWhole(0.2)).toBe('$0');
+    expect(moneyWhole(null)).toBe('—');
     expect(pct(0.2461)).toBe('24.6%');
     expect(age(400)).toBe('0.4s');
     expect(age(42_000)).toBe('42s');
