@@ -180,6 +180,37 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     await page.close();
   });
 
+  it('marks stale rows, and prefers the risk engine\'s position figures over live greeks × size', { timeout: 60_000 }, async () => {
+    const { page, errors } = await openPage(browser, 1280, 800);
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    const rows = await page.evaluate(`(async () => {
+      const { PositionsTable } = await import('/assets/positions.js');
+      const table = document.createElement('table');
+      table.innerHTML = '<caption><span class="count"></span></caption><thead></thead><tbody></tbody>';
+      document.body.append(table);
+      const t = new PositionsTable(table);
+      const now = Date.now();
+      const live = (key, ageMs) => ({ broker: 'sim', account: 'A', contract_key: key, underlying: 'SPY', quantity: -2, multiplier: 100, mark: 1.5, iv: 0.2,
+        delta: 0.5, gamma: 0.01, theta: -0.1, vega: 0.2, underlying_price: 500, bid: 1.4, ask: 1.6,
+        event_ts: new Date(now - ageMs).toISOString(), received_at: new Date(now - ageMs).toISOString() });
+      t.applyLive([live('SPY   261218C00500000', 1000), live('SPY   261218C00510000', 120000)], new Date(now).toISOString());
+      t.applyRisk([{ broker: 'sim', account: 'A', contract_key: 'SPY   261218C00520000', underlying: 'SPY', quantity: 1, multiplier: 100,
+        delta: 42, dollar_delta: 21000, bwd: 40, gamma: 1, theta: -5, vega: 9, unrealized_pnl: 12, day_pnl: -3, stale: true, updated_at: new Date(now).toISOString() }]);
+      return [...table.tBodies[0].rows].map((tr) => ({ stale: tr.classList.contains('stale'),
+        cells: Object.fromEntries([...tr.cells].map((c) => [c.dataset.col, c.textContent])) }));
+    })()`) as { stale: boolean; cells: Record<string, string> }[];
+    expect(rows.map((r) => [r.cells.contract, r.stale])).toEqual([
+      ['SPY 2026-12-18 500 C', false], ['SPY 2026-12-18 510 C', true], ['SPY 2026-12-18 520 C', true],
+    ]);
+    expect(rows[0].cells).toMatchObject({ qty: '-2', delta: '-100.0', dollar_delta: '−$50,000', theta: '+$20.00', bwd: '—', unrealized_pnl: '—' });
+    expect(rows[1].cells.age).toMatch(/^2m stale$/);
+    expect(rows[2].cells).toMatchObject({ delta: '42.00', bwd: '40.00', unrealized_pnl: '+$12.00', day_pnl: '−$3.00' });
+    expect(rows[2].cells.age).toMatch(/stale$/);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   // Needs the risk engine's alerts (issue 14: RISK_RULES_FILE, /v1/alerts, the RiskService hook).
   // Skipped at run time while the server has no /v1/alerts; it runs as soon as they are on main.
   it('shows an alert raised by a test rule', { timeout: 240_000 }, async (ctx) => {
