@@ -25,7 +25,7 @@ describe('GET /v1/events', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     await pipeline.startActor({ id: 'sim', broker: 'sim', flags: { rate: '400' } });
-  });
+  }, 90_000);
   afterAll(async () => {
     for (const s of streams) s.close();
     await app?.close();

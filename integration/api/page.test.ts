@@ -20,7 +20,7 @@ describe('GET / and /assets (the page)', () => {
     t = await openTestStorage('pglite');
     pipeline = new Pipeline({ storage: t.storage, config: readAppConfig({}), log: testLogger, journal: new MemoryJournal() });
     app = await buildApi({ pipeline, storage: t.storage, log: testLogger, token: TOKEN });
-  });
+  }, 90_000);
   afterAll(async () => {
     await app?.close();
     await pipeline?.stop();
