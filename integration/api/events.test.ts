@@ -31,7 +31,7 @@ describe('GET /v1/events', () => {
     await app?.close();
     await pipeline?.stop();
     await t?.close();
-  });
+  }, 90_000);
 
   const ticket = async () => {
     const res = await fetch(`${base}/v1/events/ticket`, { method: 'POST', headers: auth });
