@@ -6,6 +6,7 @@ import { openStorage } from '../../src/db/index.js';
 import { stopEmbedded } from '../../src/db/embedded/server.js';
 import { runCli } from '../helpers/cli.js';
 import { testLogger } from '../helpers/pg.js';
+import { waitFor } from '../helpers/wait.js';
 
 // No TEST_DATABASE_URL, no DATABASE_URL: the demo's own embedded PostgreSQL (this file runs the
 // embedded path in CI too).
@@ -48,6 +49,23 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
       expect(shared.some((r) => /^SPY   \d{6}C00500000$/.test(r.contract_key))).toBe(true);
     } finally {
       await storage.close();
+    }
+  });
+
+  it('--serve keeps both brokers streaming and serves the page until SIGTERM', { timeout: 120_000 }, async () => {
+    const run = runCli('demo', ['--duration=10', '--serve', '--port=0'], { PGLITE_DIR: 'memory://', JOURNAL_DIR: join(dir, 'journal-serve'), DATABASE_URL: '', API_TOKEN: undefined });
+    try {
+      const url = await waitFor(() => run.stdout().match(/the web page: (http:\/\/127\.0\.0\.1:\d+)\//)?.[1], 'the page URL', 90_000);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<title>Riskwire');
+      const status = await (await fetch(`${url}/v1/streaming/status`)).json();
+      expect(status.actors.map((a: { actor: string; state: string }) => `${a.actor}:${a.state}`).sort()).toEqual(['ibkr:connected', 'tasty:connected']);
+      run.child.kill('SIGTERM');
+      expect(await run.exit, run.stderr()).toBe(0);
+      expect(run.stdout()).toMatch(/stopping: closing the page/);
+    } finally {
+      run.child.kill('SIGKILL');
     }
   });
 });

@@ -18,7 +18,10 @@ import { hostRefusal, isAllowedHost } from './host.js';
 import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
 import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
+import { registerEvents } from './routes/events.js';
+import { isPagePath, registerPage } from './routes/page.js';
 import { registerRisk } from './routes/risk.js';
+import { TicketBook } from './events/tickets.js';
 import { registerStreaming } from './routes/streaming.js';
 import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 import { systemClock } from '../core/clock.js';
@@ -40,7 +43,7 @@ export interface ApiDeps {
   token?: string;
   /** Plugin flags for actors started through POST /v1/streaming/start (e.g. the sim's --rate). */
   actorFlags?: Record<string, string | boolean | undefined>;
-  /** Timers of the request timeout; tests pass a FakeClock. */
+  /** Timers of the request timeout, /v1/events and its tickets; tests pass a FakeClock. */
   clock?: Clock;
   /** "now" for relative timeline ranges; tests pin it. */
   now?: () => number;
@@ -57,6 +60,9 @@ export interface ApiDeps {
 
 /** Routes that are cheap and never touch the database: not counted, not timed, no token needed for /healthz. */
 const UNLIMITED = { config: { unlimited: true } } as const;
+
+/** Streams a browser opens with EventSource (no headers possible): they also take ?ticket= (events/tickets.ts). */
+const SSE_PATHS = new Set(['/v1/events', '/v1/alerts/stream']);
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -81,10 +87,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (!isAllowedHost(req.headers.host, port)) throw new HttpError(421, hostRefusal(req.headers.host, port));
     });
   }
+  const tickets = new TicketBook(deps.clock);
   if (token) {
     app.addHook('onRequest', async (req, reply) => {
       if (req.routeOptions.url === '/healthz') return; // liveness answers {"status":"ok"} and nothing else
       if (bearerMatches(req.headers.authorization, token)) return;
+      const path = req.url.split('?')[0];
+      // The page and its scripts hold no data (the page asks for the token, then sends it on every call).
+      if ((req.method === 'GET' || req.method === 'HEAD') && isPagePath(path)) return;
+      if (req.method === 'GET' && SSE_PATHS.has(path) && tickets.redeem((req.query as Record<string, unknown>)?.ticket)) return;
       reply.header('www-authenticate', 'Bearer realm="riskwire"');
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
@@ -142,6 +153,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     live: processorLiveState(deps.pipeline.processor, systemClock),
   }));
   registerRisk(app, routeDeps, riskService);
+  // The page's live stream gets the same risk engine as the routes (serve's, with its alert loop).
+  registerEvents(app, { ...routeDeps, risk: riskService() }, tickets);
+  registerPage(app);
   app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API, risk and process metrics', tags: ['ops'] } }, async (_req, reply) => {
     scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
     const body = await renderWithProcess(metrics);

@@ -2,6 +2,7 @@
  * Storage records → API JSON. Field names are snake_case like the database columns (and the
  * POST /v1/trades body), times go out as ISO-8601 UTC strings, everywhere in the API.
  */
+import type { LatestGreeks } from '../core/processor.js';
 import type { TradeRow } from '../core/types.js';
 import type { TimelineRow } from '../db/timeline.js';
 import type { SnapshotRecord } from '../db/types.js';
@@ -33,5 +34,15 @@ export function timelineJson(r: TimelineRow) {
     underlying: r.underlying, account: r.account,
     positions: r.positions, brokers: r.brokers,
     delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollar_delta: r.dollarDelta,
+  };
+}
+
+/** One position's newest greeks as /v1/events sends them (the risk14/web11 contract, plus multiplier and received_at). */
+export function liveGreeksJson(s: LatestGreeks) {
+  return {
+    broker: s.broker, account: s.account, contract_key: s.contractKey, underlying: s.underlying,
+    quantity: s.quantity, multiplier: s.multiplier, bid: s.bid, ask: s.ask, mark: s.mark, iv: s.iv,
+    delta: s.delta, gamma: s.gamma, theta: s.theta, vega: s.vega, underlying_price: s.underlyingPrice,
+    event_ts: iso(s.eventTs), received_at: iso(s.updatedAt),
   };
 }

@@ -7,7 +7,8 @@ import { configFor, openTargetStorage, resolveDataTarget } from '../app/target.j
 import type { Storage } from '../db/types.js';
 import { listAlerts } from '../db/alerts.js';
 import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
-import { durationMs, parseArgs } from './args.js';
+import { durationMs, intFlag, parseArgs } from './args.js';
+import { servePage } from './demoServe.js';
 import { timelineHeader, timelineTable } from './timeline.js';
 import { TIMELINE_DEFAULTS } from '../api/params.js';
 import { fmtMs } from './output.js';
@@ -19,7 +20,7 @@ import { loadRules, resolveBenchmark } from '../risk/rules.js';
 /** The demo's rules when RISK_RULES_FILE is unset: betas for the simulated underlyings and a few limits. */
 export const DEMO_RULES_FILE = 'config/risk-rules.example.json';
 
-export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s]
+export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s] [--serve [--port=8377]]
 
 Runs the whole pipeline against the built-in simulated brokers: a local Tastytrade REST +
 DXLink server and a local IBKR Client Portal gateway, both driven by the real broker
@@ -33,16 +34,21 @@ the risk rules raised (RISK_RULES_FILE, else config/risk-rules.example.json).
 
   --duration=S   how long to ingest (default 30s)
   --bucket=S     timeline bucket (default 5s)
+  --serve        then keep the brokers streaming and serve the web page (and the API) on
+                 127.0.0.1 until Ctrl-C; prints the page's URL
+  --port=N       port for --serve (default 8377; 0 = any free port)
   --help         this text`;
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'demo', ['help', 'duration', 'bucket']);
+  const flags = parseArgs(argv, 'demo', ['help', 'duration', 'bucket', 'serve', 'port']);
   if (flags.help) {
     process.stdout.write(`${DEMO_HELP}\n`);
     return 0;
   }
   const duration = durationMs(flags, 'duration', 30_000)!;
   const bucketMs = durationMs(flags, 'bucket', 5_000)!;
+  const serve = flags.serve !== undefined && flags.serve !== 'false' && flags.serve !== '0';
+  const port = intFlag(flags, 'port', 8377, 0, 65535);
   const target = resolveDataTarget({ demo: true });
   const config = configFor(target, readAppConfig());
   const rulesFile = process.env.RISK_RULES_FILE?.trim() || DEMO_RULES_FILE;
@@ -85,8 +91,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       say(`  ${String(Math.round((Date.now() - startedAt) / 1000)).padStart(3)}s  ${actors}  |  rows ${s.flush.rowsWritten} (${perBroker})  p95 ${fmtMs(s.latency.p95)}`);
     }
     await risk.service.evaluateNow(); // the last state of the run, before the streams stop
-    risk.stop();
-    const report = await pipeline.stop();
+    // --serve keeps the brokers streaming (and the alert loop running) for the page: write what is pending instead of stopping.
+    if (!(serve && !interrupted)) risk.stop();
+    const report = serve && !interrupted ? (await pipeline.processor.drain(), { journaledRows: 0 }) : await pipeline.stop();
     const s = pipeline.processor.stats();
     say(`\ningested: ${s.flush.rowsWritten} snapshot rows, ${s.drops.duplicate + s.drops.duplicate_db} duplicates dropped, ${s.outOfOrder} out-of-order stored, ${s.drops.malformed} malformed frames skipped, latency p50 ${fmtMs(s.latency.p50)} p95 ${fmtMs(s.latency.p95)} p99 ${fmtMs(s.latency.p99)}${report.journaledRows ? `, ${report.journaledRows} rows journaled` : ''}`);
 
@@ -109,12 +116,17 @@ next:
   npm run risk -- --demo                              this demo's portfolio risk (--group=strategy, --scenarios, --json)
   npm run alerts -- --demo --open                     open alerts (exit rules, limits, pin risk, stale feed)
   npm run timeline -- --demo --since=10m --bucket=1m  this demo's risk timeline again
-  npm run serve -- --demo                             HTTP API over the demo database on http://127.0.0.1:8377
+  npm run serve -- --demo                             web page and HTTP API over the demo database on http://127.0.0.1:8377
   npm run greeks -- --broker=sim                      live Greeks table (synthetic broker, writes nothing)
   npm run db -- stop --demo                           stop the demo's database server
   npm run ingest -- --broker=tasty                    real Tastytrade into the real record (set TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN)`);
     const gotBoth = counts.length >= 2;
     if (!gotBoth) process.stderr.write('riskwire demo: expected rows from both simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
+    if (serve && !interrupted) {
+      process.off('SIGINT', stopEarly);
+      process.off('SIGTERM', stopEarly);
+      await servePage({ pipeline, storage, log, port, say, risk: risk.service });
+    }
     return gotBoth ? 0 : 1;
   } finally {
     risk?.stop();

@@ -51,24 +51,27 @@ export function writersJson(s: ProcessorStats) {
   };
 }
 
+/** The /v1/streaming/status document (also the `status` event of /v1/events). */
+export function streamingStatus(pipeline: Pick<ApiDeps['pipeline'], 'processor' | 'supervisor'>) {
+  const s = pipeline.processor.stats();
+  return {
+    actors: pipeline.supervisor.status().map((a) => actorJson(a, s.perBroker[a.broker]?.rowsOut ?? 0)),
+    processor: {
+      events_in: s.eventsIn, rows_produced: s.rowsProduced, rows_written: s.flush.rowsWritten,
+      queue_depth: s.flush.pending, in_flight: s.flush.inFlight, journaled_rows: s.flush.journaledRows,
+      out_of_order: s.outOfOrder, drops: s.drops, last_write_error: s.flush.lastError,
+      latency_ms: { p50: s.latency.p50, p95: s.latency.p95, p99: s.latency.p99 },
+      writers: writersJson(s),
+    },
+  };
+}
+
 export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const { pipeline } = deps;
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
   const json = (a: ActorStatus) => actorJson(a, pipeline.processor.stats().perBroker[a.broker]?.rowsOut ?? 0);
 
-  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters', tags: ['streaming'] } }, async () => {
-    const s = pipeline.processor.stats();
-    return {
-      actors: pipeline.supervisor.status().map(json),
-      processor: {
-        events_in: s.eventsIn, rows_produced: s.rowsProduced, rows_written: s.flush.rowsWritten,
-        queue_depth: s.flush.pending, in_flight: s.flush.inFlight, journaled_rows: s.flush.journaledRows,
-        out_of_order: s.outOfOrder, drops: s.drops, last_write_error: s.flush.lastError,
-        latency_ms: { p50: s.latency.p50, p95: s.latency.p95, p99: s.latency.p99 },
-        writers: writersJson(s),
-      },
-    };
-  });
+  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters', tags: ['streaming'] } }, async () => streamingStatus(pipeline));
 
   app.post('/v1/streaming/start', { schema: { summary: 'Start one actor (idempotent)', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req, reply) => {
     const { broker, actor } = parseControlBody(req.body);

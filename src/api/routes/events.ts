@@ -1,0 +1,42 @@
+/**
+ * GET /v1/events: server-sent events for live pages (greeks, status, risk, alert; see
+ * events/hub.ts), and POST /v1/events/ticket, which trades the bearer token for a one-time
+ * ticket because EventSource cannot send headers (events/tickets.ts, specs/web.md).
+ */
+import type { FastifyInstance } from 'fastify';
+import { systemClock } from '../../core/clock.js';
+import type { ApiDeps } from '../app.js';
+import { EventHub } from '../events/hub.js';
+import { SseClient } from '../events/sse.js';
+import type { TicketBook } from '../events/tickets.js';
+import { fromQuery } from '../query.js';
+import { streamingStatus } from './streaming.js';
+
+export function registerEvents(app: FastifyInstance, deps: ApiDeps, tickets: TicketBook): EventHub {
+  const { pipeline } = deps;
+  const hub = new EventHub({
+    latest: pipeline.processor,
+    status: () => {
+      const doc = streamingStatus(pipeline);
+      return { doc, key: doc.actors.map((a) => `${a.actor}:${a.state}:${a.phase}`).join(',') };
+    },
+    risk: deps.risk,
+    clock: deps.clock ?? systemClock,
+    log: deps.log,
+  });
+  // Open streams would keep app.close() waiting forever: end them first.
+  app.addHook('preClose', async () => hub.closeAll());
+
+  app.post('/v1/events/ticket', async () => {
+    const { ticket, expiresInMs } = tickets.issue();
+    return { ticket, expires_in_ms: expiresInMs };
+  });
+
+  app.get('/v1/events', async (req, reply) => {
+    fromQuery(req.query, ['ticket']); // the ticket itself was checked by the auth hook
+    reply.hijack();
+    const client = new SseClient(reply.raw);
+    hub.add(client);
+  });
+  return hub;
+}
