@@ -83,7 +83,7 @@ describe('GET /v1/events', () => {
       off();
     }
     const [hello, snapshot] = s.events;
-    expect(hello).toMatchObject({ event: 'hello', data: { risk: false, alerts: false } });
+    expect(hello).toMatchObject({ event: 'hello', data: { risk: true, alerts: true } }); // buildApi always has the risk engine
     expect(snapshot.event).toBe('greeks');
     expect(snapshot.data.snapshot).toBe(true);
     expect(snapshot.data.rows.length).toBe(held);

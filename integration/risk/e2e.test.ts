@@ -21,7 +21,7 @@ describePg('risk --json equals a recomputation from the database after a simulat
   });
 
   it('per position and in total: delta (stock = qty), $delta, gamma, theta, vega, unrealized P&L', { timeout: 180_000 }, async () => {
-    const demo = runCli('demo', ['--duration=10'], { DATABASE_URL: db.url });
+    const demo = runCli('demo', ['--duration=10'], { DEMO_DATABASE_URL: db.url }); // the demo writes to its own database only
     expect(await demo.exit, demo.stderr()).toBe(0);
     const risk = runCli('risk', ['--json'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn', RISK_RULES_FILE: 'config/risk-rules.example.json' });
     expect(await risk.exit, risk.stderr()).toBe(0);

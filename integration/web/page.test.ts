@@ -142,6 +142,13 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
 
   it('renders the risk engine\'s documents (contract shapes): header, heat map, strategies, alerts', { timeout: 60_000 }, async () => {
     const { page, errors } = await openPage(browser, 1280, 800);
+    // The server's risk engine is live: keep its risk/alert events away so the documents drawn are only the ones below.
+    await page.evaluateOnNewDocument(`(() => {
+      const Real = window.EventSource;
+      window.EventSource = class extends Real {
+        addEventListener(name, fn, opts) { if (name !== 'risk' && name !== 'alert' && name !== 'hello') super.addEventListener(name, fn, opts); }
+      };
+    })()`);
     await page.goto(`${base}/`);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
     // The panels as the page draws them from /v1/risk/summary, /v1/risk/scenarios, strategies and alerts

@@ -8,7 +8,7 @@
  * typed listing queries in queries.ts.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, doublePrecision, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -83,10 +83,39 @@ export const trades = pgTable(
   (t) => [unique('trades_broker_trade_id_key').on(t.broker, t.tradeId)],
 );
 
+/** Risk alerts (migration 0003): at most one open per (rule, subject), a partial unique index. */
+export const alerts = pgTable('alerts', {
+  // bigserial in the migration: a bigint whose default is its sequence.
+  id: bigint('id', { mode: 'number' }).primaryKey().default(sql`nextval('alerts_id_seq'::regclass)`),
+  rule: text('rule').notNull(),
+  subject: text('subject').notNull(),
+  openedAt: tstz('opened_at').notNull(),
+  closedAt: tstz('closed_at'),
+  value: doublePrecision('value').notNull(),
+  threshold: doublePrecision('threshold').notNull(),
+  message: text('message').notNull(),
+  closeValue: doublePrecision('close_value'),
+  closeMessage: text('close_message'),
+});
+
+/** One closing mark per contract per New York session day (migration 0003). */
+export const closingMarks = pgTable(
+  'closing_marks',
+  {
+    contractKey: text('contract_key').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    mark: doublePrecision('mark').notNull(),
+    markedAt: tstz('marked_at').notNull(),
+    source: text('source').notNull(),
+    recordedAt: tstz('recorded_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ name: 'closing_marks_pkey', columns: [t.contractKey, t.day] })],
+);
+
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
   checksum: text('checksum').notNull(),
   appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
-export const schema = { greekSnapshots, positions, positionSets, trades, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, riskwireMigrations };
