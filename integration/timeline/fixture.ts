@@ -11,7 +11,7 @@
  *   D    ibkr   U1      QQQ 400C (qty 5)         500  100: .1 .002 -.01 .05 (no underlying price)
  *   F    tasty  ACC2    QQQ 410C (qty 3)         300  -60 (before the range): .4 .01 -.03 .2 400
  */
-import type { GreekSnapshot } from '../../src/core/types.js';
+import type { GreekSnapshot, Position } from '../../src/core/types.js';
 
 export const T0 = Date.UTC(2025, 0, 2, 15, 0, 0);
 const at = (s: number) => T0 + s * 1000;
@@ -41,4 +41,41 @@ export const FIXTURE: GreekSnapshot[] = [
   snap('ibkr', 'U1', SPY450P, 'SPY', -1, 30, [-0.3, 0.01, -0.05, 0.2, 500]),
   snap('ibkr', 'U1', QQQ400C, 'QQQ', 5, 100, [0.1, 0.002, -0.01, 0.05, null]),
   snap('tasty', 'ACC2', QQQ410C, 'QQQ', 3, -60, [0.4, 0.01, -0.03, 0.2, 400]),
+];
+
+/**
+ * The same book with marks and average prices, for the bwd / P&L columns (bwdPnl.test.ts):
+ *
+ *   pos  marks (s: mark)                         avg_price  size
+ *   A    10: 6.0   70 seq0: 6.5, seq1: 7.0 (wins)   5.0       200
+ *        300: 12 (after the range)
+ *   C    60: no mark, bid 3.0 / ask 3.4 → mid 3.2   3.0       100
+ *   B    30: 2.5                                  2.0      -100
+ *   D    100: 1.1                                 unknown   500
+ *   F    -60: 5.0                                 4.0       300
+ * The latest SPY underlying price (benchmark) is 510 (A at 300); the latest QQQ one 400 (F).
+ */
+const MARKS = new Map<string, { mark: number | null; bid?: number; ask?: number }>([
+  [`${SPY500C}@10`, { mark: 6 }], [`${SPY500C}@70/0`, { mark: 6.5 }], [`${SPY500C}@70/1`, { mark: 7 }], [`${SPY500C}@300`, { mark: 12 }],
+  [`${SPY480P}@60`, { mark: null, bid: 3, ask: 3.4 }],
+  [`${SPY450P}@30`, { mark: 2.5 }],
+  [`${QQQ400C}@100`, { mark: 1.1 }],
+  [`${QQQ410C}@-60`, { mark: 5 }],
+]);
+
+export const FIXTURE_WITH_MARKS: GreekSnapshot[] = FIXTURE.map((s) => {
+  const sec = (s.eventTs - T0) / 1000;
+  const m = MARKS.get(`${s.contractKey}@${sec}/${s.seq}`) ?? MARKS.get(`${s.contractKey}@${sec}`);
+  if (!m) throw new Error(`fixture: no mark for ${s.contractKey} at ${sec}`);
+  return { ...s, mark: m.mark, bid: m.bid ?? null, ask: m.ask ?? null };
+});
+
+const pos = (broker: string, account: string, contractKey: string, underlying: string, quantity: number, avgPrice: number | null): Position =>
+  ({ broker, account, contractKey, underlying, quantity, multiplier: 100, avgPrice, assetClass: 'option' });
+
+/** Positions per (broker, account), as replacePositions takes them. */
+export const FIXTURE_POSITIONS: [string, string, Position[]][] = [
+  ['tasty', 'ACC1', [pos('tasty', 'ACC1', SPY500C, 'SPY', 2, 5), pos('tasty', 'ACC1', SPY480P, 'SPY', 1, 3)]],
+  ['ibkr', 'U1', [pos('ibkr', 'U1', SPY450P, 'SPY', -1, 2), pos('ibkr', 'U1', QQQ400C, 'QQQ', 5, null)]],
+  ['tasty', 'ACC2', [pos('tasty', 'ACC2', QQQ410C, 'QQQ', 3, 4)]],
 ];

@@ -34,6 +34,7 @@ export function timelineJson(r: TimelineRow) {
     underlying: r.underlying, account: r.account,
     positions: r.positions, brokers: r.brokers,
     delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollar_delta: r.dollarDelta,
+    bwd: r.bwd ?? null, unrealized_pnl: r.unrealizedPnl ?? null,
   };
 }
 

@@ -4,6 +4,8 @@ import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { riskTimeline, type TimelineQuery, type TimelineRow } from '../db/timeline.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
+import { loadTimelineWeights } from '../risk/timelineWeights.js';
 import { parseArgs } from './args.js';
 import { fmtNum, table } from './output.js';
 
@@ -20,7 +22,10 @@ net position delta, gamma, theta, vega and dollar delta, summed across brokers.
   --underlying=U     only these underlyings (comma list, e.g. SPY,SPX)
   --broker=B         only these brokers (comma list)
   --all-accounts     one row per bucket and underlying, summed across accounts
-  --json             a JSON array of objects       --csv   CSV with a header row
+  --benchmark=SYM    beta-weighting benchmark for bwd (default BENCHMARK, else SPY)
+  --wide             add the bwd and unrealized P&L columns to the table and the CSV
+  --json             a JSON array of objects (always with bwd, unrealized_pnl)
+  --csv              CSV with a header row
   ${DEMO_FLAG_HELP}
   --help             this text
 
@@ -28,10 +33,13 @@ Each bucket is sampled at its end: every position counts with its newest snapsho
 before that instant (carried forward while younger than --stale). Position greeks are
 greek x quantity x multiplier: delta in shares equivalent, theta per day, vega per vol
 point; dollar delta = delta x quantity x multiplier x underlying price.
+bwd = dollar delta x beta / benchmark price (betas: market metrics, RISK_RULES_FILE betas
+override; unknown beta or benchmark price = empty, never beta 1); unrealized P&L =
+(snapshot mark - position avg_price) x quantity x multiplier, empty when any is unknown.
 Reads DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg. Exit code 2 = bad flag or
 unreachable database.`;
 
-const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv', 'demo'];
+const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv', 'demo', 'benchmark', 'wide'];
 
 export async function runTimeline(argv: string[]): Promise<number> {
   const flags = parseArgs(argv, 'timeline', FLAGS);
@@ -41,13 +49,20 @@ export async function runTimeline(argv: string[]): Promise<number> {
   }
   if (flags.json && flags.csv) throw new ConfigError('--json and --csv exclude each other: pick one');
   const query = timelineQueryFrom(flags, Date.now(), (k) => `--${k}`);
+  const benchmark = resolveBenchmark(flags.benchmark);
+  const rules = loadRules();
+  const wide = flags.wide === true;
   const log = createLogger({ name: 'timeline', level: process.env.LOG_LEVEL ?? 'warn' });
   const storage = await openTargetStorage(resolveDataTarget({ demo: flags.demo === true }), log);
   try {
-    const rows = await riskTimeline(storage, query);
+    const weights = await loadTimelineWeights(storage, benchmark, rules);
+    const rows = await riskTimeline(storage, { ...query, weights });
     if (flags.json) process.stdout.write(`${JSON.stringify(rows.map(timelineJson))}\n`);
-    else if (flags.csv) process.stdout.write(timelineCsv(rows));
-    else process.stdout.write(`${timelineHeader(query)}\n${timelineTable(rows, !query.allAccounts)}\n`);
+    else if (flags.csv) process.stdout.write(timelineCsv(rows, wide));
+    else {
+      const bench = wide ? `bwd in ${benchmark} shares (${benchmark} ${weights.benchmarkPrice ?? 'price unknown'}); P&L = (mark - avg_price) x qty x multiplier\n` : '';
+      process.stdout.write(`${timelineHeader(query)}\n${bench}${timelineTable(rows, !query.allAccounts, wide)}\n`);
+    }
   } finally {
     await storage.close();
   }
@@ -58,8 +73,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const short = (ms: number) => iso(ms).replace('T', ' ').replace(/\.000Z$/, 'Z');
 
 export const CSV_COLUMNS = ['bucket_start', 'bucket_end', 'as_of', 'underlying', 'account', 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', 'dollar_delta'] as const;
+/** Appended by --wide (after the pinned columns, so positional readers keep working). */
+export const CSV_WIDE_COLUMNS = ['bwd', 'unrealized_pnl'] as const;
 
-export function timelineCsv(rows: TimelineRow[]): string {
+export function timelineCsv(rows: TimelineRow[], wide = false): string {
+  const columns: readonly (keyof ReturnType<typeof timelineJson>)[] = wide ? [...CSV_COLUMNS, ...CSV_WIDE_COLUMNS] : CSV_COLUMNS;
   const cell = (v: unknown) => {
     if (v === null || v === undefined) return '';
     const s = String(v);
@@ -67,9 +85,9 @@ export function timelineCsv(rows: TimelineRow[]): string {
   };
   const lines = rows.map((r) => {
     const o = timelineJson(r);
-    return CSV_COLUMNS.map((c) => cell(o[c])).join(',');
+    return columns.map((c) => cell(o[c])).join(',');
   });
-  return [CSV_COLUMNS.join(','), ...lines].map((l) => `${l}\n`).join('');
+  return [columns.join(','), ...lines].map((l) => `${l}\n`).join('');
 }
 
 export function timelineHeader(q: TimelineQuery): string {
@@ -87,12 +105,13 @@ export function timelineHeader(q: TimelineQuery): string {
   ].join('\n');
 }
 
-export function timelineTable(rows: TimelineRow[], perAccount: boolean): string {
+export function timelineTable(rows: TimelineRow[], perAccount: boolean, wide = false): string {
   if (rows.length === 0) return 'no position had a fresh snapshot in this range';
-  const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta'];
+  const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta', ...(wide ? ['bwd', 'unreal_pnl'] : [])];
   return table(headers, rows.map((r) => [
     short(r.asOf), r.underlying, ...(perAccount ? [r.account ?? ''] : []), String(r.positions), String(r.brokers),
     fmtNum(r.delta), fmtNum(r.gamma), fmtNum(r.theta), fmtNum(r.vega), fmtNum(r.dollarDelta),
+    ...(wide ? [fmtNum(r.bwd ?? null), fmtNum(r.unrealizedPnl ?? null)] : []),
   ]));
 }
 

@@ -9,6 +9,9 @@
  * Position greeks = per-contract greek × quantity × multiplier: delta in shares equivalent,
  * gamma in shares per 1.00 move of the underlying, theta in currency per day, vega in currency
  * per vol point. Dollar delta = delta × quantity × multiplier × underlying price.
+ * BWD = dollar delta × β / benchmark price (null when the underlying's β or the benchmark price
+ * is unknown); unrealized P&L = (snapshot mark − position avg_price) × quantity × multiplier
+ * (null for the row when any position in it lacks either).
  */
 import type { Storage } from './types.js';
 
@@ -25,6 +28,15 @@ export interface TimelineQuery {
   brokers?: string[];
   /** Sum across accounts (one row per bucket and underlying) instead of one row per account. */
   allAccounts?: boolean;
+  /** Betas and benchmark price for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
+  weights?: TimelineWeights;
+}
+
+export interface TimelineWeights {
+  benchmark: string;
+  benchmarkPrice: number | null;
+  /** β to the benchmark of each symbol that has a known one. */
+  betas: { symbol: string; beta: number }[];
 }
 
 export interface TimelineRow {
@@ -42,6 +54,10 @@ export interface TimelineRow {
   theta: number | null;
   vega: number | null;
   dollarDelta: number | null;
+  /** Beta-weighted delta in benchmark shares; null when β or the benchmark price is unknown (always set by riskTimeline). */
+  bwd?: number | null;
+  /** Σ (mark − avg_price) × qty × multiplier; null when any position of the row lacks one. */
+  unrealizedPnl?: number | null;
 }
 
 /** Buckets per query at most: bounds the result (buckets × underlyings × accounts rows). */
@@ -86,6 +102,16 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   anyOf('broker', q.brokers);
   anyOf('account', q.accounts);
   anyOf('underlying', q.underlyings);
+  // bwd = dollar delta × β(underlying) / benchmark price; β from a (symbol, β) list joined per
+  // row: an underlying without one gets NULL (never β = 1). Without weights bwd is NULL.
+  let bwdSql = 'NULL::float8';
+  let betaJoin = '';
+  if (q.weights) {
+    params.push(q.weights.betas.map((b) => b.symbol), q.weights.betas.map((b) => b.beta), q.weights.benchmarkPrice);
+    const n = params.length;
+    bwdSql = `sum(s.delta * s.size * s.underlying_price) * max(bt.beta) / nullif($${n}::float8, 0)`;
+    betaJoin = `LEFT JOIN unnest($${n - 2}::text[], $${n - 1}::float8[]) AS bt(symbol, beta) ON bt.symbol = s.underlying`;
+  }
   const perAccount = !q.allAccounts;
   const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
   // $1 from (ms, aligned)  $2 bucket (ms)  $3 number of buckets  $4 to (ms)  $5 staleness bound (ms)
@@ -100,7 +126,8 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
 WITH snap AS (
   SELECT broker, account, contract_key, underlying, event_ts, seq,
          (extract(epoch FROM event_ts) * 1000)::float8 AS e,
-         quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price
+         quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price,
+         coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END) AS mark
     FROM greek_snapshots
    WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
      ${filters.map((f) => `AND ${f}`).join(' ')}
@@ -124,8 +151,12 @@ SELECT ($1::float8 + b.i * $2::float8) AS "bucketStart",
        sum(s.gamma * s.size) AS gamma,
        sum(s.theta * s.size) AS theta,
        sum(s.vega * s.size) AS vega,
-       sum(s.delta * s.size * s.underlying_price) AS "dollarDelta"
+       sum(s.delta * s.size * s.underlying_price) AS "dollarDelta",
+       ${bwdSql} AS bwd,
+       CASE WHEN count(*) = count((s.mark - p.avg_price) * s.size) THEN sum((s.mark - p.avg_price) * s.size) END AS "unrealizedPnl"
   FROM seg s
+  LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
+  ${betaJoin}
   CROSS JOIN LATERAL generate_series(
     s.k,
     least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
@@ -146,6 +177,7 @@ export async function riskTimeline(storage: Pick<Storage, 'query'>, q: TimelineQ
     underlying: r.underlying, account: r.account ?? null,
     positions: Number(r.positions), brokers: Number(r.brokers),
     delta: num(r.delta), gamma: num(r.gamma), theta: num(r.theta), vega: num(r.vega), dollarDelta: num(r.dollarDelta),
+    bwd: num(r.bwd), unrealizedPnl: num(r.unrealizedPnl),
   }));
 }
 

@@ -9,6 +9,8 @@ import { JournalUnavailableError } from '../../core/journal.js';
 import { isRowRejection } from '../../db/errors.js';
 import { DEFAULT_LIMIT } from '../../db/snapshots.js';
 import { riskTimeline } from '../../db/timeline.js';
+import { loadRules, resolveBenchmark, type RiskRules } from '../../risk/rules.js';
+import { loadTimelineWeights } from '../../risk/timelineWeights.js';
 import type { ApiDeps } from '../app.js';
 import { badRequest, HttpError } from '../errors.js';
 import { snapshotJson, timelineJson, tradeJson } from '../json.js';
@@ -43,6 +45,8 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   const { storage } = deps;
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
+  let rules: RiskRules | undefined;
+  const timelineRules = () => (rules ??= loadRules()); // RISK_RULES_FILE betas, read once
 
   app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
@@ -56,8 +60,10 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
   app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
-    const rows = await riskTimeline(reader, q);
+    const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
+    const rows = await riskTimeline(reader, { ...q, weights: await loadTimelineWeights(reader, benchmark, timelineRules()) });
     return {
+      benchmark,
       from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
       bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
     };

@@ -24,6 +24,7 @@ export const TIMELINE_QUERY = querySchema({
   bucket: textParam('bucket size (default 1m, at least 1s)'), stale: textParam('staleness bound (default 15m)'),
   account: textParam('comma list'), underlying: textParam('comma list'), broker: textParam('comma list'),
   all_accounts: textParam('true: one row per bucket and underlying, summed across accounts'),
+  benchmark: textParam('bwd benchmark (default BENCHMARK, else SPY)'),
 });
 
 export const paramNames = (schema: { properties: object }) => Object.keys(schema.properties);
