@@ -5,6 +5,7 @@ import { readAppConfig } from '../../src/app/config.js';
 import { Pipeline } from '../../src/app/pipeline.js';
 import { MemoryJournal } from '../../src/core/journal.js';
 import { riskTimeline } from '../../src/db/timeline.js';
+import { loadTimelineWeights } from '../../src/risk/timelineWeights.js';
 import { parsePrometheus } from '../../tests/api/prometheus.js';
 import { openTestStorage, testLogger, type TestStorage } from '../helpers/pg.js';
 import { FIXTURE, T0 } from '../timeline/fixture.js';
@@ -79,6 +80,25 @@ describe('HTTP API routes over a real database (app.inject)', () => {
         expect(row.dollar_delta).toBe(direct[i].dollarDelta);
       });
       expect(r.body).toMatchObject({ bucket_ms: 60_000, stale_ms: 180_000, all_accounts: true, from: iso(0) });
+    });
+
+    it('adds bwd (benchmark SPY at its latest price, null without a beta) and unrealized_pnl, as the CLI query', async () => {
+      const r = await get(`/v1/risk/timeline?from=${T0}&to=${T0 + 120_000}&bucket=1m&stale=3m&benchmark=spy`);
+      expect(r.status).toBe(200);
+      expect(r.body.benchmark).toBe('SPY');
+      const weights = await loadTimelineWeights(t.storage, 'SPY', { betas: new Map() });
+      const direct = await riskTimeline(t.storage, { from: T0, to: T0 + 120_000, bucketMs: 60_000, staleMs: 180_000, weights });
+      expect(r.body.rows.map((x: { bwd: number | null; unrealized_pnl: number | null }) => [x.bwd, x.unrealized_pnl]))
+        .toEqual(direct.map((d) => [d.bwd, d.unrealizedPnl]));
+      const spy = r.body.rows.find((x: { as_of: string; underlying: string; account: string }) => x.as_of === iso(60) && x.underlying === 'SPY' && x.account === 'ACC1');
+      expect(spy.bwd).toBeCloseTo(39980 / 510, 9); // $delta / latest SPY price; beta(SPY) = 1
+      expect(r.body.rows.filter((x: { underlying: string }) => x.underlying === 'QQQ').every((x: { bwd: null }) => x.bwd === null)).toBe(true);
+    });
+
+    it('400 for a benchmark that is not a symbol', async () => {
+      const r = await get('/v1/risk/timeline?since=2m&benchmark=not%20a%20symbol');
+      expect(r.status).toBe(400);
+      expect(r.body.error).toMatch(/benchmark "NOT A SYMBOL" is not a symbol/);
     });
 
     it('takes since relative to now and the same filters', async () => {
