@@ -60,7 +60,7 @@ export async function runTimeline(argv: string[]): Promise<number> {
     if (flags.json) process.stdout.write(`${JSON.stringify(rows.map(timelineJson))}\n`);
     else if (flags.csv) process.stdout.write(timelineCsv(rows, wide));
     else {
-      const bench = wide ? `bwd in ${benchmark} shares (${benchmark} ${weights.benchmarkPrice ?? 'price unknown'}); P&L = (mark - avg_price) x qty x multiplier\n` : '';
+      const bench = wide ? `bwd in ${benchmark} shares (${benchmark} ${weights.benchmarkPrice === null ? 'price unknown' : fmtNum(weights.benchmarkPrice)}); P&L = (mark - avg_price) x qty x multiplier\n` : '';
       process.stdout.write(`${timelineHeader(query)}\n${bench}${timelineTable(rows, !query.allAccounts, wide)}\n`);
     }
   } finally {
