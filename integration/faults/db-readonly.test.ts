@@ -67,6 +67,8 @@ describePg('fault: the database is read-only for 10 s under load', () => {
 
     await waitFor(() => stats().rowsProduced === COUNT * ACCOUNTS, 'the sim to produce every update', 30_000);
     await waitFor(async () => (await rowCount((t, p) => storage.query(t, p))) === COUNT * ACCOUNTS, 'every row in the database after the window', 60_000, 250);
+    // The fill's writer had failed more often than the snapshots' one; it follows them at once (retryNow).
+    await waitFor(() => stats().trades.rowsWritten === 1 && !pipeline.processor.writesFailing, 'the fill written and every writer healthy', 10_000);
     const report = await pipeline.stop();
     expect(report.drained).toBe(true);
 

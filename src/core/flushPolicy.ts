@@ -55,6 +55,8 @@ export interface FlushHooks<T> {
   isRetryable(err: unknown): boolean;
   onWritten?(rows: T[], result: BatchResult, at: number): void;
   onRejected?(row: T, err: unknown): void;
+  /** A write succeeded after failures: the database takes writes again (other writers may retry now). */
+  onRecovered?(): void;
 }
 
 export interface FlushStats {
@@ -245,6 +247,17 @@ export class Flusher<T extends object> {
     return { journaled: rows.length, lost: 0, error: null };
   }
 
+  /**
+   * Another writer to the same database just succeeded: stop waiting out the backoff and retry
+   * now. Without it a writer that failed more often (a longer backoff) stays "failing" for up to
+   * `retryMaxMs` after the database is back, and a stop in that window journals what it holds.
+   */
+  retryNow(): void {
+    if (this.closed || this.s.consecutiveFailures === 0 || this.inFlight > 0) return;
+    this.retryAt = 0;
+    this.pump();
+  }
+
   close(): void {
     this.closed = true;
     this.clock.clearTimeout(this.timer);
@@ -353,9 +366,11 @@ export class Flusher<T extends object> {
       () => {
         this.inFlight--;
         this.inFlightBatches.delete(batch);
+        const recovered = this.s.consecutiveFailures > 0;
         this.s.consecutiveFailures = 0;
         this.s.lastError = null;
         this.pump();
+        if (recovered) this.hooks.onRecovered?.();
       },
       (err: unknown) => {
         this.inFlight--;

@@ -137,7 +137,12 @@ export class Processor {
     const flush = { ...DEFAULT_FLUSH, ...opts.flush };
     const make = <T extends object>(kind: RowKind, hooks: Omit<FlushHooks<T>, 'isRetryable' | 'onRejected'>, journal: Journal | undefined, onRejected?: () => void) =>
       new Flusher<T>(
-        { ...hooks, isRetryable, onRejected: (row, err) => { onRejected?.(); this.reject(kind, row, err); } },
+        {
+          ...hooks, isRetryable,
+          onRejected: (row, err) => { onRejected?.(); this.reject(kind, row, err); },
+          // One database behind all three writers: when one gets through, the others retry now.
+          onRecovered: () => { for (const f of this.flushers) f.retryNow(); },
+        },
         flush, this.clock, this.log.child({ rows: kind }), journal,
       );
     this.flusher = make<GreekSnapshot>('snapshot', {

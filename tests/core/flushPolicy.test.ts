@@ -180,4 +180,34 @@ describe('flush policy', () => {
     await f.drain();
     expect(db.ids).toEqual([0, 1, 2]);
   });
+  it('a writer in backoff retries at once when another writer to the same database gets through (retryNow)', async () => {
+    const clock = new FakeClock();
+    let down = true;
+    const written: string[] = [];
+    const write = async (b: Row[], who: string) => {
+      if (down) throw new Error('read-only');
+      for (const r of b) written.push(`${who}${r.id}`);
+      return { inserted: b.length, duplicates: 0 };
+    };
+    let recovered = 0;
+    const opts = { ...DEFAULT_FLUSH, eagerWhenIdle: true, retryBaseMs: 1000, retryMaxMs: 5000 };
+    const slow = new Flusher<Row>({ write: (b) => write(b, 's'), isRetryable: () => true }, opts, clock, log);
+    const fast = new Flusher<Row>({ write: (b) => write(b, 'f'), isRetryable: () => true, onRecovered: () => { recovered++; slow.retryNow(); } }, opts, clock, log);
+    slow.add(rows(0, 1));
+    for (let i = 0; i < 5; i++) { // slow fails again and again: its backoff grows to seconds
+      await settle();
+      clock.advance(5000);
+    }
+    await settle();
+    expect(slow.stats().consecutiveFailures).toBeGreaterThanOrEqual(4);
+    fast.add(rows(100, 1)); // fails once, retried after <= 1 s
+    await settle();
+    expect(fast.failing).toBe(true);
+    down = false;
+    clock.advance(1000); // fast's retry is due; slow's is not (>= 2.5 s away)
+    await settle();
+    expect(recovered).toBe(1);
+    expect(written).toEqual(['f100', 's0']);
+    expect(slow.failing).toBe(false);
+  });
 });
