@@ -27,11 +27,12 @@ import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 import { systemClock } from '../core/clock.js';
 import { processorLiveState } from '../risk/live.js';
 import { riskMetrics } from '../risk/metrics.js';
+import { registerRedisMetrics } from './metrics/redis.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { RiskService } from '../risk/service.js';
 
 export interface ApiDeps {
-  pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
+  pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'> & Partial<Pick<Pipeline, 'redis'>>;
   storage: Storage;
   /**
    * Where GET routes read (openReadStorage: a small pool of its own with a statement timeout),
@@ -143,6 +144,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     };
   };
   registerPipelineMetrics(metrics, () => (scrape ??= snapshot()));
+  const redis = deps.pipeline.redis;
+  if (redis) registerRedisMetrics(metrics, () => redis.stats());
   const routeDeps = { ...deps, metrics, limits };
 
   registerStreaming(app, routeDeps);

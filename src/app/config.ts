@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { envInt } from '../cli/args.js';
+import { ConfigError } from '../core/errors.js';
 import type { FlushOptions } from '../core/flushPolicy.js';
 
 /** Process-wide settings from the environment (interface.md, "Environment"). */
@@ -19,6 +20,8 @@ export interface AppConfig {
   shutdownDrainMs?: number;
   /** How long POST /v1/trades waits for the database before journaling the trade and answering 202 (TRADE_ACCEPT_WAIT_MS). */
   tradeAcceptWaitMs?: number;
+  /** REDIS_URL: the optional Redis fan-out (src/redis); unset = none. */
+  redisUrl?: string;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -34,6 +37,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
+    redisUrl: redisUrl(env.REDIS_URL),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),
@@ -43,4 +47,20 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
       eagerWhenIdle: env.FLUSH_EAGER !== '0',
     },
   };
+}
+
+/** REDIS_URL must be a redis:// or rediss:// URL (one-line error, exit 2 otherwise). */
+function redisUrl(raw: string | undefined): string | undefined {
+  const url = raw?.trim();
+  if (!url) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
+    throw new ConfigError('REDIS_URL must look like redis://HOST:PORT[/DB] (or rediss:// for TLS); unset it to run without Redis');
+  }
+  return url;
 }

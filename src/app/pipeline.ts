@@ -10,6 +10,8 @@ import { Processor } from '../core/processor.js';
 import { isRowRejection } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
+import { RedisSink, type RedisSinkOptions } from '../redis/sink.js';
+import { feedFromProcessor } from '../redis/wire.js';
 
 /**
  * The composition root: brokers (actors in workers) → processor → storage. Used by ingest,
@@ -24,6 +26,8 @@ export interface PipelineOptions {
   journal?: Journal;
   journals?: { trades?: Journal; positions?: Journal };
   deadLetter?: DeadLetter;
+  /** Redis fan-out options beside config.redisUrl (tests: a key prefix, a clock). */
+  redis?: Partial<Omit<RedisSinkOptions, 'log'>>;
 }
 
 export interface StopReport {
@@ -51,6 +55,9 @@ export function journalsIn(dir: string): { snapshots: Journal; trades: Journal; 
 export class Pipeline {
   readonly processor: Processor;
   readonly supervisor: Supervisor;
+  /** The optional Redis fan-out (REDIS_URL): prices and Greeks of every broker, risk when wired (src/app/risk.ts). */
+  readonly redis: RedisSink | undefined;
+  private readonly redisOff: (() => void) | undefined;
 
   constructor(readonly opts: PipelineOptions) {
     const disk = opts.journal ? undefined : journalsIn(opts.config.journalDir);
@@ -68,6 +75,12 @@ export class Pipeline {
       isRetryable: (err) => !isRowRejection(err),
     });
     this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
+    const redisUrl = opts.redis?.url ?? opts.config.redisUrl;
+    if (redisUrl) {
+      this.redis = new RedisSink({ clock: systemClock, ...opts.redis, url: redisUrl, log: opts.log.child({ sink: 'redis' }) });
+      this.redisOff = feedFromProcessor(this.processor, this.redis);
+      this.redis.start();
+    }
   }
 
   async startActor(spec: ActorSpec): Promise<void> {
@@ -100,6 +113,8 @@ export class Pipeline {
       systemClock.clearInterval(poll);
     }
     this.processor.close();
+    this.redisOff?.();
+    await this.redis?.close();
     if (result === 'drained') return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
     const first = this.processor.spillAll();
     // Actors still running (writes were failing) are stopped now; what they hand over in between is journaled too.

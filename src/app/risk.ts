@@ -9,6 +9,7 @@ import type { Storage } from '../db/types.js';
 import { processorLiveState } from '../risk/live.js';
 import type { RiskRules } from '../risk/rules.js';
 import { RiskService } from '../risk/service.js';
+import { feedRisk } from '../redis/wire.js';
 import type { Pipeline } from './pipeline.js';
 
 export interface RiskWiring {
@@ -17,7 +18,7 @@ export interface RiskWiring {
 }
 
 export async function startRisk(
-  pipeline: Pick<Pipeline, 'processor' | 'supervisor'>, storage: Storage, log: Logger,
+  pipeline: Pick<Pipeline, 'processor' | 'supervisor'> & Partial<Pick<Pipeline, 'redis'>>, storage: Storage, log: Logger,
   o: { rules: RiskRules; benchmark: string; webhookUrl?: string; clock?: Clock },
 ): Promise<RiskWiring> {
   const clock = o.clock ?? systemClock;
@@ -28,11 +29,28 @@ export async function startRisk(
   });
   await service.start();
   const off = pipeline.processor.onLatest(() => service.notify());
+  // The alert loop's report (every 1 s) is what the Redis fan-out publishes: no extra evaluation.
+  const offRedis = pipeline.redis ? feedRisk(pipeline.redis, () => service.latestReport(), clock) : undefined;
   return {
     service,
     stop: () => {
       off();
+      offRedis?.();
       service.close();
     },
   };
+}
+
+/**
+ * ingest has no alert loop; with REDIS_URL the fan-out still gets the risk summary and P&L per
+ * position: a report from the engine's cached inputs (database every 30 s + live overlay) each second.
+ */
+export function riskForRedis(
+  pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'redis'>, storage: Storage, log: Logger,
+  o: { rules: RiskRules; benchmark: string; clock?: Clock },
+): (() => void) | undefined {
+  if (!pipeline.redis) return undefined;
+  const clock = o.clock ?? systemClock;
+  const service = new RiskService({ storage, rules: o.rules, benchmark: o.benchmark, clock, log, live: processorLiveState(pipeline.processor, clock) });
+  return feedRisk(pipeline.redis, () => service.report({}, false), clock);
 }

@@ -4,6 +4,8 @@ import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline, type StopReport } from '../app/pipeline.js';
 import { checkBrokersReachable } from '../app/preflight.js';
+import { riskForRedis } from '../app/risk.js';
+import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { BROKER_IDS, parseBrokerList, pluginFlagHelp, pluginFlagNames } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
@@ -62,9 +64,12 @@ export async function runIngest(argv: string[]): Promise<number> {
   const config = configFor(target, readAppConfig());
   await checkBrokerConfigs(specs);
   await checkBrokersReachable(specs);
+  // With REDIS_URL the rules are read (a bad RISK_RULES_FILE stops here, exit 2): the fan-out carries risk.
+  const redisRules = config.redisUrl ? { rules: loadRules(), benchmark: resolveBenchmark(undefined) } : undefined;
   const log = createLogger({ name: 'ingest' });
   const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
   const pipeline = new Pipeline({ storage, config, log });
+  const stopRedisRisk = redisRules ? riskForRedis(pipeline, storage, log, redisRules) : undefined;
 
   let stopping: Promise<number> | undefined;
   const stop = (why: string) => {
@@ -72,6 +77,7 @@ export async function runIngest(argv: string[]): Promise<number> {
       log.info({ why }, 'stopping: closing streams and writing every accepted row');
       // Read before stopping: a stopped actor no longer says why it never came up.
       const neverStarted = pipeline.supervisor.status().filter((a) => !a.everStarted);
+      stopRedisRisk?.();
       const report = await pipeline.stop();
       clearInterval(statusTimer);
       const s = pipeline.processor.stats();

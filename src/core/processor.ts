@@ -55,6 +55,18 @@ interface QuoteState {
   eventTs: number;
 }
 
+/** A quote key's cached state after an update: price = broker mark, else mid, else last. */
+export interface QuoteUpdate {
+  broker: string;
+  key: string;
+  bid: number | null;
+  ask: number | null;
+  last: number | null;
+  mark: number | null;
+  price: number | null;
+  eventTs: number;
+}
+
 export interface LatestGreeks extends GreekSnapshot {
   updatedAt: number;
 }
@@ -126,6 +138,7 @@ export class Processor {
     drops: { duplicate: 0, duplicate_db: 0, not_held: 0, invalid: 0, malformed: 0, rejected: 0 },
   };
   private listeners = new Set<(s: LatestGreeks) => void>();
+  private quoteListeners = new Set<(q: QuoteUpdate) => void>();
 
   constructor(opts: ProcessorOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -241,6 +254,23 @@ export class Processor {
     if (rows.length > 0) {
       this.counters.rowsProduced += rows.length;
       this.flusher.add(rows);
+    }
+    if (this.quoteListeners.size > 0) this.emitQuotes(events);
+  }
+
+  /** Called with the cached state of a quote key after each quote event (sinks: the Redis fan-out). */
+  onQuote(fn: (q: QuoteUpdate) => void): () => void {
+    this.quoteListeners.add(fn);
+    return () => this.quoteListeners.delete(fn);
+  }
+
+  private emitQuotes(events: BrokerEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind !== 'quote') continue;
+      const q = this.brokers.get(ev.broker)?.quotes.get(ev.key);
+      if (!q) continue;
+      const u: QuoteUpdate = { broker: ev.broker, key: ev.key, bid: q.bid, ask: q.ask, last: q.last, mark: q.mark, price: priceOf(q), eventTs: q.eventTs };
+      for (const fn of this.quoteListeners) fn(u);
     }
   }
 
