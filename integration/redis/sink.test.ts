@@ -149,3 +149,24 @@ describeRedis('redis sink: keys, TTL, pub/sub, conflation, outage', () => {
     }
   });
 });
+
+describeRedis('redis sink: /metrics families', () => {
+  it('exports status and counters as riskwire_redis_*', async () => {
+    const { Registry } = await import('prom-client');
+    const { registerRedisMetrics } = await import('../../src/api/metrics/redis.js');
+    const registry = new Registry();
+    const stats = {
+      up: true, updates: { price: 7, greeks: 3, risk: 1 }, conflated: 4, dropped: 2, keysWritten: 5, published: 2,
+      flushes: 2, flushErrors: 1, reconnects: 1, pendingKeys: 0, lastFlushAt: 1_700_000_000_000, lastError: null,
+    };
+    registerRedisMetrics(registry, () => stats);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^riskwire_redis_up 1$/m);
+    expect(text).toMatch(/^riskwire_redis_updates_total\{kind="price"\} 7$/m);
+    expect(text).toMatch(/^riskwire_redis_dropped_total 2$/m);
+    expect(text).toMatch(/^riskwire_redis_reconnects_total 1$/m);
+    expect(text).toMatch(/^riskwire_redis_last_flush_timestamp_seconds 1700000000$/m);
+    stats.up = false;
+    expect(await registry.metrics()).toMatch(/^riskwire_redis_up 0$/m);
+  });
+});
