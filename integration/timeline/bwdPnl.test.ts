@@ -42,23 +42,25 @@ describeBackends('risk timeline bwd and unrealized P&L on a hand-made book', (ba
   });
   afterAll(() => t?.close());
 
-  it('benchmark SPY (price 510 = its latest underlying price), QQQ beta 1.2 from the rules: bwd = $delta x beta / 510', async () => {
+  it('benchmark SPY at each bucket\'s price (501 at 60 s: C; 502 from 70 s: A seq 1), QQQ beta 1.2 from the rules: bwd = $delta x beta / SPY(as_of)', async () => {
     const weights = await loadTimelineWeights(t.storage, 'SPY', rules({ QQQ: 1.2 }));
-    expect(weights.benchmarkPrice).toBe(510);
-    expectRows(await riskTimeline(t.storage, { ...base, weights }), [
+    expect(weights.benchmarkPrice).toBe(510); // the latest (A at 300 s): headers only
+    const rows = await riskTimeline(t.storage, { ...base, weights });
+    expectRows(rows, [
       // $delta of each row from query.test.ts; P&L = (mark - avg) x size, per position (fixture.ts)
-      [60, 'QQQ', 'ACC2', (48000 * 1.2) / 510, (5 - 4) * 300],
-      [60, 'SPY', 'ACC1', 39980 / 510, (6 - 5) * 200 + (3.2 - 3) * 100], // C: mid of 3.0/3.4
-      [60, 'SPY', 'U1', 15000 / 510, (2.5 - 2) * -100],
+      [60, 'QQQ', 'ACC2', (48000 * 1.2) / 501, (5 - 4) * 300],
+      [60, 'SPY', 'ACC1', 39980 / 501, (6 - 5) * 200 + (3.2 - 3) * 100], // C: mid of 3.0/3.4
+      [60, 'SPY', 'U1', 15000 / 501, (2.5 - 2) * -100],
       [120, 'QQQ', 'U1', null, null], // D: no underlying price, no avg_price
-      [120, 'SPY', 'ACC1', 50220 / 510, (7 - 5) * 200 + (3.2 - 3) * 100], // A's seq 1 mark wins
-      [120, 'SPY', 'U1', 15000 / 510, -50],
+      [120, 'SPY', 'ACC1', 50220 / 502, (7 - 5) * 200 + (3.2 - 3) * 100], // A's seq 1 mark wins
+      [120, 'SPY', 'U1', 15000 / 502, -50],
       [180, 'QQQ', 'U1', null, null],
-      [180, 'SPY', 'ACC1', 50220 / 510, 420],
-      [180, 'SPY', 'U1', 15000 / 510, -50],
+      [180, 'SPY', 'ACC1', 50220 / 502, 420],
+      [180, 'SPY', 'U1', 15000 / 502, -50],
       [240, 'QQQ', 'U1', null, null],
-      [240, 'SPY', 'ACC1', 60240 / 510, (7 - 5) * 200],
+      [240, 'SPY', 'ACC1', 60240 / 502, (7 - 5) * 200],
     ]);
+    expect(rows.map((r) => r.benchmarkPrice)).toEqual([501, 501, 501, 502, 502, 502, 502, 502, 502, 502, 502]);
   });
 
   it('an underlying without a beta gets null bwd (never beta 1); P&L does not need a beta', async () => {
@@ -66,8 +68,8 @@ describeBackends('risk timeline bwd and unrealized P&L on a hand-made book', (ba
     const rows = await riskTimeline(t.storage, { ...base, to: s(60), weights });
     expectRows(rows, [
       [60, 'QQQ', 'ACC2', null, 300],
-      [60, 'SPY', 'ACC1', 39980 / 510, 220],
-      [60, 'SPY', 'U1', 15000 / 510, -50],
+      [60, 'SPY', 'ACC1', 39980 / 501, 220],
+      [60, 'SPY', 'U1', 15000 / 501, -50],
     ]);
   });
 
@@ -107,8 +109,9 @@ describePg('npm run timeline --json / --csv --wide with RISK_RULES_FILE betas', 
     expect(await r.exit).toBe(0);
     const rows = JSON.parse(r.stdout());
     expect(rows.map((x: { underlying: string; account: string }) => `${x.underlying}/${x.account}`)).toEqual(['QQQ/ACC2', 'SPY/ACC1', 'SPY/U1']);
-    expect(rows[0].bwd).toBeCloseTo((48000 * 1.2) / 510, 9);
-    expect(rows[1].bwd).toBeCloseTo(39980 / 510, 9);
+    expect(rows[0].bwd).toBeCloseTo((48000 * 1.2) / 501, 9);
+    expect(rows[1].bwd).toBeCloseTo(39980 / 501, 9);
+    expect(rows[1].benchmark_price).toBe(501);
     expect(rows.map((x: { unrealized_pnl: number }) => x.unrealized_pnl)).toEqual([300, expect.closeTo(220, 9), -50]);
   });
 
@@ -116,10 +119,10 @@ describePg('npm run timeline --json / --csv --wide with RISK_RULES_FILE betas', 
     const r = run(['--csv', '--wide', '--underlying=QQQ']);
     expect(await r.exit).toBe(0);
     const [header, line] = r.stdout().trim().split('\n');
-    expect(header).toBe('bucket_start,bucket_end,as_of,underlying,account,positions,brokers,delta,gamma,theta,vega,dollar_delta,bwd,unrealized_pnl');
+    expect(header).toBe('bucket_start,bucket_end,as_of,underlying,account,positions,brokers,delta,gamma,theta,vega,dollar_delta,bwd,unrealized_pnl,day_pnl');
     const cells = line.split(',');
     expect(cells.slice(3, 5)).toEqual(['QQQ', 'ACC2']);
-    expect(Number(cells[12])).toBeCloseTo((48000 * 1.2) / 510, 9);
+    expect(Number(cells[12])).toBeCloseTo((48000 * 1.2) / 501, 9);
     expect(Number(cells[13])).toBe(300);
   });
 

@@ -35,6 +35,7 @@ export function timelineJson(r: TimelineRow) {
     positions: r.positions, brokers: r.brokers,
     delta: r.delta, gamma: r.gamma, theta: r.theta, vega: r.vega, dollar_delta: r.dollarDelta,
     bwd: r.bwd ?? null, unrealized_pnl: r.unrealizedPnl ?? null,
+    day_pnl: r.dayPnl ?? null, benchmark_price: r.benchmarkPrice ?? null,
   };
 }
 

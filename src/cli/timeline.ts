@@ -5,7 +5,7 @@ import { createLogger } from '../core/logger.js';
 import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { riskTimeline, type TimelineQuery, type TimelineRow } from '../db/timeline.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
-import { loadTimelineWeights } from '../risk/timelineWeights.js';
+import { loadTimelineDays, loadTimelineWeights } from '../risk/timelineWeights.js';
 import { parseArgs } from './args.js';
 import { fmtNum, table } from './output.js';
 
@@ -56,11 +56,11 @@ export async function runTimeline(argv: string[]): Promise<number> {
   const storage = await openTargetStorage(resolveDataTarget({ demo: flags.demo === true }), log);
   try {
     const weights = await loadTimelineWeights(storage, benchmark, rules);
-    const rows = await riskTimeline(storage, { ...query, weights });
+    const rows = await riskTimeline(storage, { ...query, weights, days: await loadTimelineDays(storage, query) });
     if (flags.json) process.stdout.write(`${JSON.stringify(rows.map(timelineJson))}\n`);
     else if (flags.csv) process.stdout.write(timelineCsv(rows, wide));
     else {
-      const bench = wide ? `bwd in ${benchmark} shares (${benchmark} ${weights.benchmarkPrice === null ? 'price unknown' : fmtNum(weights.benchmarkPrice)}); P&L = (mark - avg_price) x qty x multiplier\n` : '';
+      const bench = wide ? `bwd in ${benchmark} shares at each bucket's ${benchmark} price (now ${weights.benchmarkPrice === null ? 'unknown' : fmtNum(weights.benchmarkPrice)}); P&L = (mark - avg_price) x qty x multiplier; day P&L vs the previous 16:00 New York close\n` : '';
       process.stdout.write(`${timelineHeader(query)}\n${bench}${timelineTable(rows, !query.allAccounts, wide)}\n`);
     }
   } finally {
@@ -74,7 +74,7 @@ const short = (ms: number) => iso(ms).replace('T', ' ').replace(/\.000Z$/, 'Z');
 
 export const CSV_COLUMNS = ['bucket_start', 'bucket_end', 'as_of', 'underlying', 'account', 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', 'dollar_delta'] as const;
 /** Appended by --wide (after the pinned columns, so positional readers keep working). */
-export const CSV_WIDE_COLUMNS = ['bwd', 'unrealized_pnl'] as const;
+export const CSV_WIDE_COLUMNS = ['bwd', 'unrealized_pnl', 'day_pnl'] as const;
 
 export function timelineCsv(rows: TimelineRow[], wide = false): string {
   const columns: readonly (keyof ReturnType<typeof timelineJson>)[] = wide ? [...CSV_COLUMNS, ...CSV_WIDE_COLUMNS] : CSV_COLUMNS;
@@ -107,11 +107,11 @@ export function timelineHeader(q: TimelineQuery): string {
 
 export function timelineTable(rows: TimelineRow[], perAccount: boolean, wide = false): string {
   if (rows.length === 0) return 'no position had a fresh snapshot in this range';
-  const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta', ...(wide ? ['bwd', 'unreal_pnl'] : [])];
+  const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta', ...(wide ? ['bwd', 'unreal_pnl', 'day_pnl'] : [])];
   return table(headers, rows.map((r) => [
     short(r.asOf), r.underlying, ...(perAccount ? [r.account ?? ''] : []), String(r.positions), String(r.brokers),
     fmtNum(r.delta), fmtNum(r.gamma), fmtNum(r.theta), fmtNum(r.vega), fmtNum(r.dollarDelta),
-    ...(wide ? [fmtNum(r.bwd ?? null), fmtNum(r.unrealizedPnl ?? null)] : []),
+    ...(wide ? [fmtNum(r.bwd ?? null), fmtNum(r.unrealizedPnl ?? null), fmtNum(r.dayPnl ?? null)] : []),
   ]));
 }
 

@@ -28,12 +28,26 @@ export interface TimelineQuery {
   brokers?: string[];
   /** Sum across accounts (one row per bucket and underlying) instead of one row per account. */
   allAccounts?: boolean;
-  /** Betas and benchmark price for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
+  /** Betas and benchmark for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
   weights?: TimelineWeights;
+  /**
+   * Day P&L reference per bucket (src/risk/timelineWeights.ts timelineSessions): the previous
+   * session's close of each bucket's as_of. Without it day P&L is null.
+   */
+  days?: TimelineDays;
+}
+
+export interface TimelineDays {
+  /** Distinct previous-close session days ('YYYY-MM-DD', New York) and their close instants (epoch ms). */
+  days: string[];
+  closes: number[];
+  /** Per bucket (index i), the 1-based index into `days` of its as_of's previous close. */
+  bucketDay: number[];
 }
 
 export interface TimelineWeights {
   benchmark: string;
+  /** The benchmark's latest price (headers); each bucket divides by its own price at as_of. */
   benchmarkPrice: number | null;
   /** β to the benchmark of each symbol that has a known one. */
   betas: { symbol: string; beta: number }[];
@@ -58,6 +72,10 @@ export interface TimelineRow {
   bwd?: number | null;
   /** Σ (mark − avg_price) × qty × multiplier; null when any position of the row lacks one. */
   unrealizedPnl?: number | null;
+  /** Σ (mark − previous close mark) × qty × multiplier; null when any position lacks either (or without `days`). */
+  dayPnl?: number | null;
+  /** The benchmark's price at as_of that bwd divides by (newest at or before as_of, 4 days back at most). */
+  benchmarkPrice?: number | null;
 }
 
 /** Buckets per query at most: bounds the result (buckets × underlyings × accounts rows). */
@@ -74,11 +92,12 @@ export class TimelineRangeError extends Error {
  * Aligns the range to whole buckets since the epoch (UTC), so the same bucket always has the
  * same edges whatever the caller's "now", and checks the bounds. Pure.
  */
-export function resolveTimelineRange(from: number, to: number, bucketMs: number): { from: number; to: number; buckets: number } {
+export function resolveTimelineRange(from: number, to: number, bucketMs: number, offsetMs = 0): { from: number; to: number; buckets: number } {
   if (!Number.isFinite(bucketMs) || bucketMs < 1000) throw new TimelineRangeError(`bucket ${bucketMs} ms is too small: use at least 1s`);
   if (!Number.isFinite(from) || !Number.isFinite(to)) throw new TimelineRangeError('the time range is not valid');
   if (to <= from) throw new TimelineRangeError('the time range is empty: "to" must be after "from"');
-  const start = Math.floor(from / bucketMs) * bucketMs;
+  // offsetMs: the display zone's UTC offset (--tz), so day buckets start at local midnight.
+  const start = Math.floor((from + offsetMs) / bucketMs) * bucketMs - offsetMs;
   const buckets = Math.ceil((to - start) / bucketMs);
   if (buckets > MAX_BUCKETS) {
     throw new TimelineRangeError(`the range holds ${buckets} buckets (at most ${MAX_BUCKETS}): use a bigger bucket or a shorter range`);
@@ -102,15 +121,60 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   anyOf('broker', q.brokers);
   anyOf('account', q.accounts);
   anyOf('underlying', q.underlyings);
-  // bwd = dollar delta × β(underlying) / benchmark price; β from a (symbol, β) list joined per
-  // row: an underlying without one gets NULL (never β = 1). Without weights bwd is NULL.
+  // Stock and future positions (risk.md: delta = qty, future qty × mult; no other Greek) live in
+  // `positions` only: they count in each bucket where their underlying has a fresh price there.
+  const stockFilters = filters.map((f) => `AND ${f}`).join(' ');
+  // bwd = dollar delta × β(underlying) / the benchmark's price at as_of; β from a (symbol, β)
+  // list joined per row: an underlying without one gets NULL (never β = 1). Without weights bwd is NULL.
   let bwdSql = 'NULL::float8';
+  let benchSql = 'NULL::float8';
   let betaJoin = '';
+  let benchCte = '';
   if (q.weights) {
-    params.push(q.weights.betas.map((b) => b.symbol), q.weights.betas.map((b) => b.beta), q.weights.benchmarkPrice);
+    params.push(q.weights.betas.map((b) => b.symbol), q.weights.betas.map((b) => b.beta), q.weights.benchmark);
     const n = params.length;
-    bwdSql = `sum(s.delta * s.size * s.underlying_price) * max(bt.beta) / nullif($${n}::float8, 0)`;
-    betaJoin = `LEFT JOIN unnest($${n - 2}::text[], $${n - 1}::float8[]) AS bt(symbol, beta) ON bt.symbol = s.underlying`;
+    benchCte = `,
+bp AS (
+  SELECT g.i, x.price FROM generate_series(0, $3::int - 1) AS g(i)
+  LEFT JOIN LATERAL (
+    SELECT underlying_price AS price FROM greek_snapshots
+     WHERE underlying = $${n}::text AND underlying_price IS NOT NULL
+       AND event_ts <= ${TS('least($1::float8 + (g.i + 1) * $2::float8, $4::float8)')}
+       AND event_ts > ${TS('least($1::float8 + (g.i + 1) * $2::float8, $4::float8) - 4 * 86400000')}
+     ORDER BY event_ts DESC, seq DESC LIMIT 1) x ON true
+)`;
+    bwdSql = `sum(s.delta * s.size * s.underlying_price) * max(bt.beta) / nullif(max(bp.price), 0)`;
+    benchSql = 'max(bp.price)';
+    betaJoin = `LEFT JOIN unnest($${n - 2}::text[], $${n - 1}::float8[]) AS bt(symbol, beta) ON bt.symbol = s.underlying
+  LEFT JOIN bp ON bp.i = s.i`;
+  }
+  // day P&L = (mark − reference) × size; reference = the closing mark of the bucket's previous
+  // session (closing_marks: option key, or the underlying symbol for stock), else the first
+  // mark after that close (as npm run risk labels first_of_day).
+  let dayCte = '';
+  let daySql = 'NULL::float8';
+  let dayJoin = '';
+  if (q.days) {
+    params.push(q.days.days, q.days.closes, q.days.bucketDay);
+    const n = params.length;
+    dayCte = `,
+keys AS (SELECT DISTINCT contract_key, underlying, stock FROM allrows),
+dref AS (
+  SELECT k.contract_key, d.ord::int AS ord, coalesce(cm.mark, fo.m, fu.m) AS ref
+    FROM keys k
+    CROSS JOIN unnest($${n - 2}::date[], $${n - 1}::float8[]) WITH ORDINALITY AS d(day, close_at, ord)
+    LEFT JOIN closing_marks cm ON cm.contract_key = CASE WHEN k.stock THEN k.underlying ELSE k.contract_key END AND cm.day = d.day
+    LEFT JOIN LATERAL (
+      SELECT g.mark AS m FROM greek_snapshots g
+       WHERE cm.mark IS NULL AND NOT k.stock AND g.contract_key = k.contract_key AND g.mark IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
+       ORDER BY g.event_ts LIMIT 1) fo ON true
+    LEFT JOIN LATERAL (
+      SELECT g.underlying_price AS m FROM greek_snapshots g
+       WHERE cm.mark IS NULL AND k.stock AND g.underlying = k.underlying AND g.underlying_price IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
+       ORDER BY g.event_ts LIMIT 1) fu ON true
+)`;
+    daySql = 'CASE WHEN count(*) = count((s.mark - dr.ref) * s.size) THEN sum((s.mark - dr.ref) * s.size) END';
+    dayJoin = `LEFT JOIN dref dr ON dr.contract_key = s.contract_key AND dr.ord = ($${n}::int[])[s.i + 1]`;
   }
   const perAccount = !q.allAccounts;
   const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
@@ -120,7 +184,9 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   //  last     per position, the newest snapshot of each bucket it falls in (k = first bucket whose
   //           as_of is at or after it; snapshots before the range land in bucket 0)
   //  seg      each of those stays the position's latest until the position's next one (next_k)
-  //  result   seg × the buckets it is latest for (generate_series), cut where it goes stale, summed
+  //  opt      seg × the buckets it is latest for (generate_series), cut where it goes stale
+  //  px, stk  the underlying's price per bucket (newest fresh snapshot); stock/future positions
+  //  allrows  options + stock/future rows, then summed per bucket and group
   // One pass over the range's rows and one sort, instead of one index probe per bucket × position.
   const text = `
 WITH snap AS (
@@ -140,10 +206,38 @@ last AS (
 seg AS (
   SELECT last.*, lead(k, 1, $3::int) OVER (PARTITION BY broker, account, contract_key ORDER BY k) AS next_k
     FROM last
-)
-SELECT ($1::float8 + b.i * $2::float8) AS "bucketStart",
-       ($1::float8 + (b.i + 1) * $2::float8) AS "bucketEnd",
-       least($1::float8 + (b.i + 1) * $2::float8, $4::float8) AS "asOf",
+),
+opt AS (
+  SELECT b.i, s.broker, s.account, s.contract_key, s.underlying, s.e, s.seq, s.size, s.delta, s.gamma, s.theta, s.vega, s.underlying_price, s.mark
+    FROM seg s
+    CROSS JOIN LATERAL generate_series(
+      s.k,
+      least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
+    ) AS b(i)
+   WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
+),
+px AS (
+  SELECT DISTINCT ON (i, underlying) i, underlying, underlying_price AS price
+    FROM opt WHERE underlying_price IS NOT NULL
+   ORDER BY i, underlying, e DESC, seq DESC, broker, account, contract_key
+),
+stk AS (
+  SELECT broker, account, contract_key, underlying,
+         quantity::float8 * CASE WHEN asset_class = 'future' OR contract_key ~ '^/[A-Z0-9]{1,5}[FGHJKMNQUVXZ][0-9]{1,2}$' THEN multiplier::float8 ELSE 1 END AS size
+    FROM positions
+   WHERE contract_key !~ ' ' AND quantity <> 0
+     AND (asset_class IN ('equity', 'future') OR contract_key ~ '^[A-Z][A-Z0-9.]{0,9}$' OR contract_key ~ '^/[A-Z0-9]{1,5}[FGHJKMNQUVXZ][0-9]{1,2}$')
+     ${stockFilters}
+),
+allrows AS (
+  SELECT i, broker, account, contract_key, underlying, size, delta, gamma, theta, vega, underlying_price, mark, false AS stock FROM opt
+  UNION ALL
+  SELECT px.i, k.broker, k.account, k.contract_key, k.underlying, k.size, 1::float8, NULL::float8, NULL::float8, NULL::float8, px.price, px.price, true
+    FROM stk k JOIN px ON px.underlying = k.underlying
+)${benchCte}${dayCte}
+SELECT ($1::float8 + s.i * $2::float8) AS "bucketStart",
+       ($1::float8 + (s.i + 1) * $2::float8) AS "bucketEnd",
+       least($1::float8 + (s.i + 1) * $2::float8, $4::float8) AS "asOf",
        s.underlying, ${perAccount ? 's.account' : 'NULL::text'} AS account,
        count(*)::int AS positions,
        count(DISTINCT s.broker)::int AS brokers,
@@ -153,17 +247,15 @@ SELECT ($1::float8 + b.i * $2::float8) AS "bucketStart",
        sum(s.vega * s.size) AS vega,
        sum(s.delta * s.size * s.underlying_price) AS "dollarDelta",
        ${bwdSql} AS bwd,
-       CASE WHEN count(*) = count((s.mark - p.avg_price) * s.size) THEN sum((s.mark - p.avg_price) * s.size) END AS "unrealizedPnl"
-  FROM seg s
+       CASE WHEN count(*) = count((s.mark - p.avg_price) * s.size) THEN sum((s.mark - p.avg_price) * s.size) END AS "unrealizedPnl",
+       ${daySql} AS "dayPnl",
+       ${benchSql} AS "benchmarkPrice"
+  FROM allrows s
   LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
   ${betaJoin}
-  CROSS JOIN LATERAL generate_series(
-    s.k,
-    least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
-  ) AS b(i)
- WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
- GROUP BY b.i, ${groupCols}
- ORDER BY b.i, ${groupCols}`;
+  ${dayJoin}
+ GROUP BY s.i, ${groupCols}
+ ORDER BY s.i, ${groupCols}`;
   return { text, params };
 }
 
@@ -177,7 +269,7 @@ export async function riskTimeline(storage: Pick<Storage, 'query'>, q: TimelineQ
     underlying: r.underlying, account: r.account ?? null,
     positions: Number(r.positions), brokers: Number(r.brokers),
     delta: num(r.delta), gamma: num(r.gamma), theta: num(r.theta), vega: num(r.vega), dollarDelta: num(r.dollarDelta),
-    bwd: num(r.bwd), unrealizedPnl: num(r.unrealizedPnl),
+    bwd: num(r.bwd), unrealizedPnl: num(r.unrealizedPnl), dayPnl: num(r.dayPnl), benchmarkPrice: num(r.benchmarkPrice),
   }));
 }
 

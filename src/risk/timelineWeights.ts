@@ -4,11 +4,12 @@
  * by RISK_RULES_FILE `betas`, resolved by betaTo, so an unknown β stays unknown) and the
  * benchmark's latest underlying price, exactly as `npm run risk` resolves them.
  */
-import { latestUnderlyingPrices, marketMetricBetas } from '../db/riskInputs.js';
-import type { TimelineWeights } from '../db/timeline.js';
+import { latestUnderlyingPrices, marketMetricBetas, materializeClosingMarks } from '../db/riskInputs.js';
+import { resolveTimelineRange, type TimelineDays, type TimelineQuery, type TimelineWeights } from '../db/timeline.js';
 import type { Storage } from '../db/types.js';
 import { betaTo, REFERENCE_BENCHMARK } from './beta.js';
 import type { RiskRules } from './rules.js';
+import { sessionOf } from './time.js';
 import type { BetaEntry } from './types.js';
 
 /** Pure: β to `benchmark` for every symbol that has one. */
@@ -28,4 +29,40 @@ export async function loadTimelineWeights(storage: Pick<Storage, 'query'>, bench
   for (const [k, b] of rules.betas) betas.set(k, b);
   const [price] = await latestUnderlyingPrices(storage, [benchmark]);
   return { benchmark, benchmarkPrice: price?.price ?? null, betas: timelineBetas(benchmark, betas) };
+}
+
+/**
+ * Pure: the day-P&L reference of every bucket, the previous session's close of its as_of
+ * (risk.md; src/risk/time.ts sessionOf, exactly as npm run risk measures day P&L now).
+ */
+export function timelineSessions(q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs'>, offsetMs = 0): TimelineDays {
+  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs, offsetMs);
+  const days: string[] = [];
+  const closes: number[] = [];
+  const index = new Map<string, number>();
+  const bucketDay: number[] = [];
+  for (let i = 0; i < buckets; i++) {
+    const asOf = Math.min(from + (i + 1) * q.bucketMs, to);
+    const { day, at } = sessionOf(asOf).previousClose;
+    let k = index.get(day);
+    if (k === undefined) {
+      days.push(day);
+      closes.push(at);
+      index.set(day, (k = days.length));
+    }
+    bucketDay.push(k);
+  }
+  return { days, closes, bucketDay };
+}
+
+/**
+ * The sessions of the range, with their closing marks materialised first (idempotent, as the
+ * risk engine does; a read-only database keeps the first-of-day fallback).
+ */
+export async function loadTimelineDays(storage: Pick<Storage, 'query'>, q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs'>, offsetMs = 0): Promise<TimelineDays> {
+  const days = timelineSessions(q, offsetMs);
+  for (let i = 0; i < days.days.length; i++) {
+    await materializeClosingMarks(storage, days.days[i]!, days.closes[i]!).catch(() => 0);
+  }
+  return days;
 }

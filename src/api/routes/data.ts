@@ -10,7 +10,7 @@ import { isRowRejection } from '../../db/errors.js';
 import { DEFAULT_LIMIT } from '../../db/snapshots.js';
 import { riskTimeline } from '../../db/timeline.js';
 import { loadRules, resolveBenchmark, type RiskRules } from '../../risk/rules.js';
-import { loadTimelineWeights } from '../../risk/timelineWeights.js';
+import { loadTimelineDays, loadTimelineWeights } from '../../risk/timelineWeights.js';
 import type { ApiDeps } from '../app.js';
 import { badRequest, HttpError } from '../errors.js';
 import { snapshotJson, timelineJson, tradeJson } from '../json.js';
@@ -61,7 +61,8 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
-    const rows = await riskTimeline(reader, { ...q, weights: await loadTimelineWeights(reader, benchmark, timelineRules()) });
+    const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
+    const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(storage, q) });
     return {
       benchmark,
       from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
