@@ -45,6 +45,19 @@ function isCalendarDate(ymd: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/**
+ * The attribution interval: `since` and `until` each a duration back from now (1d, 2h) or an
+ * instant (ISO-8601 / epoch ms); until defaults to now; since is required.
+ */
+export function attributionRangeFrom(since: string | boolean | undefined, until: string | boolean | undefined, now: number, name: (key: string) => string): { t0: number; t1: number } {
+  if (since === undefined || since === true || since === '') throw new ConfigError(`${name('since')} is missing: give the interval start, e.g. ${name('since')}=1d or an ISO time`);
+  const at = (raw: string | boolean, key: string) => (/^\d+(?:\.\d+)?(ms|s|m|h|d)$/.test(String(raw).trim()) ? now - parseDuration(raw, name(key)) : parseInstant(raw, name(key)));
+  const t0 = at(since, 'since');
+  const t1 = until === undefined ? now : at(until, 'until');
+  if (t1 <= t0) throw new ConfigError(`the interval is empty: ${name('until')} must be after ${name('since')}`);
+  return { t0, t1 };
+}
+
 /** A comma list (SPY,QQQ); undefined when absent. */
 export function parseList(raw: string | boolean | undefined, label: string): string[] | undefined {
   if (raw === undefined) return undefined;

@@ -2,12 +2,16 @@ import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/tar
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { computeRisk, computeScenarios } from '../risk/compute.js';
-import { positionsTable, reportHeader, scenariosText, strategiesTable } from '../risk/format.js';
+import { attributionTable, positionsTable, reportHeader, scenariosText, strategiesTable } from '../risk/format.js';
+import { attributionDocument } from '../risk/attribution.js';
+import { attributionRows } from '../db/attribution.js';
+import { attributionRangeFrom, parseDuration } from '../api/params.js';
 import { positionJson, riskJson, scenariosJson } from '../risk/json.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { parseArgs } from './args.js';
 
 export const RISK_HELP = `Usage: npm run risk -- [--account=A] [--underlying=U] [--broker=B] [--benchmark=SPY] [--group=strategy] [--scenarios [--mode=beta]] [--json | --csv]
+       npm run risk -- --attribution --since=1d [--until=TIME] [--lookback=1d] [filters] [--json | --csv]
 
 The portfolio now, from the database (risk.md): per position and per underlying with totals,
 delta (stock and futures included), $delta, beta-weighted delta, gamma, theta, vega,
@@ -20,6 +24,12 @@ unrealized and day P&L, DTE.
   --scenarios        the what-if grid: spot -10..+10 %, IV -5/0/+5 points, +1 day; full
                      Black-Scholes revaluation and the Taylor estimate, per underlying and portfolio
   --mode=beta        with --scenarios: the benchmark moves and each underlying by β × that
+  --attribution      Greek P&L attribution over [--since, --until] (risk.md): per position
+                     delta*dS + 1/2*gamma*dS^2 + theta*days + vega*dIV(points) with the Greeks at
+                     the start, the actual P&L (mark change x qty x multiplier) and the residual;
+                     --since/--until: a duration back from now (1d, 2h) or ISO-8601 / epoch ms
+                     (--until defaults to now); --lookback: how old a position's snapshot at an
+                     end may be (default 1d)
   --json             the JSON document (interface.md); with --scenarios the scenarios document
   --csv              one CSV row per position
   ${DEMO_FLAG_HELP}
@@ -28,7 +38,7 @@ unrealized and day P&L, DTE.
 Reads DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg (--demo: DATA_DIR/demo); RISK_RULES_FILE (rate, dividend
 yields, betas). Exit code 2 = bad flag, bad rules file or unreachable database.`;
 
-const FLAGS = ['help', 'demo', 'account', 'underlying', 'broker', 'benchmark', 'group', 'scenarios', 'mode', 'json', 'csv'];
+const FLAGS = ['help', 'demo', 'account', 'underlying', 'broker', 'benchmark', 'group', 'scenarios', 'mode', 'json', 'csv', 'attribution', 'since', 'until', 'lookback'];
 
 export async function runRisk(argv: string[]): Promise<number> {
   const flags = parseArgs(argv, 'risk', FLAGS);
@@ -47,6 +57,25 @@ export async function runRisk(argv: string[]): Promise<number> {
     return name === 'account' ? v.trim() : v.trim().toUpperCase();
   };
   const filter = { account: text('account'), underlying: text('underlying'), broker: flags.broker === undefined ? undefined : String(flags.broker).trim().toLowerCase() };
+  if (!flags.attribution && (flags.since !== undefined || flags.until !== undefined || flags.lookback !== undefined)) {
+    throw new ConfigError('--since, --until and --lookback go with --attribution');
+  }
+  if (flags.attribution) {
+    if (flags.scenarios) throw new ConfigError('--attribution and --scenarios exclude each other: pick one');
+    const { t0, t1 } = attributionRangeFrom(flags.since, flags.until, Date.now(), (k) => `--${k}`);
+    const lookback = flags.lookback === undefined ? 86_400_000 : parseDuration(flags.lookback, '--lookback');
+    const log = createLogger({ name: 'risk', level: process.env.LOG_LEVEL ?? 'warn' });
+    const storage = await openTargetStorage(resolveDataTarget({ demo: flags.demo === true }), log);
+    try {
+      const doc = attributionDocument(await attributionRows(storage, t0, t1, lookback, filter), t0, t1);
+      if (flags.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+      else if (flags.csv) process.stdout.write(csv(doc.positions as unknown as Record<string, unknown>[]));
+      else process.stdout.write(`Greek P&L attribution ${doc.from} -> ${doc.to} (${doc.dt_days.toFixed(4)} days), $; Greeks at the start\n${doc.note}\n\n${attributionTable(doc)}\n`);
+    } finally {
+      await storage.close();
+    }
+    return 0;
+  }
   const benchmark = resolveBenchmark(flags.benchmark);
   const rules = loadRules();
   const log = createLogger({ name: 'risk', level: process.env.LOG_LEVEL ?? 'warn' });

@@ -81,3 +81,21 @@ export function scenariosText(res: ScenarioResult, moves: number[], shifts: numb
   if (res.excluded.length) out.push(`left out: ${res.excluded.map((e) => `${e.contractKey.replace(/\s+/g, ' ')} (${e.reason})`).join(', ')}`);
   return out.join('\n');
 }
+
+/** `risk --attribution`: per position the Greek parts, explained, actual and residual; totals per underlying and portfolio. */
+export function attributionTable(doc: import('./attribution.js').AttributionDocument): string {
+  if (doc.positions.length === 0) return 'no position had a snapshot at the interval start';
+  const cells = (label: string, broker: string, account: string, s: import('./attribution.js').AttributionParts, dS = '') =>
+    [label, broker, account, dS, fx(s.delta_pnl, 0), fx(s.gamma_pnl, 0), fx(s.theta_pnl, 0), fx(s.vega_pnl, 0), fx(s.explained, 0), fx(s.actual, 0), fx(s.residual, 0)];
+  const rows: string[][] = [];
+  for (const u of doc.underlyings) {
+    for (const p of doc.positions.filter((x) => x.underlying === u.underlying)) {
+      const dS = p.underlying_price_t0 !== null && p.underlying_price_t1 !== null ? fx(p.underlying_price_t1 - p.underlying_price_t0, 2) : '-';
+      rows.push(cells(p.contract_key.replace(/\s+/g, ' '), p.broker, p.account, p, dS));
+    }
+    rows.push(cells(`= ${u.underlying}${u.incomplete ? ` (${u.incomplete} unknown)` : ''}`, '', '', u));
+  }
+  rows.push(cells(`= PORTFOLIO${doc.totals.incomplete ? ` (${doc.totals.incomplete} unknown)` : ''}`, '', '', doc.totals));
+  return grid(['contract', 'broker', 'account', 'dS', 'delta', 'gamma', 'theta', 'vega', 'explained', 'actual', 'residual'], rows,
+    [false, false, false, true, true, true, true, true, true, true, true]);
+}

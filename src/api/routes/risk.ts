@@ -9,7 +9,10 @@ import { ConfigError } from '../../core/errors.js';
 import { listAlerts } from '../../db/alerts.js';
 import { resolveBenchmark } from '../../risk/rules.js';
 import { alertJson, type RiskQuery, type RiskService } from '../../risk/service.js';
-import { parseDuration, parseText, type RawParams } from '../params.js';
+import { attributionRows } from '../../db/attribution.js';
+import { attributionDocument } from '../../risk/attribution.js';
+import { ATTRIBUTION_QUERY, ATTRIBUTION_RESPONSE, paramNames } from '../schemas/queries.js';
+import { attributionRangeFrom, parseDuration, parseText, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
 import type { ApiDeps } from '../app.js';
 
@@ -33,6 +36,18 @@ export function registerRisk(app: FastifyInstance, deps: ApiDeps, risk: () => Ri
     const mode = p.mode ?? 'underlying';
     if (mode !== 'underlying' && mode !== 'beta') throw new ConfigError(`mode=${String(mode)} is not valid: use underlying or beta`);
     return risk().scenarios(riskQuery(p), mode);
+  });
+
+  // Greek P&L attribution over [since, until] with the residual (risk.md): same numbers as npm run risk -- --attribution.
+  app.get('/v1/risk/attribution', {
+    schema: { summary: 'Greek P&L attribution with residual over an interval (as npm run risk -- --attribution)', tags: ['risk'], querystring: ATTRIBUTION_QUERY, response: { 200: ATTRIBUTION_RESPONSE } },
+  }, async (req) => {
+    const p = fromQuery(req.query, paramNames(ATTRIBUTION_QUERY));
+    const { t0, t1 } = attributionRangeFrom(p.since, p.until, now(), (k) => k);
+    const lookback = p.lookback === undefined ? 86_400_000 : parseDuration(p.lookback, 'lookback');
+    const q = riskQuery(p);
+    const rows = await attributionRows(deps.reader ?? deps.storage, t0, t1, lookback, { account: q.account, underlying: q.underlying, broker: q.broker });
+    return attributionDocument(rows, t0, t1);
   });
 
   app.get('/v1/alerts', async (req) => {

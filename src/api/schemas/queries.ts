@@ -28,3 +28,38 @@ export const TIMELINE_QUERY = querySchema({
 });
 
 export const paramNames = (schema: { properties: object }) => Object.keys(schema.properties);
+
+export const ATTRIBUTION_QUERY = querySchema({
+  since: textParam(`interval start: a duration back from now (1d, 2h) or ${TIME}; required`),
+  until: textParam(`interval end (default now): a duration back from now or ${TIME}`),
+  lookback: textParam('a position\'s values at t are its newest snapshot at or before t, at most this old (default 1d)'),
+  account: textParam('account'), underlying: textParam('underlying symbol'), broker: textParam('broker id'),
+});
+
+const num = { type: ['number', 'null'] } as const;
+const parts = { delta_pnl: num, gamma_pnl: num, theta_pnl: num, vega_pnl: num, explained: num, actual: num, residual: num } as const;
+const sums = { ...parts, positions: { type: 'integer' }, incomplete: { type: 'integer' } } as const;
+
+/** GET /v1/risk/attribution response (documented in /openapi.json). */
+export const ATTRIBUTION_RESPONSE = {
+  type: 'object',
+  required: ['from', 'to', 'dt_days', 'note', 'positions', 'underlyings', 'totals'],
+  properties: {
+    from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, dt_days: { type: 'number' }, note: { type: 'string' },
+    positions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          broker: { type: 'string' }, account: { type: 'string' }, contract_key: { type: 'string' }, underlying: { type: 'string' }, instrument: { type: 'string' },
+          quantity: { type: 'number' }, multiplier: { type: 'number' }, t0_at: { type: ['string', 'null'] }, t1_at: { type: ['string', 'null'] },
+          underlying_price_t0: num, underlying_price_t1: num, iv_t0: num, iv_t1: num, mark_t0: num, mark_t1: num,
+          delta: num, gamma: num, theta: num, vega: num,
+          ...parts,
+        },
+      },
+    },
+    underlyings: { type: 'array', items: { type: 'object', properties: { underlying: { type: 'string' }, ...sums } } },
+    totals: { type: 'object', properties: sums },
+  },
+} as const;
