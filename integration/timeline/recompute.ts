@@ -32,7 +32,7 @@ const sumOf = (xs: Array<number | null>) => {
 const allOrNull = (xs: Array<number | null>) => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + b!, 0));
 
 export function recomputeTimeline(input: RecomputeInput, q: TimelineQuery): TimelineRow[] {
-  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs);
+  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0);
   const pass = (r: { broker: string; account: string; underlying: string }) =>
     (!q.brokers || q.brokers.includes(r.broker)) && (!q.accounts || q.accounts.includes(r.account)) && (!q.underlyings || q.underlyings.includes(r.underlying));
   const snaps = input.snapshots.filter(pass);

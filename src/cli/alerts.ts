@@ -1,6 +1,7 @@
 import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
+import { formatTime, parseTz } from '../core/tz.js';
 import { listAlerts } from '../db/alerts.js';
 import type { Alert } from '../risk/alertBook.js';
 import { grid } from '../risk/format.js';
@@ -19,17 +20,19 @@ Alerts only: nothing places orders.
   --open        only alerts still open
   --since=D     opened or closed within the last D (30m, 1d; default 7d)
   --evaluate    evaluate the rules against the database now, then list
+  --tz=ZONE     table times in this zone (e.g. America/New_York; default UTC); --json stays UTC
   --json        {"alerts": [...]} as GET /v1/alerts
   ${DEMO_FLAG_HELP}
   --help        this text`;
 
 export async function runAlerts(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'alerts', ['help', 'open', 'since', 'json', 'evaluate', 'benchmark', 'demo']);
+  const flags = parseArgs(argv, 'alerts', ['help', 'open', 'since', 'json', 'evaluate', 'benchmark', 'demo', 'tz']);
   if (flags.help) {
     process.stdout.write(`${ALERTS_HELP}\n`);
     return 0;
   }
   const sinceMs = durationMs(flags, 'since', 7 * 86_400_000)!;
+  const tz = parseTz(flags.tz);
   const rules = loadRules();
   const benchmark = resolveBenchmark(flags.benchmark);
   const log = createLogger({ name: 'alerts', level: process.env.LOG_LEVEL ?? 'warn' });
@@ -43,19 +46,19 @@ export async function runAlerts(argv: string[]): Promise<number> {
     }
     const alerts = await listAlerts(storage, { open: !!flags.open, since: Date.now() - sinceMs });
     if (flags.json) process.stdout.write(`${JSON.stringify({ alerts: alerts.map(alertJson) })}\n`);
-    else process.stdout.write(`${alertsTable(alerts)}\n`);
+    else process.stdout.write(`${alertsTable(alerts, tz)}\n`);
   } finally {
     await storage.close();
   }
   return 0;
 }
 
-const t = (ms: number | null) => (ms === null ? 'open' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z'));
+const t = (ms: number | null, tz?: string) => (ms === null ? 'open' : formatTime(ms, tz).replace(/\.\d{3}(Z|[+-])/, '$1'));
 const n = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
-export function alertsTable(alerts: Alert[]): string {
+export function alertsTable(alerts: Alert[], tz?: string): string {
   if (alerts.length === 0) return 'no alerts in this range';
   return grid(['opened_at', 'closed_at', 'rule', 'value', 'threshold', 'message'],
-    alerts.map((a) => [t(a.openedAt), t(a.closedAt), a.rule, n(a.value), n(a.threshold), a.message]),
+    alerts.map((a) => [t(a.openedAt, tz), t(a.closedAt, tz), a.rule, n(a.value), n(a.threshold), a.message]),
     [false, false, false, true, true, false]);
 }

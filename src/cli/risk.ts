@@ -6,6 +6,7 @@ import { attributionTable, positionsTable, reportHeader, scenariosText, strategi
 import { attributionDocument } from '../risk/attribution.js';
 import { attributionRows } from '../db/attribution.js';
 import { attributionRangeFrom, parseDuration } from '../api/params.js';
+import { formatTime, parseTz } from '../core/tz.js';
 import { positionJson, riskJson, scenariosJson } from '../risk/json.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { parseArgs } from './args.js';
@@ -30,6 +31,8 @@ unrealized and day P&L, DTE.
                      --since/--until: a duration back from now (1d, 2h) or ISO-8601 / epoch ms
                      (--until defaults to now); --lookback: how old a position's snapshot at an
                      end may be (default 1d)
+  --tz=ZONE          times in the tables in this zone (default UTC); JSON/CSV stay UTC; day P&L
+                     is always against the 16:00 New York close
   --json             the JSON document (interface.md); with --scenarios the scenarios document
   --csv              one CSV row per position
   ${DEMO_FLAG_HELP}
@@ -38,7 +41,7 @@ unrealized and day P&L, DTE.
 Reads DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg (--demo: DATA_DIR/demo); RISK_RULES_FILE (rate, dividend
 yields, betas). Exit code 2 = bad flag, bad rules file or unreachable database.`;
 
-const FLAGS = ['help', 'demo', 'account', 'underlying', 'broker', 'benchmark', 'group', 'scenarios', 'mode', 'json', 'csv', 'attribution', 'since', 'until', 'lookback'];
+const FLAGS = ['help', 'demo', 'account', 'underlying', 'broker', 'benchmark', 'group', 'scenarios', 'mode', 'json', 'csv', 'attribution', 'since', 'until', 'lookback', 'tz'];
 
 export async function runRisk(argv: string[]): Promise<number> {
   const flags = parseArgs(argv, 'risk', FLAGS);
@@ -57,6 +60,7 @@ export async function runRisk(argv: string[]): Promise<number> {
     return name === 'account' ? v.trim() : v.trim().toUpperCase();
   };
   const filter = { account: text('account'), underlying: text('underlying'), broker: flags.broker === undefined ? undefined : String(flags.broker).trim().toLowerCase() };
+  const tz = parseTz(flags.tz);
   if (!flags.attribution && (flags.since !== undefined || flags.until !== undefined || flags.lookback !== undefined)) {
     throw new ConfigError('--since, --until and --lookback go with --attribution');
   }
@@ -70,7 +74,7 @@ export async function runRisk(argv: string[]): Promise<number> {
       const doc = attributionDocument(await attributionRows(storage, t0, t1, lookback, filter), t0, t1);
       if (flags.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
       else if (flags.csv) process.stdout.write(csv(doc.positions as unknown as Record<string, unknown>[]));
-      else process.stdout.write(`Greek P&L attribution ${doc.from} -> ${doc.to} (${doc.dt_days.toFixed(4)} days), $; Greeks at the start\n${doc.note}\n\n${attributionTable(doc)}\n`);
+      else process.stdout.write(`Greek P&L attribution ${formatTime(t0, tz)} -> ${formatTime(t1, tz)} (${doc.dt_days.toFixed(4)} days), $; Greeks at the start\n${doc.note}\n\n${attributionTable(doc)}\n`);
     } finally {
       await storage.close();
     }
@@ -86,14 +90,14 @@ export async function runRisk(argv: string[]): Promise<number> {
       const { meta, result } = computeScenarios(report, rules, mode);
       if (flags.json) process.stdout.write(`${JSON.stringify(scenariosJson(meta, result))}\n`);
       else if (flags.csv) process.stdout.write(csv(scenariosJson(meta, result).rows));
-      else process.stdout.write(`${reportHeader(report, rules.rate)}\nwhat-if (${mode === 'beta' ? `benchmark ${benchmark} moves, underlyings by beta` : 'each underlying moves'}; European exercise assumed; dividend yield ${meta.dividendYield === 0 ? 0 : 'per RISK_RULES_FILE'})\n\n${scenariosText(result, meta.spotMovesPct, meta.ivShiftsPts, meta.days)}\n`);
+      else process.stdout.write(`${reportHeader(report, rules.rate, tz)}\nwhat-if (${mode === 'beta' ? `benchmark ${benchmark} moves, underlyings by beta` : 'each underlying moves'}; European exercise assumed; dividend yield ${meta.dividendYield === 0 ? 0 : 'per RISK_RULES_FILE'})\n\n${scenariosText(result, meta.spotMovesPct, meta.ivShiftsPts, meta.days)}\n`);
     } else if (flags.json) {
       process.stdout.write(`${JSON.stringify(riskJson(report))}\n`);
     } else if (flags.csv) {
       process.stdout.write(csv(report.positions.map(positionJson)));
     } else {
       const body = flags.group === 'strategy' ? strategiesTable(report) : positionsTable(report);
-      process.stdout.write(`${reportHeader(report)}\n\n${body}\n`);
+      process.stdout.write(`${reportHeader(report, undefined, tz)}\n\n${body}\n`);
     }
   } finally {
     await storage.close();

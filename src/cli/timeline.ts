@@ -6,6 +6,7 @@ import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/tar
 import { riskTimeline, type TimelineQuery, type TimelineRow } from '../db/timeline.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { loadTimelineDays, loadTimelineWeights } from '../risk/timelineWeights.js';
+import { formatTime, parseTz, tzOffsetMs } from '../core/tz.js';
 import { parseArgs } from './args.js';
 import { fmtNum, table } from './output.js';
 
@@ -24,6 +25,8 @@ net position delta, gamma, theta, vega and dollar delta, summed across brokers.
   --all-accounts     one row per bucket and underlying, summed across accounts
   --benchmark=SYM    beta-weighting benchmark for bwd (default BENCHMARK, else SPY)
   --wide             add the bwd and unrealized P&L columns to the table and the CSV
+  --tz=ZONE          table times in this zone (e.g. America/New_York; default UTC) and bucket
+                     edges aligned to its midnight (1d buckets = local days); JSON/CSV stay UTC
   --json             a JSON array of objects (always with bwd, unrealized_pnl)
   --csv              CSV with a header row
   ${DEMO_FLAG_HELP}
@@ -39,7 +42,7 @@ override; unknown beta or benchmark price = empty, never beta 1); unrealized P&L
 Reads DATABASE_URL, or the embedded PostgreSQL in DATA_DIR/pg. Exit code 2 = bad flag or
 unreachable database.`;
 
-const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv', 'demo', 'benchmark', 'wide'];
+const FLAGS = ['help', 'since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all-accounts', 'json', 'csv', 'demo', 'benchmark', 'wide', 'tz'];
 
 export async function runTimeline(argv: string[]): Promise<number> {
   const flags = parseArgs(argv, 'timeline', FLAGS);
@@ -48,7 +51,9 @@ export async function runTimeline(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.json && flags.csv) throw new ConfigError('--json and --csv exclude each other: pick one');
-  const query = timelineQueryFrom(flags, Date.now(), (k) => `--${k}`);
+  const tz = parseTz(flags.tz);
+  const parsed = timelineQueryFrom(flags, Date.now(), (k) => `--${k}`);
+  const query = tz ? { ...parsed, alignOffsetMs: tzOffsetMs(parsed.from, tz) } : parsed;
   const benchmark = resolveBenchmark(flags.benchmark);
   const rules = loadRules();
   const wide = flags.wide === true;
@@ -61,7 +66,7 @@ export async function runTimeline(argv: string[]): Promise<number> {
     else if (flags.csv) process.stdout.write(timelineCsv(rows, wide));
     else {
       const bench = wide ? `bwd in ${benchmark} shares at each bucket's ${benchmark} price (now ${weights.benchmarkPrice === null ? 'unknown' : fmtNum(weights.benchmarkPrice)}); P&L = (mark - avg_price) x qty x multiplier; day P&L vs the previous 16:00 New York close\n` : '';
-      process.stdout.write(`${timelineHeader(query)}\n${bench}${timelineTable(rows, !query.allAccounts, wide)}\n`);
+      process.stdout.write(`${timelineHeader(query, tz)}\n${bench}${timelineTable(rows, !query.allAccounts, wide, tz)}\n`);
     }
   } finally {
     await storage.close();
@@ -70,7 +75,6 @@ export async function runTimeline(argv: string[]): Promise<number> {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const short = (ms: number) => iso(ms).replace('T', ' ').replace(/\.000Z$/, 'Z');
 
 export const CSV_COLUMNS = ['bucket_start', 'bucket_end', 'as_of', 'underlying', 'account', 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', 'dollar_delta'] as const;
 /** Appended by --wide (after the pinned columns, so positional readers keep working). */
@@ -90,14 +94,16 @@ export function timelineCsv(rows: TimelineRow[], wide = false): string {
   return [columns.join(','), ...lines].map((l) => `${l}\n`).join('');
 }
 
-export function timelineHeader(q: TimelineQuery): string {
+export function timelineHeader(q: TimelineQuery, tz?: string): string {
+  const short = (ms: number) => formatTime(ms, tz);
+  const off = q.alignOffsetMs ?? 0;
   const filters = [
     q.brokers && `broker ${q.brokers.join(',')}`,
     q.accounts && `account ${q.accounts.join(',')}`,
     q.underlyings && `underlying ${q.underlyings.join(',')}`,
   ].filter(Boolean);
   return [
-    `risk timeline ${short(Math.floor(q.from / q.bucketMs) * q.bucketMs)} → ${short(q.to)}, bucket ${dur(q.bucketMs)}, values as of each bucket end`,
+    `risk timeline ${short(Math.floor((q.from + off) / q.bucketMs) * q.bucketMs - off)} → ${short(q.to)}, bucket ${dur(q.bucketMs)}, values as of each bucket end${tz ? ` (times in ${tz})` : ''}`,
     `positions count with their newest snapshot younger than ${dur(q.staleMs)} (stale bound${q.staleMs === TIMELINE_DEFAULTS.staleMs ? ', default' : ''})` +
       `${filters.length ? `; ${filters.join('; ')}` : ''}${q.allAccounts ? '; summed across accounts' : ''}`,
     'delta, gamma in shares equivalent (greek x qty x multiplier); theta per day; vega per vol point; $delta = delta x underlying price',
@@ -105,7 +111,8 @@ export function timelineHeader(q: TimelineQuery): string {
   ].join('\n');
 }
 
-export function timelineTable(rows: TimelineRow[], perAccount: boolean, wide = false): string {
+export function timelineTable(rows: TimelineRow[], perAccount: boolean, wide = false, tz?: string): string {
+  const short = (ms: number) => formatTime(ms, tz);
   if (rows.length === 0) return 'no position had a fresh snapshot in this range';
   const headers = ['as_of', 'underlying', ...(perAccount ? ['account'] : []), 'positions', 'brokers', 'delta', 'gamma', 'theta', 'vega', '$delta', ...(wide ? ['bwd', 'unreal_pnl', 'day_pnl'] : [])];
   return table(headers, rows.map((r) => [

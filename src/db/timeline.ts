@@ -28,6 +28,8 @@ export interface TimelineQuery {
   brokers?: string[];
   /** Sum across accounts (one row per bucket and underlying) instead of one row per account. */
   allAccounts?: boolean;
+  /** Bucket edges shifted by this UTC offset (--tz: day buckets start at local midnight); default 0 = UTC. */
+  alignOffsetMs?: number;
   /** Betas and benchmark for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
   weights?: TimelineWeights;
   /**
@@ -109,7 +111,7 @@ const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 
 
 /** The statement and its parameters. Pure, so the SQL text is testable without a database. */
 export function buildTimelineQuery(q: TimelineQuery): { text: string; params: unknown[] } {
-  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs);
+  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0);
   if (!Number.isFinite(q.staleMs) || q.staleMs <= 0) throw new TimelineRangeError('the staleness bound must be > 0');
   const params: unknown[] = [from, q.bucketMs, buckets, to, q.staleMs];
   const filters: string[] = [];

@@ -2,12 +2,18 @@
  * Plain-text views of the risk report for the terminal: fixed decimals per column so numbers
  * line up and do not jitter between refreshes. Pure.
  */
+import { formatTime } from '../core/tz.js';
 import type { RiskReport } from './report.js';
 import type { ScenarioResult } from './scenarios.js';
 import type { PositionRisk, RiskSums } from './types.js';
 
-export const fx = (n: number | null | undefined, d: number) => (n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(d));
-const shortTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+/** Fixed decimals; unknown '-'; a value that rounds to zero prints without a sign (no '-0.00' flicker). */
+export const fx = (n: number | null | undefined, d: number) => {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  const s = n.toFixed(d);
+  return /^-0(\.0+)?$/.test(s) ? s.slice(1) : s;
+};
+const shortTime = (ms: number, tz?: string) => formatTime(ms, tz).replace(/\.\d{3}(Z|[+-])/, '$1');
 
 /** Right-aligned numeric columns, left-aligned text; every row the same width. */
 export function grid(headers: string[], rows: string[][], numeric: boolean[]): string {
@@ -16,10 +22,10 @@ export function grid(headers: string[], rows: string[][], numeric: boolean[]): s
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function reportHeader(r: RiskReport, rate?: number): string {
+export function reportHeader(r: RiskReport, rate?: number, tz?: string): string {
   const betas = r.betas.map((b) => `${b.symbol} ${b.beta.toFixed(2)} (${b.source})`).join(', ') || 'none';
   return [
-    `risk as of ${shortTime(r.asOf)}  benchmark ${r.benchmark.symbol} ${fx(r.benchmark.price, 2)}  betas used: ${betas}${r.unweighted.length ? `  unweighted (no beta): ${r.unweighted.join(', ')}` : ''}`,
+    `risk as of ${shortTime(r.asOf, tz)}  benchmark ${r.benchmark.symbol} ${fx(r.benchmark.price, 2)}  betas used: ${betas}${r.unweighted.length ? `  unweighted (no beta): ${r.unweighted.join(', ')}` : ''}`,
     'delta in shares (stock = qty, future = qty x mult); $delta = delta x underlying price; bwd in benchmark shares;',
     `theta $/day; vega $/IV point; P&L in $ (day vs previous close, * = vs first mark of the day)${rate !== undefined ? `; rate ${rate}` : ''}`,
   ].join('\n');

@@ -35,8 +35,8 @@ export async function loadTimelineWeights(storage: Pick<Storage, 'query'>, bench
  * Pure: the day-P&L reference of every bucket, the previous session's close of its as_of
  * (risk.md; src/risk/time.ts sessionOf, exactly as npm run risk measures day P&L now).
  */
-export function timelineSessions(q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs'>, offsetMs = 0): TimelineDays {
-  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs, offsetMs);
+export function timelineSessions(q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs' | 'alignOffsetMs'>): TimelineDays {
+  const { from, to, buckets } = resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0);
   const days: string[] = [];
   const closes: number[] = [];
   const index = new Map<string, number>();
@@ -59,8 +59,8 @@ export function timelineSessions(q: Pick<TimelineQuery, 'from' | 'to' | 'bucketM
  * The sessions of the range, with their closing marks materialised first (idempotent, as the
  * risk engine does; a read-only database keeps the first-of-day fallback).
  */
-export async function loadTimelineDays(storage: Pick<Storage, 'query'>, q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs'>, offsetMs = 0): Promise<TimelineDays> {
-  const days = timelineSessions(q, offsetMs);
+export async function loadTimelineDays(storage: Pick<Storage, 'query'>, q: Pick<TimelineQuery, 'from' | 'to' | 'bucketMs' | 'alignOffsetMs'>): Promise<TimelineDays> {
+  const days = timelineSessions(q);
   for (let i = 0; i < days.days.length; i++) {
     await materializeClosingMarks(storage, days.days[i]!, days.closes[i]!).catch(() => 0);
   }
