@@ -107,6 +107,9 @@ async function pipelineCpu(storage: Storage, log: Logger, rate: number, seconds:
   const risk = withRisk ? await startRisk(p, storage, log, { rules, benchmark: 'SPY' }) : undefined;
   await p.startActor({ id: 'sim', broker: 'sim', flags: { rate: String(rate), accounts: '2' } });
   await sleep(1000); // warm-up
+  // The first evaluation loads the database inputs and compiles the risk code: a one-off start
+  // cost, not the steady-state overhead the budget is about. It runs before the window opens.
+  await risk?.service.evaluateNow();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(seconds * 1000);
@@ -127,5 +130,7 @@ export async function alertCpuAB(storage: Storage, log: Logger, rate: number, se
   }
   const A = spreadOf(a);
   const B = spreadOf(b);
-  return { rate, seconds, without: A, with: B, overheadPct: (B.median / A.median - 1) * 100 };
+  // Each pair's own overhead too: on a shared machine the neighbours move both halves of a pair alike.
+  const pairsPct = spreadOf(a.map((x, i) => (b[i]! / x - 1) * 100));
+  return { rate, seconds, without: A, with: B, overheadPct: (B.median / A.median - 1) * 100, pairsPct, withinBudget: (B.median / A.median - 1) * 100 <= 5 };
 }

@@ -99,7 +99,7 @@ export async function runBench(argv: string[]): Promise<number> {
       risk: {
         document_cpu_ms: riskCompute.documentCpuMs, document_wall_ms: riskCompute.documentWallMs, scenarios_cpu_ms: riskCompute.scenariosCpuMs,
         positions: riskCompute.positions, strategies: riskCompute.strategies, document_bytes: riskCompute.bytes,
-        alert_loop_cpu: { rate: alertAB.rate, seconds: alertAB.seconds, without_cores: alertAB.without, with_cores: alertAB.with, overhead_pct: round(alertAB.overheadPct) },
+        alert_loop_cpu: { rate: alertAB.rate, seconds: alertAB.seconds, without_cores: alertAB.without, with_cores: alertAB.with, overhead_pct: round(alertAB.overheadPct), overhead_pct_per_pair: alertAB.pairsPct, within_budget: alertAB.withinBudget },
       },
     };
     process.stdout.write(`${render(result)}\n\n${renderApiAB(api)}\n`);
@@ -129,7 +129,7 @@ function render(r: {
     document_cpu_ms: { median: number; min: number; max: number; runs: number };
     scenarios_cpu_ms: { median: number; min: number; max: number };
     positions: number;
-    alert_loop_cpu: { rate: number; without_cores: { median: number; min: number; max: number; runs: number }; with_cores: { median: number; min: number; max: number }; overhead_pct: number };
+    alert_loop_cpu: { rate: number; without_cores: { median: number; min: number; max: number; runs: number }; with_cores: { median: number; min: number; max: number }; overhead_pct: number; overhead_pct_per_pair?: { median: number; min: number; max: number } };
   };
 }): string {
   const tp = table(['path', 'rows/s', 'ratio to raw COPY'], [
@@ -146,7 +146,7 @@ function render(r: {
   const a = k.alert_loop_cpu;
   const riskText = [
     `risk --json compute, ${k.positions} positions: ${sp(k.document_cpu_ms)} ms CPU, median (min-max) of ${k.document_cpu_ms.runs} (budget 200 ms); what-if grid ${sp(k.scenarios_cpu_ms)} ms CPU`,
-    `alert loop at ${a.rate} events/s: pipeline CPU ${sp(a.without_cores, 3)} cores without, ${sp(a.with_cores, 3)} with, ${a.overhead_pct.toFixed(1)} % extra (budget 5 %, ${a.without_cores.runs} A/B pairs)`,
+    `alert loop at ${a.rate} events/s: pipeline CPU ${sp(a.without_cores, 3)} cores without, ${sp(a.with_cores, 3)} with, ${a.overhead_pct.toFixed(1)} % extra (budget 5 %, ${a.without_cores.runs} A/B pairs${a.overhead_pct_per_pair ? `; per pair ${sp(a.overhead_pct_per_pair, 1)} %` : ''})`,
   ].join('\n');
   return `${tp}\n\n${lat}\n\npeak RSS ${r.peak_rss_mb} MB (process); peak worker heap: ${heaps}\nrows lost: ${r.rows_lost}\n\n${riskText}`;
 }
