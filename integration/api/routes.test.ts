@@ -82,7 +82,7 @@ describe('HTTP API routes over a real database (app.inject)', () => {
       expect(r.body).toMatchObject({ bucket_ms: 60_000, stale_ms: 180_000, all_accounts: true, from: iso(0) });
     });
 
-    it('adds bwd (benchmark SPY at its latest price, null without a beta) and unrealized_pnl, as the CLI query', async () => {
+    it('adds bwd (benchmark SPY at each bucket\'s price, null without a beta) and unrealized_pnl, as the CLI query', async () => {
       const r = await get(`/v1/risk/timeline?from=${T0}&to=${T0 + 120_000}&bucket=1m&stale=3m&benchmark=spy`);
       expect(r.status).toBe(200);
       expect(r.body.benchmark).toBe('SPY');
@@ -91,7 +91,8 @@ describe('HTTP API routes over a real database (app.inject)', () => {
       expect(r.body.rows.map((x: { bwd: number | null; unrealized_pnl: number | null }) => [x.bwd, x.unrealized_pnl]))
         .toEqual(direct.map((d) => [d.bwd, d.unrealizedPnl]));
       const spy = r.body.rows.find((x: { as_of: string; underlying: string; account: string }) => x.as_of === iso(60) && x.underlying === 'SPY' && x.account === 'ACC1');
-      expect(spy.bwd).toBeCloseTo(39980 / 510, 9); // $delta / latest SPY price; beta(SPY) = 1
+      expect(spy.bwd).toBeCloseTo(39980 / 501, 9); // $delta / SPY's price at 60 s (C's 501, fixture.ts); beta(SPY) = 1
+      expect(spy.benchmark_price).toBe(501);
       expect(r.body.rows.filter((x: { underlying: string }) => x.underlying === 'QQQ').every((x: { bwd: null }) => x.bwd === null)).toBe(true);
     });
 
