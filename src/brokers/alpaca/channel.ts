@@ -197,8 +197,9 @@ export class AlpacaChannel {
       this.limited = { code: 406, retryAfterMs: null };
     } else if (code === 429) {
       this.limited ??= { code: 429, retryAfterMs: null };
-    } else if (msg === 'auth failed' && this.o.name === 'trading') {
-      this.fail(402, msg);
+    } else if (AUTH_CODES.has(code)) {
+      // Emitted before the SDK closes the socket: terminal before the close could schedule a retry.
+      this.fail(code, msg);
     }
   }
 
@@ -238,8 +239,8 @@ export class AlpacaChannel {
     const socket = this.socket;
     this.stream = null;
     this.socket = null;
-    stream?.disconnect();
-    // A silent socket may never finish a close handshake: cut it.
+    // A silent socket may never finish a close handshake: cut it (before the SDK tries a close frame).
     if (abrupt) socket?.terminate();
+    stream?.disconnect();
   }
 }

@@ -59,6 +59,8 @@ export interface AlpacaCounters {
   /** Largest symbols= list a snapshot call carried. */
   snapshotMaxSymbols: number;
   upgrades: Record<EndpointKind, number>;
+  /** Epoch ms of every accepted upgrade, per kind (to check reconnect pacing). */
+  upgradeTimes: Record<EndpointKind, number[]>;
   upgrade429: number;
   errorsSent: Record<string, number>;
   /** Option snapshots served: symbol → set of quote times. */
@@ -91,7 +93,7 @@ export class AlpacaSimServer {
   private tickTimer: NodeJS.Timeout | undefined;
   private execSeq = 0;
   readonly counters: AlpacaCounters = {
-    rest: {}, rest429: 0, restMaxPerMinute: 0, snapshotMaxSymbols: 0, upgrades: { stocks: 0, options: 0, trading: 0 }, upgrade429: 0, errorsSent: {}, snapshotsServed: new Map(), tradeUpdatesSent: 0,
+    rest: {}, rest429: 0, restMaxPerMinute: 0, snapshotMaxSymbols: 0, upgrades: { stocks: 0, options: 0, trading: 0 }, upgradeTimes: { stocks: [], options: [], trading: [] }, upgrade429: 0, errorsSent: {}, snapshotsServed: new Map(), tradeUpdatesSent: 0,
   };
 
   constructor(
@@ -202,6 +204,7 @@ export class AlpacaSimServer {
     recent.push(now);
     this.upgradesAt.set(path, recent);
     this.counters.upgrades[kind]++;
+    this.counters.upgradeTimes[kind].push(now);
     const codec = /msgpack/i.test(String(req.headers['content-type'] ?? '')) ? 'msgpack' : 'json';
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws, kind, path, codec));
   }
@@ -254,7 +257,8 @@ export class AlpacaSimServer {
       this.conns.delete(conn);
       if (!conn.authed) return;
       // A socket that vanished without a close frame keeps its slot for a while, like the real server.
-      if (code === 1006 && this.knobs.lingerMs > 0) this.slots.set(conn.slot, Date.now() + this.knobs.lingerMs);
+      // A silent (half-dead) socket's slot lingers whatever the close looked like: the real server never saw it.
+      if ((code === 1006 || conn.silent) && this.knobs.lingerMs > 0) this.slots.set(conn.slot, Date.now() + this.knobs.lingerMs);
       else this.slots.delete(conn.slot);
     });
     ws.on('error', () => {});
