@@ -5,19 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTastySimulator, type TastySimulator } from '../../src/brokers/tasty/sim/index.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../../src/brokers/ibkr/sim/cpapi/index.js';
 import { runCli } from '../helpers/cli.js';
+import { freshPostgresUrl } from '../helpers/pg.js';
 
 describe('npm run doctor against healthy and broken simulators', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-doctor-'));
   let tasty: TastySimulator;
   let ibkr: CpapiSimulator;
-  const base = () => ({ PGLITE_DIR: 'memory://', DATABASE_URL: '', ...tasty.env, IBKR_GATEWAY_URL: ibkr.url, IBKR_TLS_INSECURE: '1' });
+  let db: { url: string; drop(): Promise<void> };
+  // A real PostgreSQL of its own (PGlite start-up costs seconds per run; its path is tested in integration/storage).
+  const base = () => ({ DATABASE_URL: db.url, ...tasty.env, IBKR_GATEWAY_URL: ibkr.url, IBKR_TLS_INSECURE: '1' });
   beforeAll(async () => {
+    db = await freshPostgresUrl();
     tasty = await startTastySimulator();
     ibkr = await startCpapiSimulator({});
   });
   afterAll(async () => {
     await tasty?.close();
     await ibkr?.close();
+    await db?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -27,7 +32,7 @@ describe('npm run doctor against healthy and broken simulators', () => {
     const report = JSON.parse(run.stdout());
     expect(code, run.stdout() + run.stderr()).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.database).toMatchObject({ ok: true, backend: 'pglite' });
+    expect(report.database).toMatchObject({ ok: true, backend: 'postgres' });
     expect(report.brokers.tasty).toMatchObject({ ok: true, connected: true, accounts: 2 });
     expect(report.brokers.ibkr).toMatchObject({ ok: true, connected: true, accounts: 2 });
   });

@@ -10,6 +10,7 @@
  * (helpers/cli.ts), so no test ever touches ./.data; any embedded server a test left running
  * there is stopped at the end.
  */
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,14 @@ export async function stopServersUnder(root: string, depth = 4): Promise<void> {
   }));
 }
 
+/** Builds dist/ once up front (bin/riskwire.mjs rebuilds when src/ changed), so CLI tests start fast. */
+function buildCli(): void {
+  const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'riskwire.mjs'), 'help'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`building the CLI (node bin/riskwire.mjs help) failed with exit ${r.status}`);
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
+  buildCli();
   const root = await mkdtemp(join(tmpdir(), 'riskwire-test-'));
   await chmod(root, 0o755); // as root the embedded server runs as user postgres, who must enter it
   process.env.RISKWIRE_TEST_DATA_ROOT = root;

@@ -19,8 +19,18 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   alerts: async () => (await import('./alerts.js')).runAlerts,
 };
 
+const USAGE = `riskwire: broker streams in, one record of options risk out.
+usage: npm run <command> -- [flags]     (each command has --help)
+commands: ${Object.keys(commands).join(', ')}
+start with: npm run demo   (simulated brokers, nothing to configure)
+`;
+
 async function main(): Promise<number> {
   const [command = '', ...argv] = process.argv.slice(2);
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const load = commands[command];
   if (!load) {
     process.stderr.write(`riskwire: unknown command "${command}": use one of ${Object.keys(commands).join(', ')}\n`);
