@@ -8,7 +8,7 @@ import { AlpacaMarket, defaultHoldings, seeded, SIM_ACCOUNT, type AlpacaSimHoldi
 import { AlpacaSimServer, defaultAlpacaKnobs, type AlpacaKnobs, type SimTradeUpdate } from './server.js';
 
 export { SIM_ACCOUNT, optionSymbol, type AlpacaSimHolding } from './market.js';
-export type { AlpacaKnobs, SimTradeUpdate, EndpointKind } from './server.js';
+export type { AlpacaKnobs, SimTradeUpdate, EndpointKind, ServedSnapshot } from './server.js';
 
 export interface AlpacaSimulatorOptions {
   port?: number;
@@ -25,6 +25,8 @@ export interface AlpacaSimulator {
   /** Env for the alpaca plugin pointing at this simulator. */
   env: Record<string, string>;
   server: AlpacaSimServer;
+  /** Every distinct option snapshot served (the kit's SentLedger): what Greeks rows must match. */
+  ledger: AlpacaSimServer['ledger'];
   knobs: AlpacaKnobs;
   market: AlpacaMarket;
   pushTradeUpdate(u: SimTradeUpdate): string;
@@ -47,7 +49,7 @@ export async function startAlpacaSimulator(o: AlpacaSimulatorOptions = {}): Prom
       ALPACA_KEY_ID: keyId, ALPACA_SECRET_KEY: secretKey, ALPACA_PAPER: '1', ALPACA_API_URL: url, ALPACA_DATA_URL: url,
       ALPACA_STREAM_URL: ws, ALPACA_TRADING_STREAM_URL: `${ws}/stream`,
     },
-    server, knobs, market,
+    server, knobs, market, ledger: server.ledger,
     pushTradeUpdate: (u) => server.pushTradeUpdate(u),
     close: () => server.close(),
   };

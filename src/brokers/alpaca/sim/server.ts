@@ -10,9 +10,10 @@
  * sockets that go silent (no data, no pong), the 10 s auth deadline.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { encode as msgpackEncode, decode as msgpackDecode } from '@msgpack/msgpack';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { closeServer, Connections, listen, SentLedger, startTicker, type Ticker } from '../../simkit/index.js';
 import { MarketDataSession, TradingSession, rfc3339Nanos, type MdKind } from './protocol.js';
 import { SIM_ACCOUNT, type AlpacaMarket, type AlpacaSimHolding } from './market.js';
 
@@ -32,12 +33,10 @@ export interface AlpacaKnobs {
   upgradeWindowMs: number;
   /** Symbols per channel (405 beyond). */
   symbolLimit: number;
-  /** Endpoint kinds whose current sockets are silent (no data, no pong). */
-  silent: Set<EndpointKind>;
 }
 
 export function defaultAlpacaKnobs(): AlpacaKnobs {
-  return { tickMs: 200, optionQuoteProb: 0.5, restPerMinute: 200, authTimeoutMs: 10_000, lingerMs: 0, upgradesPerWindow: 30, upgradeWindowMs: 10_000, symbolLimit: 1000, silent: new Set() };
+  return { tickMs: 200, optionQuoteProb: 0.5, restPerMinute: 200, authTimeoutMs: 10_000, lingerMs: 0, upgradesPerWindow: 30, upgradeWindowMs: 10_000, symbolLimit: 1000 };
 }
 
 export interface SimTradeUpdate {
@@ -63,8 +62,6 @@ export interface AlpacaCounters {
   upgradeTimes: Record<EndpointKind, number[]>;
   upgrade429: number;
   errorsSent: Record<string, number>;
-  /** Option snapshots served: symbol → set of quote times. */
-  snapshotsServed: Map<string, Set<number>>;
   tradeUpdatesSent: number;
 }
 
@@ -75,7 +72,14 @@ interface Conn {
   md?: MarketDataSession;
   trading?: TradingSession;
   authed: boolean;
-  silent: boolean;
+}
+
+/** One option snapshot that went out over REST: the simulator's ledger (ground truth for Greeks rows). */
+export interface ServedSnapshot {
+  symbol: string;
+  /** The snapshot's quote time (epoch ms): the row's event_ts. */
+  t: number;
+  delta: number;
 }
 
 const isFill = (e: string) => e === 'fill' || e === 'partial_fill';
@@ -83,17 +87,20 @@ const isFill = (e: string) => e === 'fill' || e === 'partial_fill';
 export class AlpacaSimServer {
   readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true, autoPong: false, perMessageDeflate: false });
-  private readonly conns = new Set<Conn>();
+  /** Open sockets per endpoint kind (the kit's Connections: drop, silence). */
+  private readonly links: Record<EndpointKind, Connections<Conn>>;
+  /** Every distinct option snapshot served (symbol, quote time, values). */
+  readonly ledger = new SentLedger<ServedSnapshot>((x) => `${x.symbol}|${x.t}|${x.delta}`);
   /** Slot → expiry of a lingering (uncleanly closed) socket, or Infinity while held by a live one. */
   private readonly slots = new Map<string, number>();
   private readonly upgradesAt = new Map<string, number[]>();
   private tokens: number;
   private lastRefill = Date.now();
   private readonly restTimes: number[] = [];
-  private tickTimer: NodeJS.Timeout | undefined;
+  private ticker: Ticker | undefined;
   private execSeq = 0;
   readonly counters: AlpacaCounters = {
-    rest: {}, rest429: 0, restMaxPerMinute: 0, snapshotMaxSymbols: 0, upgrades: { stocks: 0, options: 0, trading: 0 }, upgradeTimes: { stocks: [], options: [], trading: [] }, upgrade429: 0, errorsSent: {}, snapshotsServed: new Map(), tradeUpdatesSent: 0,
+    rest: {}, rest429: 0, restMaxPerMinute: 0, snapshotMaxSymbols: 0, upgrades: { stocks: 0, options: 0, trading: 0 }, upgradeTimes: { stocks: [], options: [], trading: [] }, upgrade429: 0, errorsSent: {}, tradeUpdatesSent: 0,
   };
 
   constructor(
@@ -103,39 +110,45 @@ export class AlpacaSimServer {
     private readonly keys: { keyId: string; secretKey: string },
   ) {
     this.tokens = knobs.restPerMinute;
+    const io = { drop: (c: Conn) => c.ws.terminate(), close: (c: Conn, code?: number, reason?: string) => c.ws.close(code, reason) };
+    this.links = { stocks: new Connections(io), options: new Connections(io), trading: new Connections(io) };
     this.server = createServer((req, res) => this.rest(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    this.tickTimer = setInterval(() => this.tick(), this.knobs.tickMs);
-    return (this.server.address() as AddressInfo).port;
+    const bound = await listen(this.server, port, host);
+    this.ticker = startTicker({ periodMs: () => this.knobs.tickMs, onTick: (now) => this.tick(now) });
+    return bound.port;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.tickTimer);
-    for (const c of this.conns) c.ws.terminate();
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.ticker?.stop();
+    for (const k of Object.values(this.links)) k.dropAll();
+    await closeServer(this.server);
+  }
+
+  private *conns(): Generator<Conn> {
+    for (const k of Object.values(this.links)) yield* k;
+  }
+
+  private silent(c: Conn): boolean {
+    return this.links[c.kind].isSilenced(c);
   }
 
   /** Sockets open per endpoint kind (authenticated or not). */
   open(kind: EndpointKind): number {
-    return [...this.conns].filter((c) => c.kind === kind).length;
+    return this.links[kind].size;
   }
 
-  /** Makes the current sockets of `kind` silent (on) or normal again (off). New sockets are normal. */
-  silence(kind: EndpointKind, on = true): void {
-    for (const c of this.conns) if (c.kind === kind) c.silent = on;
+  /** Makes the current sockets of `kind` silent (no data, no pong, client messages ignored). New sockets are normal. */
+  silence(kind: EndpointKind): void {
+    this.links[kind].silenceAll();
   }
 
   /** Closes every socket of `kind` abruptly (as a network cut would). */
   drop(kind: EndpointKind): void {
-    for (const c of this.conns) if (c.kind === kind) c.ws.terminate();
+    this.links[kind].dropAll();
   }
 
   /** A trade update to every listening trade_updates socket (binary frames, as paper sends them); fills move the book. */
@@ -168,8 +181,8 @@ export class AlpacaSimServer {
         extended_hours: false, legs: null, trail_percent: null, trail_price: null, hwm: null,
       },
     };
-    for (const c of this.conns) {
-      if (c.kind !== 'trading' || !c.trading?.authenticated || !c.trading.streams.has('trade_updates') || c.silent) continue;
+    for (const c of this.links.trading) {
+      if (!c.trading?.authenticated || !c.trading.streams.has('trade_updates') || this.silent(c)) continue;
       c.ws.send(Buffer.from(JSON.stringify({ stream: 'trade_updates', data })), { binary: true });
       this.counters.tradeUpdatesSent++;
     }
@@ -210,8 +223,8 @@ export class AlpacaSimServer {
   }
 
   private onSocket(ws: WebSocket, kind: EndpointKind, path: string, codec: 'json' | 'msgpack'): void {
-    const conn: Conn = { kind, slot: `${this.keys.keyId} ${path}`, ws, authed: false, silent: false };
-    this.conns.add(conn);
+    const conn: Conn = { kind, slot: `${this.keys.keyId} ${path}`, ws, authed: false };
+    this.links[kind].add(conn);
     const checkKeys = (k: unknown, s: unknown) => k === this.keys.keyId && s === this.keys.secretKey;
     const claimSlot = () => {
       const held = this.slots.get(conn.slot);
@@ -239,10 +252,10 @@ export class AlpacaSimServer {
       ws.once('close', () => clearTimeout(deadline));
     }
     ws.on('ping', (data) => {
-      if (!conn.silent) ws.pong(data);
+      if (!this.silent(conn)) ws.pong(data);
     });
     ws.on('message', (raw: RawData, isBinary: boolean) => {
-      if (conn.silent) return;
+      if (this.silent(conn)) return;
       const buf = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as ArrayBuffer);
       let msg: unknown;
       try {
@@ -254,21 +267,20 @@ export class AlpacaSimServer {
       else conn.md!.receive(msg);
     });
     ws.on('close', (code: number) => {
-      this.conns.delete(conn);
+      this.links[kind].delete(conn);
       if (!conn.authed) return;
       // A socket that vanished without a close frame keeps its slot for a while, like the real server.
       // A silent (half-dead) socket's slot lingers whatever the close looked like: the real server never saw it.
-      if ((code === 1006 || conn.silent) && this.knobs.lingerMs > 0) this.slots.set(conn.slot, Date.now() + this.knobs.lingerMs);
+      if ((code === 1006 || this.silent(conn)) && this.knobs.lingerMs > 0) this.slots.set(conn.slot, Date.now() + this.knobs.lingerMs);
       else this.slots.delete(conn.slot);
     });
     ws.on('error', () => {});
   }
 
-  private tick(): void {
-    const now = Date.now();
+  private tick(now: number): void {
     const changed = this.market.tick(now, this.knobs.optionQuoteProb);
-    for (const c of this.conns) {
-      if (!c.md?.authenticated || c.silent || c.md.closed) continue;
+    for (const c of this.conns()) {
+      if (!c.md?.authenticated || this.silent(c) || c.md.closed) continue;
       const frames: Record<string, unknown>[] = [];
       for (const s of changed) {
         if (!c.md.wants('quotes', s)) continue;
@@ -341,9 +353,7 @@ export class AlpacaSimServer {
       for (const s of symbols) {
         const snap = this.market.snapshot(s);
         if (!snap) continue;
-        const seen = this.counters.snapshotsServed.get(s) ?? new Set<number>();
-        seen.add(snap.quote.t);
-        this.counters.snapshotsServed.set(s, seen);
+        this.ledger.record({ symbol: s, t: snap.quote.t, delta: snap.greeks.delta });
         const t = rfc3339Nanos(snap.quote.t, 456);
         snapshots[s] = {
           latestQuote: { ap: snap.quote.ap, as: snap.quote.as, ax: 'C', bp: snap.quote.bp, bs: snap.quote.bs, bx: 'C', c: ' ', t },
