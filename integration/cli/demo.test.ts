@@ -60,7 +60,7 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<title>Riskwire');
       const status = await (await fetch(`${url}/v1/streaming/status`)).json();
-      expect(status.actors.map((a: { actor: string; state: string }) => `${a.actor}:${a.state}`).sort()).toEqual(['ibkr:connected', 'tasty:connected']);
+      expect(status.actors.map((a: { actor: string; state: string }) => `${a.actor}:${a.state}`).sort()).toEqual(['alpaca:connected', 'ibkr:connected', 'tasty:connected']);
       run.child.kill('SIGTERM');
       expect(await run.exit, run.stderr()).toBe(0);
       expect(run.stdout()).toMatch(/stopping: closing the page/);

@@ -16,6 +16,7 @@ export const manifest: PluginManifest = {
     { name: 'ALPACA_STOCK_FEED', help: 'stock quote feed: iex (default) or sip' },
     { name: 'ALPACA_OPTION_FEED', help: 'option feed: indicative (default) or opra' },
     { name: 'ALPACA_REST_RATE', help: 'REST requests per minute the plugin allows itself (default 180, under the 200/min limit)' },
+    { name: 'ALPACA_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
     { name: 'ALPACA_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
     { name: 'ALPACA_SILENCE_MS', help: 'a stream silent this long (no frame, no pong) is rebuilt (default 30000)' },
   ],
