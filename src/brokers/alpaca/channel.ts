@@ -55,7 +55,11 @@ export interface ChannelOptions {
   onState(state: ChannelState, reason?: string): void;
   /** Wraps each raw socket (recording). */
   wrapSocket?(ws: WsLike): WsLike;
+  /** Opens the raw socket (default `ws`); tests pass a fake to run on a FakeClock. */
+  openSocket?(url: string, headers: Record<string, string>): WebSocket;
 }
+
+const openWs = (url: string, headers: Record<string, string>) => new WebSocket(url, { perMessageDeflate: false, headers });
 
 export class AlpacaChannel {
   state: ChannelState = 'idle';
@@ -131,7 +135,7 @@ export class AlpacaChannel {
       if (this.gen.isCurrent(gen)) fn(...a);
     };
     const factory: streaming.WebSocketFactory = (url, codec) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, headers: { 'Content-Type': codec === 'msgpack' ? 'application/msgpack' : 'application/json' } });
+      const ws = (this.o.openSocket ?? openWs)(url, { 'Content-Type': codec === 'msgpack' ? 'application/msgpack' : 'application/json' });
       this.socket = ws;
       ws.on('message', live(() => this.inbound()));
       ws.on('pong', live(() => this.inbound()));

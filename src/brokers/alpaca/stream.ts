@@ -37,7 +37,7 @@ export interface AlpacaStreamOptions {
 }
 
 /** The stock stream over JSON (the SDK's market-data class defaults to msgpack; its base class speaks both). */
-class JsonStockStream extends streaming.StockDataStream {
+export class JsonStockStream extends streaming.StockDataStream {
   constructor(o: streaming.StockDataStreamOptions) {
     super(o);
     (this as unknown as { codec: string }).codec = 'json';
@@ -222,7 +222,8 @@ export class AlpacaStream implements BrokerStream {
       backoffMaxMs: this.o.backoffMaxMs ?? 64_000,
       limitFloorMs: this.o.limitFloorMs ?? 5_000,
       random: this.o.random ?? systemRandom,
-      onReady: (s) => this.subscribe(name, s),
+      // The set was handed to the SDK stream before auth (it sends it once); positions may have changed since.
+      onReady: (s) => name !== 'trading' && this.subscribe(name, s),
       onInbound: () => this.report.inbound(),
       onMalformed: (reason) => this.report.malformed(`${name}: ${reason}`),
       log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
@@ -238,16 +239,19 @@ export class AlpacaStream implements BrokerStream {
       ['stocks', this.stockSymbols().length > 0, () => new AlpacaChannel(this.channelOptions('stocks', `${this.config.streamUrl}/v2/${this.config.stockFeed}`, (wsFactory, live) => {
         const s = new JsonStockStream({ ...common, wsFactory, url: `${this.config.streamUrl}/v2/${this.config.stockFeed}` });
         s.onQuote(live((q: streaming.StreamQuote) => this.onStockQuote(q)));
+        this.subscribe('stocks', s); // before auth: the SDK sends the set once, right after authenticating
         return s;
       }))],
       ['options', this.optionSymbols().length > 0, () => new AlpacaChannel(this.channelOptions('options', `${this.config.streamUrl}/v1beta1/${this.config.optionFeed}`, (wsFactory, live) => {
         const s = new streaming.OptionDataStream({ ...common, wsFactory, url: `${this.config.streamUrl}/v1beta1/${this.config.optionFeed}` });
         s.onQuote(live((q: streaming.StreamQuote) => this.onOptionQuote(q)));
+        this.subscribe('options', s);
         return s;
       }))],
       ['trading', true, () => new AlpacaChannel(this.channelOptions('trading', this.config.tradingStreamUrl, (wsFactory, live) => {
         const s = new streaming.TradingStream({ ...common, wsFactory, url: this.config.tradingStreamUrl });
         s.onTradeUpdate(live((u: streaming.TradeUpdate) => this.onTradeUpdate(u)));
+        s.subscribeTradeUpdates(); // before auth: `listen` goes out right after authorization
         return s;
       }))],
     ];
@@ -259,8 +263,9 @@ export class AlpacaStream implements BrokerStream {
     }
   }
 
+  /** Brings the stream's quote subscription to the wanted set (only the difference goes out). */
   private subscribe(name: ChannelName, s: streaming.AlpacaWebSocket): void {
-    if (name === 'trading') return (s as streaming.TradingStream).subscribeTradeUpdates();
+    if (name === 'trading') return;
     const want = name === 'stocks' ? this.stockSymbols() : this.optionSymbols();
     const md = s as streaming.MarketDataStream;
     const have = new Set(md.getSubscriptions().quotes);
