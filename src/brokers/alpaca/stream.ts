@@ -88,7 +88,7 @@ export class AlpacaStream implements BrokerStream {
   async start(): Promise<void> {
     this.report.setState('connecting');
     try {
-      this.account = (await this.rest.account()).accountNumber;
+      this.account = await this.accountNumber();
       await this.refreshPositions();
       this.ensureChannels();
       const settled = await Promise.race([
@@ -108,6 +108,18 @@ export class AlpacaStream implements BrokerStream {
     this.positionsTimer = this.clock.setInterval(() => void this.refreshPositions().catch((e: Error) => this.log.warn({ err: e.message }, 'alpaca: positions re-read failed')), this.config.positionsPollMs);
     void this.pollGreeks();
     this.updateState();
+  }
+
+  /** The account number from /v2/account; a server without that route (or a failing one) gives `paper`/`live`. */
+  private async accountNumber(): Promise<string> {
+    try {
+      return (await this.rest.account()).accountNumber;
+    } catch (err) {
+      if (err instanceof AlpacaAuthError) throw err;
+      const fallback = this.config.paper ? 'paper' : 'live';
+      this.log.warn({ err: (err as Error).message, account: fallback }, 'alpaca: /v2/account failed; rows carry the account as ' + fallback);
+      return fallback;
+    }
   }
 
   async stop(): Promise<void> {
