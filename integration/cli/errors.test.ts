@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 /** The environment with no broker configured (so doctor/ingest see none). */
-const noBrokers = () => Object.fromEntries(Object.keys(process.env).filter((k) => /^(TASTY|IBKR)_/.test(k)).map((k) => [k, undefined]));
+const noBrokers = () => Object.fromEntries(Object.keys(process.env).filter((k) => /^(TASTY|IBKR|ALPACA)_/.test(k)).map((k) => [k, undefined]));
 
 describe('README error paths: one line, exit 2', () => {
   let closedPort: number;
