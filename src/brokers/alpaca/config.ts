@@ -22,6 +22,8 @@ export interface AlpacaConfig {
   tradingStreamUrl: string;
   stockFeed: 'iex' | 'sip' | 'delayed_sip' | 'test';
   optionFeed: 'indicative' | 'opra';
+  /** `feed` of the snapshot calls: only when ALPACA_OPTION_FEED is set (else Alpaca picks opra when subscribed, else indicative). */
+  snapshotFeed: 'indicative' | 'opra' | null;
   greeksPollMs: number;
   positionsPollMs: number;
   /** REST calls per minute this plugin allows itself (the account limit is about 200/min). */
@@ -72,6 +74,7 @@ export function parseAlpacaConfig(env: Record<string, string | undefined>, _flag
     tradingStreamUrl: url(env, 'ALPACA_TRADING_STREAM_URL', tradingStreamFor(apiUrl), ['wss:', 'ws:']),
     stockFeed: choice(env, 'ALPACA_STOCK_FEED', ['iex', 'sip', 'delayed_sip', 'test'] as const, 'iex'),
     optionFeed: choice(env, 'ALPACA_OPTION_FEED', ['indicative', 'opra'] as const, 'indicative'),
+    snapshotFeed: env.ALPACA_OPTION_FEED?.trim() ? choice(env, 'ALPACA_OPTION_FEED', ['indicative', 'opra'] as const, 'indicative') : null,
     greeksPollMs: envInt(env, 'ALPACA_GREEKS_POLL_MS', 5_000, 50, 3_600_000),
     positionsPollMs: envInt(env, 'ALPACA_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
     restPerMinute: envInt(env, 'ALPACA_REST_RATE', 180, 1, 10_000),

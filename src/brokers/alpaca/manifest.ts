@@ -14,7 +14,7 @@ export const manifest: PluginManifest = {
     { name: 'ALPACA_TRADING_STREAM_URL', help: 'trade_updates WebSocket URL (default the paper/live /stream)' },
     { name: 'ALPACA_GREEKS_POLL_MS', help: 'option snapshot (Greeks) polling period, <=100 symbols a call (default 5000)' },
     { name: 'ALPACA_STOCK_FEED', help: 'stock quote feed: iex (default) or sip' },
-    { name: 'ALPACA_OPTION_FEED', help: 'option feed: indicative (default) or opra' },
+    { name: 'ALPACA_OPTION_FEED', help: 'option feed: indicative or opra (stream default indicative; snapshots: Alpaca picks unless set)' },
     { name: 'ALPACA_REST_RATE', help: 'REST requests per minute the plugin allows itself (default 180, under the 200/min limit)' },
     { name: 'ALPACA_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
     { name: 'ALPACA_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },

@@ -129,7 +129,7 @@ export function createAlpacaRest(config: AlpacaConfig, clock: Clock, fetchImpl: 
       const out: Record<string, OptionSnapshot> = {};
       let pageToken: string | undefined;
       do {
-        const page = await call('GET /v1beta1/options/snapshots', () => options.optionSnapshots({ symbols: symbols.join(','), feed: config.optionFeed as never, ...(pageToken ? { pageToken } : {}) }));
+        const page = await call('GET /v1beta1/options/snapshots', () => options.optionSnapshots({ symbols: symbols.join(','), ...(config.snapshotFeed ? { feed: config.snapshotFeed as never } : {}), ...(pageToken ? { pageToken } : {}) }));
         Object.assign(out, page.snapshots ?? {});
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken);
