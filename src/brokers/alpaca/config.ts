@@ -26,7 +26,7 @@ export interface AlpacaConfig {
   snapshotFeed: 'indicative' | 'opra' | null;
   greeksPollMs: number;
   positionsPollMs: number;
-  /** REST calls per minute this plugin allows itself (the account limit is about 200/min). */
+  /** REST calls in any 60 s window this plugin allows itself (the account limit is about 200/min). */
   restPerMinute: number;
   restTimeoutMs: number;
   /** A stream with no frame and no pong for this long is rebuilt. */

@@ -20,32 +20,27 @@ export class AlpacaAuthError extends Error {
   }
 }
 
-/** A token bucket on the Clock: at most `perMinute` requests a minute, and none during a 429 cooldown. */
+/**
+ * The request budget on the Clock: at most `perMinute` requests in any 60-second window (a
+ * sliding window, not a bucket: a full bucket would allow its size plus a minute of refill in
+ * one window), and none during a 429 cooldown.
+ */
 export class RestBudget {
-  private tokens: number;
-  private last: number;
+  /** Times of the last `perMinute` requests, oldest first. */
+  private readonly times: number[] = [];
   private cooldownUntil = 0;
   /** Requests let through. */
   taken = 0;
   waits = 0;
 
-  constructor(private readonly clock: Clock, readonly perMinute: number) {
-    this.tokens = perMinute;
-    this.last = clock.now();
-  }
-
-  private refill(): void {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.perMinute, this.tokens + ((now - this.last) * this.perMinute) / 60_000);
-    this.last = now;
-  }
+  constructor(private readonly clock: Clock, readonly perMinute: number) {}
 
   /** Milliseconds until a request may go (0 = now). */
   waitMs(): number {
-    this.refill();
-    const cool = Math.max(0, this.cooldownUntil - this.clock.now());
-    const token = this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * 60_000) / this.perMinute);
-    return Math.max(cool, token);
+    const now = this.clock.now();
+    const cool = Math.max(0, this.cooldownUntil - now);
+    const window = this.times.length < this.perMinute ? 0 : Math.max(0, this.times[0]! + 60_000 - now);
+    return Math.max(cool, window);
   }
 
   async take(): Promise<void> {
@@ -53,14 +48,14 @@ export class RestBudget {
       this.waits++;
       await sleep(this.clock, w);
     }
-    this.tokens -= 1;
+    this.times.push(this.clock.now());
+    if (this.times.length > this.perMinute) this.times.shift();
     this.taken++;
   }
 
-  /** The server said 429: nothing goes for `ms`, and the bucket starts empty after it. */
+  /** The server said 429: nothing goes for `ms`. */
   cooldown(ms: number): void {
     this.cooldownUntil = Math.max(this.cooldownUntil, this.clock.now() + ms);
-    this.tokens = 0;
   }
 }
 

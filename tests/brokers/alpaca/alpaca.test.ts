@@ -36,21 +36,28 @@ describe('alpaca symbols', () => {
 });
 
 describe('alpaca REST budget (fake clock)', () => {
-  it('lets perMinute requests through, then paces; a 429 cooldown holds everything', async () => {
+  it('at most perMinute requests in any 60 s window; a 429 cooldown holds everything', async () => {
     const clock = new FakeClock();
-    const b = new RestBudget(clock, 60);
-    for (let i = 0; i < 60; i++) expect(b.waitMs()).toBe(0), await b.take();
-    expect(b.waitMs()).toBe(1000); // one token a second
+    const b = new RestBudget(clock, 3);
+    await b.take();
+    await clock.advanceAsync(20_000);
+    await b.take();
+    await b.take();
+    expect(b.waitMs()).toBe(40_000); // the first of the three leaves the window 60 s after it went
     let done = false;
     void b.take().then(() => (done = true));
-    await clock.advanceAsync(999);
+    await clock.advanceAsync(39_999);
     expect(done).toBe(false);
     await clock.advanceAsync(1);
     expect(done).toBe(true);
+    expect(b.waitMs()).toBe(20_000); // the 2nd and 3rd (t = 20 s) still in the window: wait for t = 80 s
+    await clock.advanceAsync(20_000);
+    expect(b.waitMs()).toBe(0);
     b.cooldown(5000);
     expect(b.waitMs()).toBe(5000);
     await clock.advanceAsync(5000);
-    expect(b.waitMs()).toBe(0); // 5 s of refill after the cooldown
+    expect(b.waitMs()).toBe(0);
+    expect(b.taken).toBe(4);
   });
 });
 
