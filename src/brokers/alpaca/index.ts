@@ -18,7 +18,10 @@ export const plugin: BrokerPlugin<AlpacaConfig> = {
   id: 'alpaca',
   description: manifest.description,
   parseConfig: (env, flags) => parseAlpacaConfig(env, flags),
-  createStream: (config, ctx) => new AlpacaStream(config, ctx),
+  createStream: (config, ctx) => {
+    if (ctx.wire) ctx.log.warn('alpaca: --record does not cover this broker yet (no replay transports): nothing of it is recorded');
+    return new AlpacaStream(config, ctx);
+  },
   /** The keys are checked once before any actor starts: a 401/403 is a one-line exit 2, not a restart loop. */
   async preflight(config) {
     try {
