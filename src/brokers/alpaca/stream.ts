@@ -164,6 +164,11 @@ export class AlpacaStream implements BrokerStream {
     // One re-read at a time; a fill during a read waits for it and then reads again.
     const run = async () => {
       const rows = await this.rest.positions();
+      // New contracts' details, 4 at a time (the REST budget still paces them), then the mapping.
+      const queue = [...new Set(rows.filter((r) => isAlpacaOption(r.symbol) && !this.multipliers.has(r.symbol)).map((r) => r.symbol))];
+      await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+        for (let sym = queue.shift(); sym !== undefined; sym = queue.shift()) await this.multiplierOf(sym);
+      }));
       const held: Held[] = [];
       for (const row of rows) {
         const h = await this.mapPosition(row);
@@ -188,6 +193,22 @@ export class AlpacaStream implements BrokerStream {
     return next;
   }
 
+  /** The contract's multiplier (`multiplier`, else `size`), read once; 100 for now when the read fails (retried next time). */
+  private async multiplierOf(symbol: string): Promise<number> {
+    const known = this.multipliers.get(symbol);
+    if (known !== undefined) return known;
+    try {
+      const c = await this.rest.contract(symbol);
+      const m = finiteOrNull(c.multiplier) ?? finiteOrNull(c.size) ?? 100;
+      this.multipliers.set(symbol, m);
+      return m;
+    } catch (err) {
+      if (err instanceof AlpacaAuthError) throw err;
+      this.log.warn({ symbol, err: (err as Error).message }, 'alpaca: option contract details failed; multiplier 100 until the next read');
+      return 100;
+    }
+  }
+
   private async mapPosition(row: AlpacaPosition): Promise<Held | null> {
     const qtyRaw = finiteOrNull(row.qty);
     if (qtyRaw === null || qtyRaw === 0) return null;
@@ -203,18 +224,7 @@ export class AlpacaStream implements BrokerStream {
         this.report.malformed(`position symbol ${row.symbol}: ${(err as Error).message}`);
         return null;
       }
-      let multiplier = this.multipliers.get(row.symbol);
-      if (multiplier === undefined) {
-        try {
-          const c = await this.rest.contract(row.symbol);
-          multiplier = finiteOrNull(c.multiplier) ?? finiteOrNull(c.size) ?? 100;
-        } catch (err) {
-          if (err instanceof AlpacaAuthError) throw err;
-          this.log.warn({ symbol: row.symbol, err: (err as Error).message }, 'alpaca: option contract details failed; multiplier 100 until the next read');
-          multiplier = 100;
-        }
-        if (multiplier !== 100 || !this.multipliers.has(row.symbol)) this.multipliers.set(row.symbol, multiplier);
-      }
+      const multiplier = await this.multiplierOf(row.symbol);
       return { symbol: row.symbol, position: { broker: BROKER, account: this.account ?? '', contractKey: key, underlying: underlyingOfOption(row.symbol), quantity, multiplier, avgPrice, assetClass: 'option' } };
     }
     if (cls === 'us_equity') {
