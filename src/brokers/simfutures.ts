@@ -2,7 +2,7 @@
  * The simulators' futures book (issue 17 item 4), shared by the Tastytrade and IBKR simulators
  * so the same contracts appear at both and their keys can be compared: one E-mini S&P future
  * (multiplier 50, the next quarterly month at least a month out) and two options on it (class
- * EW3, expiring the third Friday of the month before the future's), each broker writing them in
+ * EW3, expiring the third Friday of next month, on the quarterly future at or after it), each broker writing them in
  * its own wire form. Greeks: Black-76 with r = 0 (the Black-Scholes of simbook on the futures
  * price with a zero rate), so the numbers look real.
  */
@@ -46,11 +46,11 @@ export const ES_PRICE = 5250;
 
 /** The futures book for `now`: ES of the first quarterly month ≥ 2 months out, two EW3 options. */
 export function futuresBook(now: number): SimFuturesBook {
-  // The options expire the third Friday one month ahead; the future is the quarterly month at or after the month after that.
+  // The options expire the third Friday one month ahead, on the quarterly future of that month or the next (CME equity index).
   const optExpiry = thirdFriday(now, 1);
   const [oy, om] = optExpiry.split('-').map(Number);
   let fy = oy;
-  let fm = om + 1;
+  let fm = om;
   while (fm % 3 !== 0) fm++;
   if (fm > 12) {
     fm -= 12;
