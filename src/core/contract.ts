@@ -133,13 +133,14 @@ export function monthCode(month: number): string {
 }
 
 /**
- * The full year of a one- or two-digit contract year, taken as the first year ≥ `fromYear - 1`
- * that ends in those digits (a future listed for at most ~10 years ahead; one year back allows
- * a contract that just expired).
+ * The full year of a contract year: two digits are 20xx; one digit is the first year ≥
+ * `fromYear - 1` ending in it (futures list under 10 years ahead; one year back allows a
+ * contract that just expired).
  */
 export function yearOfDigits(digits: string, fromYear: number): number {
   const n = Number(digits);
-  const mod = digits.length === 1 ? 10 : 100;
+  if (digits.length === 2) return 2000 + n; // two digits (DXLink) are unambiguous
+  const mod = 10;
   let y = fromYear - 1 - ((fromYear - 1) % mod) + n;
   if (y < fromYear - 1) y += mod;
   return y;
