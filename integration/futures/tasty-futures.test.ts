@@ -14,6 +14,10 @@ import { futureOptionStreamerSymbol } from '../../src/brokers/tasty/symbols.js';
 import { describePg, openTestStorage, testLogger, type TestStorage } from '../helpers/pg.js';
 import { startHarness, waitFor, type Harness } from '../tasty/harness.js';
 import { SIM_METRICS } from '../../src/brokers/tasty/sim/metrics.js';
+import { buildApi } from '../../src/api/app.js';
+import { readAppConfig } from '../../src/app/config.js';
+import { Pipeline } from '../../src/app/pipeline.js';
+import { MemoryJournal } from '../../src/core/journal.js';
 
 // PostgreSQL only: the embedded engine adds ~25 s here for nothing this test is about.
 describePg('tasty futures book and market metrics', () => {
@@ -81,5 +85,24 @@ describePg('tasty futures book and market metrics', () => {
     // A future is answered by its product's row, under the asked key.
     expect(stored.find((r) => r.symbol === fb.future.key)).toMatchObject({ beta: 1, source: 'tasty' });
     expect(h.sim.rest.counts.get('GET /market-metrics')).toBe(1);
+
+    // GET /v1/market-metrics?symbols= answers the same fractions (validated response schema).
+    const pipeline = new Pipeline({ storage: db.storage, config: readAppConfig({}), log: testLogger, journal: new MemoryJournal() });
+    const app = await buildApi({ pipeline, storage: db.storage, log: testLogger });
+    try {
+      const res = await app.inject({ method: 'GET', url: `/v1/market-metrics?symbols=aapl,${encodeURIComponent(fb.future.key)},NOPE` });
+      expect(res.statusCode).toBe(200);
+      const body = res.json();
+      expect(body.missing).toEqual(['NOPE']);
+      expect(body.metrics.map((x: { symbol: string }) => x.symbol)).toEqual([fb.future.key, 'AAPL']);
+      expect(body.metrics[1]).toMatchObject({ iv_rank: want.ivRank, beta: want.beta, earnings_date: want.earnings, source: 'tasty' });
+      expect(body.metrics[1].hv30).toBeCloseTo(want.hv30 / 100, 10);
+      const bad = await app.inject({ method: 'GET', url: '/v1/market-metrics?symbols=' });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error ?? bad.body).toMatch(/symbols needs a value/);
+    } finally {
+      await app.close();
+      await pipeline.stop();
+    }
   });
 });
