@@ -58,8 +58,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   say('riskwire demo: starting simulated brokers (Tastytrade REST + DXLink, IBKR Client Portal gateway)');
-  const tasty: TastySimulator = await startTastySimulator();
-  const ibkr: CpapiSimulator = await startCpapiSimulator({ hbMs: 2000 });
+  // Both carry the futures book (an ES future and two options on it, src/brokers/simfutures.ts).
+  const tasty: TastySimulator = await startTastySimulator({ futures: true });
+  const ibkr: CpapiSimulator = await startCpapiSimulator({ hbMs: 2000, futures: true });
   // The real plugins read their configuration from the environment, in their worker threads too.
   Object.assign(process.env, tasty.env, {
     IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: ibkr.url, IBKR_TLS_INSECURE: '1', IBKR_HEARTBEAT_MS: '5000',

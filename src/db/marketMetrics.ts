@@ -83,3 +83,11 @@ export async function readMarketMetrics(db: Pick<Storage, 'query'>, symbols?: st
   }
   return out;
 }
+
+/** The JSON form (API, `risk --json`): snake_case, times ISO, age against `now`. */
+export function marketMetricJson(m: MarketMetricRecord, now: number): Record<string, unknown> {
+  return {
+    symbol: m.symbol, iv_index: m.ivIndex, iv_rank: m.ivRank, iv_percentile: m.ivPercentile, iv30: m.iv30, hv30: m.hv30, hv60: m.hv60, hv90: m.hv90,
+    beta: m.beta, earnings_date: m.earningsDate, source: m.source, updated_at: new Date(m.updatedAt).toISOString(), age_ms: Math.max(0, Math.round(now - m.updatedAt)),
+  };
+}

@@ -5,7 +5,7 @@
  * symbols are listed in `missing`, never answered with zeros.
  */
 import type { FastifyInstance } from 'fastify';
-import { readMarketMetrics, type MarketMetricRecord } from '../../db/marketMetrics.js';
+import { marketMetricJson, readMarketMetrics } from '../../db/marketMetrics.js';
 import type { ApiDeps } from '../app.js';
 import { badRequest } from '../errors.js';
 import { parseList, type RawParams } from '../params.js';
@@ -48,12 +48,6 @@ export const MARKET_METRICS_RESPONSE = {
   },
 } as const;
 
-export function marketMetricJson(m: MarketMetricRecord, now: number): Record<string, unknown> {
-  return {
-    symbol: m.symbol, iv_index: m.ivIndex, iv_rank: m.ivRank, iv_percentile: m.ivPercentile, iv30: m.iv30, hv30: m.hv30, hv60: m.hv60, hv90: m.hv90,
-    beta: m.beta, earnings_date: m.earningsDate, source: m.source, updated_at: new Date(m.updatedAt).toISOString(), age_ms: Math.max(0, Math.round(now - m.updatedAt)),
-  };
-}
 
 const PARAMS = Object.keys(MARKET_METRICS_QUERY.properties);
 const MAX_SYMBOLS = 500;
