@@ -2,6 +2,8 @@ import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
 import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/index.js';
+import { readMarketMetrics } from '../db/marketMetrics.js';
+import { metricsViewTable } from './metricsView.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
@@ -110,6 +112,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(await timelineText(storage, startedAt, bucketMs));
     const riskReport = await risk.service.report();
     say(`\nportfolio risk now (npm run risk -- --demo; rules ${rulesFile})\n${reportHeader(riskReport)}\n\n${positionsTable(riskReport)}`);
+    const unds = riskReport.underlyings.map((u) => u.underlying);
+    const metrics = metricsViewTable(await readMarketMetrics(storage, unds), unds, riskReport.asOf);
+    if (metrics) say(`\n${metrics}`);
     const runAlerts = (await listAlerts(storage, { since: startedAt })).filter((a) => a.openedAt >= startedAt || (a.closedAt ?? 0) >= startedAt);
     say(`\nalerts during this run (npm run alerts -- --demo)\n${alertsTable(runAlerts)}`);
     say(`

@@ -18,7 +18,8 @@ export const PERCENT_POINT_FIELDS = ['implied-volatility-30-day', 'historical-vo
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
 const pp = (v: unknown): number | null => {
   const n = finiteOrNull(v);
-  return n === null ? null : n / 100;
+  // toPrecision: 22.4 / 100 is 0.22399999999999998 in binary; store 0.224.
+  return n === null ? null : Number((n / 100).toPrecision(12));
 };
 
 /** One item; null when it has no symbol. `fetchedAt` stands in when the item carries no `updated-at`. */
