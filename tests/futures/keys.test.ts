@@ -90,3 +90,11 @@ describe('market metrics units', () => {
     expect(metricsSymbols(['SPY', '/ESH7', '/ESM7', 'SPX', 'SPY'])).toEqual(['/ES', 'SPX', 'SPY']);
   });
 });
+
+describe('greeks view', () => {
+  it('shortens a futures option key to fit the contract column', async () => {
+    const { shortContract } = await import('../../src/cli/greeksView.js');
+    expect(shortContract('./ESH7 EW3F7 270115P5100')).toBe('ESH7 EW3F7 P5100');
+    expect(shortContract('SPY   261218C00500000')).toBe('SPY 261218C500');
+  });
+});
