@@ -211,9 +211,15 @@ export class TastyStream implements BrokerStream {
   private async withFutures(positions: TastyPosition[], skipped: string[]): Promise<{ positions: TastyPosition[]; skipped: string[] }> {
     const missing = futuresToResolve(positions).filter((f) => !this.futureInstruments.has(f));
     if (missing.length > 0 && this.rest.futures) {
-      for (const item of await this.rest.futures(missing)) {
-        const inst = parseFutureInstrument(item);
-        if (inst) this.futureInstruments.set(inst.symbol, inst);
+      try {
+        for (const item of await this.rest.futures(missing)) {
+          const inst = parseFutureInstrument(item);
+          if (inst) this.futureInstruments.set(inst.symbol, inst);
+        }
+      } catch (err) {
+        // Positions still count (with their own multipliers); their streamer symbols wait for the next refresh.
+        if (this.stopped) throw err;
+        this.ctx.log.warn({ futures: missing, err: (err as Error).message }, 'tasty /instruments/futures failed; futures not streamed until the next refresh');
       }
     }
     const r = resolveFutures(positions, this.futureInstruments);
