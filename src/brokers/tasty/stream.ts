@@ -44,7 +44,8 @@ export function rotationDelay(ttlMs: number): number {
 
 function positionsSignature(list: TastyPosition[]): string {
   return list
-    .map(({ position: p }) => `${p.contractKey}|${p.quantity}|${p.multiplier}|${p.avgPrice}`)
+    // Futures also by their streamer symbol: one resolved on a later refresh must be taken up.
+    .map(({ position: p, future, streamerSymbol }) => `${p.contractKey}|${p.quantity}|${p.multiplier}|${p.avgPrice}${future ? `|${streamerSymbol}` : ''}`)
     .sort()
     .join('\n');
 }
