@@ -98,3 +98,23 @@ describe('greeks view', () => {
     expect(shortContract('SPY   261218C00500000')).toBe('SPY 261218C500');
   });
 });
+
+describe('processor: metrics events', () => {
+  it('writes each poll at once and keeps the newest per symbol (an older poll does not replace it)', async () => {
+    const { Processor } = await import('../../src/core/processor.js');
+    const pino = (await import('pino')).default;
+    const writes: [string, string[]][] = [];
+    const storage = {
+      writeSnapshots: async () => ({ inserted: 0, duplicates: 0 }), replacePositions: async () => undefined, writeTrades: async () => ({ inserted: 0, duplicates: 0 }),
+      writeMarketMetrics: async (source: string, rows: { symbol: string }[]) => (writes.push([source, rows.map((r) => r.symbol)]), rows.length),
+    };
+    const p = new Processor({ storage, log: pino({ level: 'silent' }) });
+    const m = (symbol: string, beta: number, updatedAt: number) => ({ symbol, ivIndex: 0.2, ivRank: 0.1, ivPercentile: 0.3, iv30: 0.2, hv30: 0.18, hv60: null, hv90: null, beta, earningsDate: null, updatedAt });
+    p.ingest([{ kind: 'metrics', broker: 'tasty', at: 2, metrics: [m('SPY', 1, 2000), m('/ES', 1.01, 2000)] }]);
+    p.ingest([{ kind: 'metrics', broker: 'tasty', at: 3, metrics: [m('SPY', 0.5, 1000)] }]);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(writes).toEqual([['tasty', ['SPY', '/ES']], ['tasty', ['SPY']]]);
+    expect(p.marketMetrics().find((x) => x.symbol === 'SPY')?.beta).toBe(1);
+    p.close();
+  });
+});
