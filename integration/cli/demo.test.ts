@@ -41,10 +41,10 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
     const storage = await openStorage({ embeddedDir: join(dir, 'demo', 'pg'), log: testLogger });
     try {
       const perBroker = await storage.query<{ broker: string; n: string }>('SELECT broker, count(*) AS n FROM greek_snapshots GROUP BY 1 ORDER BY 1');
-      expect(perBroker.map((r) => r.broker)).toEqual(['ibkr', 'tasty']);
+      expect(perBroker.map((r) => r.broker)).toEqual(['alpaca', 'ibkr', 'tasty']);
       for (const r of perBroker) expect(Number(r.n)).toBeGreaterThan(0);
       const shared = await storage.query<{ contract_key: string }>(
-        `SELECT contract_key FROM greek_snapshots GROUP BY 1 HAVING count(DISTINCT broker) = 2`,
+        `SELECT contract_key FROM greek_snapshots GROUP BY 1 HAVING count(DISTINCT broker) >= 2`,
       );
       expect(shared.some((r) => /^SPY   \d{6}C00500000$/.test(r.contract_key))).toBe(true);
     } finally {
@@ -60,7 +60,7 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<title>Riskwire');
       const status = await (await fetch(`${url}/v1/streaming/status`)).json();
-      expect(status.actors.map((a: { actor: string; state: string }) => `${a.actor}:${a.state}`).sort()).toEqual(['ibkr:connected', 'tasty:connected']);
+      expect(status.actors.map((a: { actor: string; state: string }) => `${a.actor}:${a.state}`).sort()).toEqual(['alpaca:connected', 'ibkr:connected', 'tasty:connected']);
       run.child.kill('SIGTERM');
       expect(await run.exit, run.stderr()).toBe(0);
       expect(run.stdout()).toMatch(/stopping: closing the page/);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 /** The environment with no broker configured (so doctor/ingest see none). */
-const noBrokers = () => Object.fromEntries(Object.keys(process.env).filter((k) => /^(TASTY|IBKR)_/.test(k)).map((k) => [k, undefined]));
+const noBrokers = () => Object.fromEntries(Object.keys(process.env).filter((k) => /^(TASTY|IBKR|ALPACA)_/.test(k)).map((k) => [k, undefined]));
 
 describe('README error paths: one line, exit 2', () => {
   let closedPort: number;
@@ -22,7 +22,7 @@ describe('README error paths: one line, exit 2', () => {
   afterAll(() => undefined);
 
   const cases: [string, () => [string, string[], Record<string, string | undefined>], RegExp][] = [
-    ['ingest without --broker', () => ['ingest', [], noBrokers()], /^riskwire ingest: --broker is missing: use one of tasty, ibkr, a comma list, or all$/],
+    ['ingest without --broker', () => ['ingest', [], noBrokers()], /^riskwire ingest: --broker is missing: use one of tasty, ibkr, alpaca, a comma list, or all$/],
     ['ingest --broker=nope', () => ['ingest', ['--broker=nope'], {}], /^riskwire ingest: unknown broker "nope": use one of /],
     ['IBKR gateway down', () => ['ingest', ['--broker=ibkr'], { ...noBrokers(), IBKR_GATEWAY_URL: `https://127.0.0.1:${closedPort}` }],
       new RegExp(`^riskwire ingest: cannot reach the IBKR Client Portal gateway at https://127\\.0\\.0\\.1:${'\\d+'} \\(ECONNREFUSED\\): start the gateway and log in, or set IBKR_GATEWAY_URL`)],
@@ -32,7 +32,7 @@ describe('README error paths: one line, exit 2', () => {
     ['tasty without credentials', () => ['ingest', ['--broker=tasty'], noBrokers()], /^riskwire ingest: .*TASTY_CLIENT_SECRET/],
     ['doctor with no broker configured', () => ['doctor', [], noBrokers()], /^riskwire doctor: no broker configured in the environment: set TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN, or IBKR_GATEWAY_URL/],
     ['unreachable DATABASE_URL', () => ['timeline', [], { DATABASE_URL: `postgres://u:secret@127.0.0.1:${closedPort}/x` }], /^riskwire timeline: DATABASE_URL: cannot connect to PostgreSQL at 127\.0\.0\.1:\d+\/x/],
-    ['unknown simulator', () => ['sim', ['nope'], {}], /^riskwire sim: unknown simulator "nope": use npm run sim -- tasty\|ibkr\|ibkr-tws$/],
+    ['unknown simulator', () => ['sim', ['nope'], {}], /^riskwire sim: unknown simulator "nope": use npm run sim -- tasty\|ibkr\|ibkr-tws\|alpaca$/],
     ['db without an action', () => ['db', [], {}], /^riskwire db: npm run db needs an action: status, stop or purge/],
     ['db purge without --broker', () => ['db', ['purge'], {}], /^riskwire db: purge needs --broker=ID/],
     ['unknown flag', () => ['timeline', ['--frobnicate'], {}], /^riskwire timeline: unknown flag --frobnicate/],

@@ -6,6 +6,7 @@
  */
 import { connect } from 'node:net';
 import type { ActorSpec } from '../actors/supervisor.js';
+import type { AlpacaConfig } from '../brokers/alpaca/config.js';
 import type { IbkrConfig } from '../brokers/ibkr/config.js';
 import { loadPlugin } from '../brokers/registry.js';
 import type { TastyConfig } from '../brokers/tasty/config.js';
@@ -38,6 +39,10 @@ const ENDPOINTS: Record<string, (config: unknown) => Endpoint> = {
     }
     return { ...fromUrl(i.gatewayUrl), what: `the IBKR Client Portal gateway at ${i.gatewayUrl}`, fix: 'start the gateway and log in, or set IBKR_GATEWAY_URL (npm run sim -- ibkr for a simulator)' };
   },
+  alpaca: (c) => {
+    const a = c as AlpacaConfig;
+    return { ...fromUrl(a.apiUrl), what: `the Alpaca API at ${a.apiUrl}`, fix: 'check ALPACA_API_URL and the network (npm run sim -- alpaca for a simulator)' };
+  },
 };
 
 /** Resolves when host:port accepts a TCP connection; otherwise rejects with the socket error code. */
@@ -65,9 +70,11 @@ export async function checkBrokersReachable(specs: ActorSpec[], env: Record<stri
     const endpoint = ENDPOINTS[spec.broker];
     if (!endpoint) continue;
     const plugin = await loadPlugin(spec.broker);
-    const e = endpoint(plugin.parseConfig(env, spec.flags ?? {}));
+    const config = plugin.parseConfig(env, spec.flags ?? {});
+    const e = endpoint(config);
     await probe(e.host, e.port).catch((err: NodeJS.ErrnoException) => {
       throw new ConfigError(`cannot reach ${e.what} (${err.code ?? err.message}): ${e.fix}`);
     });
+    await plugin.preflight?.(config);
   }
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { manifest as alpaca } from './alpaca/manifest.js';
 import { manifest as ibkr } from './ibkr/manifest.js';
 import { manifest as sim } from './sim/manifest.js';
 import { manifest as tasty } from './tasty/manifest.js';
@@ -10,7 +11,7 @@ import type { BrokerPlugin, PluginManifest } from './types.js';
  * Adding a broker: one folder src/brokers/<id>/ with `manifest.ts` and `index.ts`, and its
  * manifest in this list.
  */
-export const MANIFESTS: readonly PluginManifest[] = [tasty, ibkr, sim];
+export const MANIFESTS: readonly PluginManifest[] = [tasty, ibkr, sim, alpaca];
 
 export const BROKER_IDS = MANIFESTS.map((m) => m.id);
 

@@ -30,6 +30,11 @@ export interface BrokerPlugin<Config = unknown> {
    * from `feed`, its clock is the replay's manual clock. Absent: the broker cannot be replayed.
    */
   replay?(config: Config, ctx: StreamContext & { clock: FakeClock }, feed: ReplayFeed): BrokerStream;
+  /**
+   * Optional set-up check in the main thread before any actor starts (e.g. the broker accepts the
+   * keys): throws ConfigError (one line, exit 2) on a problem only the user can fix.
+   */
+  preflight?(config: Config): Promise<void>;
 }
 
 export type PluginFlags = Record<string, string | boolean | undefined>;

@@ -1,5 +1,6 @@
 import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
+import { startAlpacaSimulator, type AlpacaSimulator } from '../brokers/alpaca/sim/index.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
 import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/index.js';
 import { readMarketMetrics } from '../db/marketMetrics.js';
@@ -59,13 +60,14 @@ export async function runDemo(argv: string[]): Promise<number> {
   const log = createLogger({ name: 'demo', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  say('riskwire demo: starting simulated brokers (Tastytrade REST + DXLink, IBKR Client Portal gateway)');
-  // Both carry the futures book (an ES future and two options on it, src/brokers/simfutures.ts).
+  say('riskwire demo: starting simulated brokers (Tastytrade REST + DXLink, IBKR Client Portal gateway, Alpaca REST + streams)');
+  // Tastytrade and IBKR carry the futures book (an ES future and two options on it, src/brokers/simfutures.ts).
   const tasty: TastySimulator = await startTastySimulator({ futures: true });
   const ibkr: CpapiSimulator = await startCpapiSimulator({ hbMs: 2000, futures: true });
+  const alpaca: AlpacaSimulator = await startAlpacaSimulator({ knobs: { tickMs: 500 } });
   // The real plugins read their configuration from the environment, in their worker threads too.
-  Object.assign(process.env, tasty.env, {
-    IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: ibkr.url, IBKR_TLS_INSECURE: '1', IBKR_HEARTBEAT_MS: '5000',
+  Object.assign(process.env, tasty.env, alpaca.env, {
+    IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: ibkr.url, IBKR_TLS_INSECURE: '1', IBKR_HEARTBEAT_MS: '5000', ALPACA_GREEKS_POLL_MS: '1000',
   });
   delete process.env.TASTY_ACCOUNTS;
   delete process.env.IBKR_ACCOUNTS;
@@ -79,7 +81,7 @@ export async function runDemo(argv: string[]): Promise<number> {
     pipeline = new Pipeline({ storage, config, log });
     risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
     const startedAt = Date.now();
-    await Promise.all(['tasty', 'ibkr'].map((id) => pipeline!.startActor({ id, broker: id })));
+    await Promise.all(['tasty', 'ibkr', 'alpaca'].map((id) => pipeline!.startActor({ id, broker: id })));
     say(`ingesting for ${Math.round(duration / 1000)}s (Ctrl-C stops early)\n`);
 
     let interrupted = false;
@@ -139,6 +141,7 @@ next:
     await storage?.close().catch(() => undefined);
     await tasty.close().catch(() => undefined);
     await ibkr.close().catch(() => undefined);
+    await alpaca.close().catch(() => undefined);
   }
 }
 

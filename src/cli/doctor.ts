@@ -16,7 +16,7 @@ database (reachable, migrated). Prints one JSON object; exit 0 only if everythin
 checked is healthy.
 
   --broker=ID     ${BROKER_IDS.join(', ')}, a comma list, or all. Default: every broker
-                  with configuration in the environment (TASTY_*, IBKR_*)
+                  with configuration in the environment (TASTY_*, IBKR_*, ALPACA_*)
   --timeout=S     per broker (default 20s)
   ${DEMO_FLAG_HELP}
   --help          this text
@@ -39,6 +39,7 @@ function configuredBrokers(env: Record<string, string | undefined>): string[] {
   const ids: string[] = [];
   if (env.TASTY_CLIENT_SECRET || env.TASTY_REFRESH_TOKEN || env.TASTY_API_URL) ids.push('tasty');
   if (Object.keys(env).some((k) => k.startsWith('IBKR_'))) ids.push('ibkr');
+  if (env.ALPACA_KEY_ID || env.ALPACA_SECRET_KEY || env.ALPACA_API_URL) ids.push('alpaca');
   return ids;
 }
 
@@ -101,7 +102,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
   }
   const timeoutMs = durationMs(flags, 'timeout', 20_000)!;
   const ids = flags.broker ? parseBrokerList(String(flags.broker)) : configuredBrokers(process.env);
-  if (ids.length === 0) throw new ConfigError('no broker configured in the environment: set TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN, or IBKR_GATEWAY_URL (IBKR_TRANSPORT=tws for TWS), or pass --broker=sim');
+  if (ids.length === 0) throw new ConfigError('no broker configured in the environment: set TASTY_CLIENT_SECRET and TASTY_REFRESH_TOKEN, or IBKR_GATEWAY_URL (IBKR_TRANSPORT=tws for TWS), or ALPACA_KEY_ID and ALPACA_SECRET_KEY, or pass --broker=sim');
   const target = resolveDataTarget({ demo: flags.demo === true });
   const report: { ok: boolean; database: Record<string, unknown>; brokers: Record<string, BrokerCheck>; note?: string } = {
     ok: true, database: {}, brokers: {},

@@ -1,3 +1,4 @@
+import { startAlpacaSimulator } from '../brokers/alpaca/sim/index.js';
 import { startCpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
 import { startTwsSimulator } from '../brokers/ibkr/sim/tws/index.js';
 import { startTastySimulator } from '../brokers/tasty/sim/index.js';
@@ -35,6 +36,13 @@ const SIMULATORS: Record<string, { what: string; start(port: number): Promise<Ru
     start: async (port) => {
       const s = await startTwsSimulator({ port, futures: true });
       return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'tws', IBKR_TWS_HOST: s.host, IBKR_TWS_PORT: String(s.port) }, close: () => s.close() };
+    },
+  },
+  alpaca: {
+    what: 'Alpaca trading + market-data REST, stock/option quote streams, trade_updates',
+    start: async (port) => {
+      const s = await startAlpacaSimulator({ port });
+      return { broker: 'alpaca', env: s.env, close: () => s.close() };
     },
   },
 };

@@ -1,0 +1,24 @@
+import type { PluginManifest } from '../types.js';
+
+export const manifest: PluginManifest = {
+  id: 'alpaca',
+  description: 'Alpaca: REST positions + option snapshot Greeks (polled), stock/option quote streams, trade_updates fills',
+  flags: [],
+  env: [
+    { name: 'ALPACA_KEY_ID', help: 'API key id (required)', secret: true },
+    { name: 'ALPACA_SECRET_KEY', help: 'API secret key (required)', secret: true },
+    { name: 'ALPACA_PAPER', help: '1 paper (default), 0 live' },
+    { name: 'ALPACA_API_URL', help: 'trading REST base URL (default paper-api / api.alpaca.markets)' },
+    { name: 'ALPACA_DATA_URL', help: 'market-data REST base URL (default https://data.alpaca.markets)' },
+    { name: 'ALPACA_STREAM_URL', help: 'market-data WebSocket base (+ /v2/iex, /v1beta1/indicative; default wss://stream.data.alpaca.markets)' },
+    { name: 'ALPACA_TRADING_STREAM_URL', help: 'trade_updates WebSocket URL (default the paper/live /stream)' },
+    { name: 'ALPACA_GREEKS_POLL_MS', help: 'option snapshot (Greeks) polling period, <=100 symbols a call (default 5000)' },
+    { name: 'ALPACA_STOCK_FEED', help: 'stock quote feed: iex (default) or sip' },
+    { name: 'ALPACA_OPTION_FEED', help: 'option feed: indicative or opra (stream default indicative; snapshots: Alpaca picks unless set)' },
+    { name: 'ALPACA_REST_RATE', help: 'REST requests per minute the plugin allows itself (default 180, under the 200/min limit)' },
+    { name: 'ALPACA_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
+    { name: 'ALPACA_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
+    { name: 'ALPACA_SILENCE_MS', help: 'a stream silent this long (no frame, no pong) is rebuilt (default 30000)' },
+  ],
+  load: async () => (await import('./index.js')).plugin,
+};
