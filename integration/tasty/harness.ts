@@ -30,7 +30,8 @@ export interface Harness {
 
 export async function startHarness(opts: { sim?: TastySimulatorOptions; env?: Record<string, string>; clock?: Clock; emit?: (e: BrokerEvent) => void } = {}): Promise<Harness> {
   const sim = await startTastySimulator(opts.sim);
-  const config = parseTastyConfig({ ...sim.env, ...opts.env });
+  // Market metrics (an extra REST call at start) only where a test asks for them: the REST-counting tests stay exact.
+  const config = parseTastyConfig({ MARKET_METRICS_POLL_MS: '0', ...sim.env, ...opts.env });
   const clock = opts.clock ?? systemClock;
   const events: BrokerEvent[] = [];
   const stream = new TastyStream(config, {

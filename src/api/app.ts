@@ -18,6 +18,7 @@ import { hostRefusal, isAllowedHost } from './host.js';
 import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
 import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
+import { registerMarketMetrics } from './routes/marketMetrics.js';
 import { registerEvents } from './routes/events.js';
 import { isPagePath, registerPage } from './routes/page.js';
 import { registerRisk } from './routes/risk.js';
@@ -150,6 +151,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerStreaming(app, routeDeps);
   registerData(app, routeDeps);
+  registerMarketMetrics(app, routeDeps);
   let risk = deps.risk;
   const riskService = () => (risk ??= new RiskService({
     storage: deps.storage, rules: loadRules(), benchmark: resolveBenchmark(undefined), clock: systemClock, log: deps.log,

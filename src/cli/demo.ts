@@ -3,6 +3,8 @@ import { Pipeline } from '../app/pipeline.js';
 import { startAlpacaSimulator, type AlpacaSimulator } from '../brokers/alpaca/sim/index.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
 import { startTastySimulator, type TastySimulator } from '../brokers/tasty/sim/index.js';
+import { readMarketMetrics } from '../db/marketMetrics.js';
+import { metricsViewTable } from './metricsView.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
@@ -59,8 +61,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   say('riskwire demo: starting simulated brokers (Tastytrade REST + DXLink, IBKR Client Portal gateway, Alpaca REST + streams)');
-  const tasty: TastySimulator = await startTastySimulator();
-  const ibkr: CpapiSimulator = await startCpapiSimulator({ hbMs: 2000 });
+  // Tastytrade and IBKR carry the futures book (an ES future and two options on it, src/brokers/simfutures.ts).
+  const tasty: TastySimulator = await startTastySimulator({ futures: true });
+  const ibkr: CpapiSimulator = await startCpapiSimulator({ hbMs: 2000, futures: true });
   const alpaca: AlpacaSimulator = await startAlpacaSimulator({ knobs: { tickMs: 500 } });
   // The real plugins read their configuration from the environment, in their worker threads too.
   Object.assign(process.env, tasty.env, alpaca.env, {
@@ -111,6 +114,9 @@ export async function runDemo(argv: string[]): Promise<number> {
     say(await timelineText(storage, startedAt, bucketMs));
     const riskReport = await risk.service.report();
     say(`\nportfolio risk now (npm run risk -- --demo; rules ${rulesFile})\n${reportHeader(riskReport)}\n\n${positionsTable(riskReport)}`);
+    const unds = riskReport.underlyings.map((u) => u.underlying);
+    const metrics = metricsViewTable(await readMarketMetrics(storage, unds), unds, riskReport.asOf);
+    if (metrics) say(`\n${metrics}`);
     const runAlerts = (await listAlerts(storage, { since: startedAt })).filter((a) => a.openedAt >= startedAt || (a.closedAt ?? 0) >= startedAt);
     say(`\nalerts during this run (npm run alerts -- --demo)\n${alertsTable(runAlerts)}`);
     say(`

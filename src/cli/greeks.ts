@@ -8,6 +8,7 @@ import type { LatestGreeks } from '../core/processor.js';
 import type { Position } from '../core/types.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import type { Storage } from '../db/types.js';
+import { metricsViewTable } from './metricsView.js';
 import { durationMs, parseArgs } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
 import { greeksViewTable } from './greeksView.js';
@@ -137,5 +138,6 @@ function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rat
     .map((a) => `${a.id}: ${a.state}  reconnects ${a.reconnects}  ${rates.rate(a.id, a.eventsIn).toFixed(0)} events/s${a.lastError ? `  last error: ${a.lastError}` : ''}`)
     .join('\n');
   const body = latest.length ? greeksViewTable(latest, now, staleMs) : '(waiting for the first Greeks...)';
-  return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}`;
+  const metrics = metricsViewTable(pipeline.processor.marketMetrics(), [...new Set(latest.map((s) => s.underlying))].sort(), now);
+  return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}${metrics ? `\n\n${metrics}` : ''}`;
 }

@@ -43,10 +43,15 @@ function cell(text: string, c: Col): string {
 
 const line = (cells: string[]) => cells.map((t, i) => cell(t, COLS[i])).join(' ');
 
-/** 'SPY 261218C500' for an OCC key (root, yymmdd, right, strike), the key itself otherwise. */
+/**
+ * 'SPY 261218C500' for an OCC key (root, yymmdd, right, strike); 'ESH7 EW3F7 P5100' for a
+ * futures option (future, option contract, right and strike); the key itself otherwise.
+ */
 export function shortContract(key: string): string {
   const m = key.match(/^([A-Z0-9 ]{6})(\d{6})([CP])(\d{8})$/);
-  return m ? `${m[1].trim()} ${m[2]}${m[3]}${Number(m[4]) / 1000}` : key;
+  if (m) return `${m[1].trim()} ${m[2]}${m[3]}${Number(m[4]) / 1000}`;
+  const f = key.match(/^\.\/(\S+)\s+(\S+)\s+\d{6}([CP]\S+)$/);
+  return f ? `${f[1]} ${f[2]} ${f[3]}` : key;
 }
 
 export function greeksViewTable(latest: LatestGreeks[], now: number, staleMs: number): string {

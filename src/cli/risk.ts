@@ -8,6 +8,8 @@ import { attributionRows } from '../db/attribution.js';
 import { attributionRangeFrom, parseDuration } from '../api/params.js';
 import { formatTime, parseTz } from '../core/tz.js';
 import { positionJson, riskJson, scenariosJson } from '../risk/json.js';
+import { marketMetricJson, readMarketMetrics } from '../db/marketMetrics.js';
+import { metricsViewTable } from './metricsView.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { parseArgs } from './args.js';
 
@@ -92,12 +94,15 @@ export async function runRisk(argv: string[]): Promise<number> {
       else if (flags.csv) process.stdout.write(csv(scenariosJson(meta, result).rows));
       else process.stdout.write(`${reportHeader(report, rules.rate, tz)}\nwhat-if (${mode === 'beta' ? `benchmark ${benchmark} moves, underlyings by beta` : 'each underlying moves'}; European exercise assumed; dividend yield ${meta.dividendYield === 0 ? 0 : 'per RISK_RULES_FILE'})\n\n${scenariosText(result, meta.spotMovesPct, meta.ivShiftsPts, meta.days)}\n`);
     } else if (flags.json) {
-      process.stdout.write(`${JSON.stringify(riskJson(report))}\n`);
+      // interface.md's document plus `market_metrics` per underlying (fractions; a future by its product).
+      const metrics = await readMarketMetrics(storage, report.underlyings.map((u) => u.underlying));
+      process.stdout.write(`${JSON.stringify({ ...riskJson(report), market_metrics: metrics.map((m) => marketMetricJson(m, report.asOf)) })}\n`);
     } else if (flags.csv) {
       process.stdout.write(csv(report.positions.map(positionJson)));
     } else {
       const body = flags.group === 'strategy' ? strategiesTable(report) : positionsTable(report);
-      process.stdout.write(`${reportHeader(report, undefined, tz)}\n\n${body}\n`);
+      const metrics = metricsViewTable(await readMarketMetrics(storage, report.underlyings.map((u) => u.underlying)), report.underlyings.map((u) => u.underlying), report.asOf);
+      process.stdout.write(`${reportHeader(report, undefined, tz)}\n\n${body}\n${metrics ? `\n${metrics}\n` : ''}`);
     }
   } finally {
     await storage.close();

@@ -20,21 +20,21 @@ const SIMULATORS: Record<string, { what: string; start(port: number): Promise<Ru
   tasty: {
     what: 'Tastytrade REST + DXLink + account streamer',
     start: async (port) => {
-      const s = await startTastySimulator({ port });
+      const s = await startTastySimulator({ port, futures: true });
       return { broker: 'tasty', env: s.env, close: () => s.close() };
     },
   },
   ibkr: {
     what: 'IBKR Client Portal gateway (REST + WebSocket)',
     start: async (port) => {
-      const s = await startCpapiSimulator({ port });
+      const s = await startCpapiSimulator({ port, futures: true });
       return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: s.url, IBKR_TLS_INSECURE: '1' }, close: () => s.close() };
     },
   },
   'ibkr-tws': {
     what: 'IBKR TWS / IB Gateway socket API',
     start: async (port) => {
-      const s = await startTwsSimulator({ port });
+      const s = await startTwsSimulator({ port, futures: true });
       return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'tws', IBKR_TWS_HOST: s.host, IBKR_TWS_PORT: String(s.port) }, close: () => s.close() };
     },
   },

@@ -96,3 +96,128 @@ export function underlyingOfRoot(root: string): string {
   const r = root.trim().toUpperCase();
   return ROOT_UNDERLYING[r] ?? r.replace(/\d+$/, '');
 }
+
+// ---- futures and futures options (interface.md: `/ESH7`, `./ESH7 EW4G7 270226C5750`) -------
+
+/** CME month codes, January..December. */
+export const MONTH_CODES = 'FGHJKMNQUVXZ';
+
+export interface FutureContract {
+  /** Product root without the slash: ES, MES, ZN, CL. */
+  root: string;
+  /** Contract month 1-12. */
+  month: number;
+  /** Full year (2027). */
+  year: number;
+}
+
+export interface FutureOptionContract {
+  /** The underlying future. */
+  future: FutureContract;
+  /** Option class / root: EW4 (tastytrade `option-root-symbol`, IBKR `tradingClass`). */
+  optionRoot: string;
+  /** Expiry date 'YYYY-MM-DD'. */
+  expiry: string;
+  right: OptionRight;
+  strike: number;
+}
+
+const FUT_ROOT_RE = /^[A-Z0-9]{1,5}$/;
+const FUTURE_KEY_RE = /^\/([A-Z0-9]{1,5}?)([FGHJKMNQUVXZ])(\d{1,2})$/;
+const FOP_KEY_RE = /^\.\/([A-Z0-9]{1,5}?[FGHJKMNQUVXZ]\d{1,2})\s+([A-Z0-9]{1,6}?)([FGHJKMNQUVXZ])(\d{1,2})\s+(\d{2})(\d{2})(\d{2})([CP])(\d+(?:\.\d+)?)$/;
+
+/** 'H' for March. */
+export function monthCode(month: number): string {
+  if (!Number.isInteger(month) || month < 1 || month > 12) throw new ContractKeyError(`invalid contract month ${month}`);
+  return MONTH_CODES[month - 1];
+}
+
+/**
+ * The full year of a contract year: two digits are 20xx; one digit is the first year ≥
+ * `fromYear - 1` ending in it (futures list under 10 years ahead; one year back allows a
+ * contract that just expired).
+ */
+export function yearOfDigits(digits: string, fromYear: number): number {
+  const n = Number(digits);
+  if (digits.length === 2) return 2000 + n; // two digits (DXLink) are unambiguous
+  const mod = 10;
+  let y = fromYear - 1 - ((fromYear - 1) % mod) + n;
+  if (y < fromYear - 1) y += mod;
+  return y;
+}
+
+/** `/ESH7`: slash, root, month code, one-digit year (Tastytrade's instrument form). */
+export function futureKey(f: FutureContract): string {
+  const root = f.root.replace(/^\//, '').trim().toUpperCase();
+  if (!FUT_ROOT_RE.test(root)) throw new ContractKeyError(`invalid futures root "${f.root}"`);
+  if (!Number.isInteger(f.year) || f.year < 2000 || f.year > 2099) throw new ContractKeyError(`invalid futures year ${f.year}`);
+  return `/${root}${monthCode(f.month)}${f.year % 10}`;
+}
+
+/**
+ * Parses `/ESH7` (or `/ESH27`, `ESH7`). The one-digit year is resolved against `refYear`
+ * (default: the current UTC year) as in yearOfDigits.
+ */
+export function parseFutureKey(key: string, refYear = new Date().getUTCFullYear()): FutureContract {
+  const s = key.trim().toUpperCase();
+  const m = (s.startsWith('/') ? s : `/${s}`).match(FUTURE_KEY_RE);
+  if (!m) throw new ContractKeyError(`not a futures symbol: "${key}" (expected /ROOT + month code + year, e.g. /ESH7)`);
+  return { root: m[1], month: MONTH_CODES.indexOf(m[2]) + 1, year: yearOfDigits(m[3], refYear) };
+}
+
+export function isFutureKey(key: string): boolean {
+  return FUTURE_KEY_RE.test(key.trim());
+}
+
+/** Canonical `/ESH7` for any accepted spelling (`/ESH27`, `ESH7`). */
+export function canonicalFutureKey(key: string, refYear?: number): string {
+  return futureKey(parseFutureKey(key, refYear));
+}
+
+/** Formats a strike without trailing zeros (5750, 112.5), the way tastytrade symbols carry it. */
+export function plainStrike(strike: number): string {
+  if (!Number.isFinite(strike) || strike <= 0) throw new ContractKeyError(`invalid strike ${strike}: must be > 0`);
+  const milli = Math.round(strike * 1000);
+  const whole = Math.floor(milli / 1000);
+  const frac = milli % 1000;
+  return frac === 0 ? String(whole) : `${whole}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
+}
+
+/**
+ * `./ESH7 EW4G7 270226C5750`: './' + the underlying future, the option contract code (option
+ * root + month code and one-digit year of the option's expiry), then yymmdd, right and strike.
+ */
+export function futureOptionKey(o: FutureOptionContract): string {
+  const fut = futureKey(o.future).slice(1);
+  const root = o.optionRoot.trim().toUpperCase();
+  if (!/^[A-Z0-9]{1,6}$/.test(root)) throw new ContractKeyError(`invalid futures option root "${o.optionRoot}"`);
+  if (o.right !== 'C' && o.right !== 'P') throw new ContractKeyError(`invalid option right "${String(o.right)}": C or P`);
+  const iso = normaliseExpiry(o.expiry);
+  const y = Number(iso.slice(0, 4));
+  const m = Number(iso.slice(5, 7));
+  const yymmdd = iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10);
+  return `./${fut} ${root}${monthCode(m)}${y % 10} ${yymmdd}${o.right}${plainStrike(o.strike)}`;
+}
+
+/** Parses `./ESH7 EW4G7 270226C5750`; the future's year is resolved against the option's expiry. */
+export function parseFutureOptionKey(key: string): FutureOptionContract {
+  const m = key.trim().toUpperCase().match(FOP_KEY_RE);
+  if (!m) throw new ContractKeyError(`not a futures option symbol: "${key}" (expected ./ESH7 EW4G7 270226C5750)`);
+  const expiry = normaliseExpiry(`${m[5]}${m[6]}${m[7]}`);
+  const future = parseFutureKey(`/${m[1]}`, Number(expiry.slice(0, 4)));
+  return { future, optionRoot: m[2], expiry, right: m[8] as OptionRight, strike: Number(m[9]) };
+}
+
+export function isFutureOptionKey(key: string): boolean {
+  return FOP_KEY_RE.test(key.trim());
+}
+
+/** Canonical futures option key for any accepted spelling (extra spaces, a two-digit future year). */
+export function canonicalFutureOptionKey(key: string): string {
+  return futureOptionKey(parseFutureOptionKey(key));
+}
+
+/** The product of a future key (`/ESH7` → `/ES`), or null when `key` is not a future key. */
+export function futureProductOf(key: string): string | null {
+  return isFutureKey(key) ? `/${parseFutureKey(key).root}` : null;
+}

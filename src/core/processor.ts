@@ -7,7 +7,7 @@ import { DEFAULT_FLUSH, Flusher, type FlushHooks, type FlushOptions, type FlushS
 import { MemoryJournal, type Journal } from './journal.js';
 import type { PositionSet } from './journalRows.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import type { BrokerEvent, GreekSnapshot, GreeksEvent, Position, QuoteEvent, TradeRow } from './types.js';
+import type { BrokerEvent, GreekSnapshot, GreeksEvent, MarketMetric, Position, QuoteEvent, TradeRow } from './types.js';
 
 /**
  * The core processor: one per process, on the main thread. It keeps the positions, quotes and
@@ -22,6 +22,8 @@ export interface ProcessorStorage {
   writeSnapshots(rows: GreekSnapshot[]): Promise<{ inserted: number; duplicates: number }>;
   replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void>;
   writeTrades(rows: TradeRow[]): Promise<{ inserted: number; duplicates: number }>;
+  /** Latest market metrics per symbol (optional: storages without it drop them). */
+  writeMarketMetrics?(source: string, rows: MarketMetric[]): Promise<number>;
 }
 
 export interface ProcessorOptions {
@@ -139,6 +141,8 @@ export class Processor {
   };
   private listeners = new Set<(s: LatestGreeks) => void>();
   private quoteListeners = new Set<(q: QuoteUpdate) => void>();
+  /** Newest market metrics per symbol (MetricsEvent). */
+  private metrics = new Map<string, MarketMetric>();
 
   constructor(opts: ProcessorOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -244,6 +248,9 @@ export class Processor {
           this.tradeFlusher.add([trade]);
           break;
         }
+        case 'metrics':
+          this.onMetrics(ev.broker, ev.metrics);
+          break;
         case 'malformed':
           this.counters.drops.malformed += ev.count ?? 1;
           break;
@@ -272,6 +279,26 @@ export class Processor {
       const u: QuoteUpdate = { broker: ev.broker, key: ev.key, bid: q.bid, ask: q.ask, last: q.last, mark: q.mark, price: priceOf(q), eventTs: q.eventTs };
       for (const fn of this.quoteListeners) fn(u);
     }
+  }
+
+  /**
+   * Market metrics come a few times an hour per broker: written at once (latest per symbol,
+   * idempotent upsert), never journaled; a failed write waits for the next poll. The newest
+   * per symbol is also kept in memory (marketMetrics()).
+   */
+  private onMetrics(broker: string, metrics: MarketMetric[]): void {
+    for (const m of metrics) {
+      const prev = this.metrics.get(m.symbol);
+      if (!prev || prev.updatedAt <= m.updatedAt) this.metrics.set(m.symbol, m);
+    }
+    const write = this.storage.writeMarketMetrics?.bind(this.storage);
+    if (!write || metrics.length === 0) return;
+    write(broker, metrics).catch((err: unknown) => this.log.warn({ broker, err: (err as Error).message, rows: metrics.length }, 'market metrics not written; the next poll retries'));
+  }
+
+  /** The newest market metrics per symbol seen by this process. */
+  marketMetrics(): MarketMetric[] {
+    return [...this.metrics.values()];
   }
 
   /** Flushes everything pending (snapshots, trades, position sets) and waits for it. */

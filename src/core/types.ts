@@ -108,7 +108,36 @@ export interface TradeEvent {
   source: string;
 }
 
-export type BrokerEvent = GreeksEvent | QuoteEvent | PositionsEvent | StateEvent | MalformedEvent | TradeEvent;
+/**
+ * Volatility metrics and beta of one underlying (a `market_metrics` row). Every volatility
+ * number is a fraction (0.224 = 22.4 %), whatever unit the broker used; null when unknown.
+ */
+export interface MarketMetric {
+  symbol: string;
+  ivIndex: number | null;
+  ivRank: number | null;
+  ivPercentile: number | null;
+  iv30: number | null;
+  hv30: number | null;
+  hv60: number | null;
+  hv90: number | null;
+  /** Against SPY (Tastytrade's). */
+  beta: number | null;
+  /** Next expected earnings report, YYYY-MM-DD. */
+  earningsDate: string | null;
+  /** When the broker says the metrics were computed, else when they were fetched. */
+  updatedAt: number;
+}
+
+/** One poll of a broker's market metrics (goes to `market_metrics`, latest per symbol). */
+export interface MetricsEvent {
+  kind: 'metrics';
+  broker: BrokerId;
+  at: number;
+  metrics: MarketMetric[];
+}
+
+export type BrokerEvent = GreeksEvent | QuoteEvent | PositionsEvent | StateEvent | MalformedEvent | TradeEvent | MetricsEvent;
 
 /** One row of `greek_snapshots`. */
 export interface GreekSnapshot extends GreekValues {

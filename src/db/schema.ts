@@ -112,10 +112,31 @@ export const closingMarks = pgTable(
   (t) => [primaryKey({ name: 'closing_marks_pkey', columns: [t.contractKey, t.day] })],
 );
 
+/** Latest volatility metrics and beta per underlying, all volatility numbers fractions (migration 0006). */
+export const marketMetrics = pgTable(
+  'market_metrics',
+  {
+    symbol: text('symbol').notNull(),
+    ivIndex: doublePrecision('iv_index'),
+    ivRank: doublePrecision('iv_rank'),
+    ivPercentile: doublePrecision('iv_percentile'),
+    iv30: doublePrecision('iv30'),
+    hv30: doublePrecision('hv30'),
+    hv60: doublePrecision('hv60'),
+    hv90: doublePrecision('hv90'),
+    beta: doublePrecision('beta'),
+    earningsDate: date('earnings_date', { mode: 'string' }),
+    source: text('source').notNull(),
+    updatedAt: tstz('updated_at').notNull(),
+    fetchedAt: tstz('fetched_at').notNull().default(sql`clock_timestamp()`),
+  },
+  (t) => [primaryKey({ name: 'market_metrics_pkey', columns: [t.symbol] })],
+);
+
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
   checksum: text('checksum').notNull(),
   appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
-export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, marketMetrics, riskwireMigrations };

@@ -3,6 +3,7 @@
  * driver failures into StorageError (retryable or not) and does one statement per batch.
  */
 import type { Logger } from 'pino';
+import { MARKET_METRICS_UPSERT_SQL, marketMetricParams } from './marketMetrics.js';
 import type { Clock } from '../core/clock.js';
 import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
@@ -100,6 +101,12 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
         (await driver.query<{ inserted: number }>(TRADES_INSERT_SQL, params))[0]?.inserted ?? 0,
       );
       return { inserted, duplicates: rows.length - inserted };
+    },
+
+    async writeMarketMetrics(source, rows) {
+      if (rows.length === 0) return 0;
+      const params = marketMetricParams(source, rows);
+      return guardIdempotent('writeMarketMetrics', log, async () => (await driver.execute(MARKET_METRICS_UPSERT_SQL, params)));
     },
 
     async querySnapshots(filter) {

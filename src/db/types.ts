@@ -1,4 +1,4 @@
-import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
+import type { MarketMetric, GreekSnapshot, Position, TradeRow } from '../core/types.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
 export interface WriteResult {
@@ -49,6 +49,8 @@ export interface Storage {
   /** Replaces the open positions of (broker, account) with `positions` (closed ones removed). */
   replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void>;
   writeTrades(rows: TradeRow[]): Promise<WriteResult>;
+  /** Upserts the latest market metrics per symbol (market_metrics, migration 0006). */
+  writeMarketMetrics?(source: string, rows: MarketMetric[]): Promise<number>;
   querySnapshots(filter: SnapshotFilter): Promise<SnapshotRecord[]>;
   /** Newest snapshot per (broker, account, contract_key) by event_ts, then seq. */
   latestSnapshots(filter: Omit<SnapshotFilter, 'limit' | 'from'>): Promise<SnapshotRecord[]>;

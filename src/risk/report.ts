@@ -3,7 +3,7 @@
  * portfolio, the benchmark and betas used (the `npm run risk -- --json` document). Pure.
  */
 import { cmp, groupBy, sumRisk } from './aggregate.js';
-import { betaTo } from './beta.js';
+import { betaEntryOf, betaTo } from './beta.js';
 import { benchmarkPrice, positionRisk } from './position.js';
 import { recognizeStrategies, type Strategy } from './strategies.js';
 import type { PositionRisk, RiskInputs, RiskSums } from './types.js';
@@ -62,7 +62,7 @@ export function buildRiskReport(inputs: RiskInputs, filter?: RiskFilter): RiskRe
       unweighted.push(u.underlying);
       continue;
     }
-    const entry = inputs.betas.get(u.underlying);
+    const entry = betaEntryOf(u.underlying, inputs.betas);
     const source = u.underlying === inputs.benchmark ? 'benchmark' : u.underlying === 'SPY' ? 'reference' : entry?.source ?? 'config';
     betas.push({ symbol: u.underlying, beta: u.beta, betaSpy: u.underlying === 'SPY' ? 1 : entry?.beta ?? 1, source });
   }

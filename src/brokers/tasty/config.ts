@@ -16,6 +16,8 @@ export interface TastyConfig {
   accounts: string[];
   /** How often positions are re-read over REST. */
   positionsPollMs: number;
+  /** How often /market-metrics is read for held and watched underlyings (MARKET_METRICS_POLL_MS); 0 = never. */
+  marketMetricsPollMs?: number;
   /** Inbound silence (any message, KEEPALIVE included) after which the feed is rebuilt. */
   keepaliveTimeoutMs: number;
   /** DXLink acceptAggregationPeriod in seconds. */
@@ -65,6 +67,7 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
     refreshToken: env.TASTY_REFRESH_TOKEN!.trim(),
     accounts: (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     positionsPollMs: envInt(env, 'TASTY_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
+    marketMetricsPollMs: envInt(env, 'MARKET_METRICS_POLL_MS', 300_000, 0, 86_400_000),
     keepaliveTimeoutMs: envInt(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),
     aggregationPeriod: 0.1,
     subscriptionChunk: envInt(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),

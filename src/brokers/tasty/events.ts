@@ -6,7 +6,7 @@ import { parseOcc, underlyingOfRoot } from '../../core/contract.js';
 import { finiteOrNull, type GreeksEvent, type QuoteEvent } from '../../core/types.js';
 import type { RawEvent } from './feed-data.js';
 import { BROKER } from './positions.js';
-import { isStreamerOption, streamerToOcc } from './symbols.js';
+import { isStreamerOption, streamerToFutureKey, streamerToOcc } from './symbols.js';
 
 /** dxFeed eventFlags bits. */
 export const TX_PENDING = 0x1;
@@ -95,6 +95,7 @@ export function mapQuote(ev: RawEvent, receivedAt: number, lookup: SymbolLookup)
   let key = symbol;
   const known = lookup(symbol);
   if (known) key = known.contractKey;
+  else if (streamerToFutureKey(symbol)) key = streamerToFutureKey(symbol)!;
   else if (isStreamerOption(symbol)) {
     const occ = streamerToOcc(symbol);
     if (!occ) return { kind: 'malformed', reason: `Quote for unparseable option symbol ${symbol}` };

@@ -11,6 +11,7 @@ export const manifest: PluginManifest = {
     { name: 'TASTY_API_URL', help: 'REST base URL (default production; --sandbox the certification one)' },
     { name: 'TASTY_ACCOUNT_STREAMER_URL', help: 'account streamer ws(s) URL (fills, position changes)' },
     { name: 'TASTY_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
+    { name: 'MARKET_METRICS_POLL_MS', help: 'IV rank/percentile, IV30, HV30/60/90, beta refresh from /market-metrics (default 300000; 0 = off)' },
     { name: 'TASTY_KEEPALIVE_TIMEOUT_MS', help: 'DXLink silence bound before a rebuild (default 60000)' },
     { name: 'TASTY_SUBSCRIPTION_CHUNK', help: 'subscriptions per FEED_SUBSCRIPTION message (default 500)' },
     { name: 'TASTY_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },

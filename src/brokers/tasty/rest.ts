@@ -45,6 +45,10 @@ export interface TastyRest {
    * UTC day, oldest first, every page): the account streamer's catch-up after a reconnect.
    */
   orders?(account: string, sinceMs: number): Promise<unknown[]>;
+  /** GET /instruments/futures?symbol[]=/ESH7&… : outright futures (streamer symbol, notional-multiplier). */
+  futures?(symbols: string[]): Promise<unknown[]>;
+  /** GET /market-metrics?symbols=A,B (one comma-separated string): the items (raw, mixed units). */
+  marketMetrics?(symbols: string[]): Promise<unknown[]>;
   /** The OAuth Authorization value the account streamer wants as auth-token (refreshed when due). */
   accessToken?(): Promise<string>;
   stats(): { requests: number; retries: number; waitingUntil: number | null };
@@ -187,6 +191,16 @@ export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, 
         if (items.length < ORDERS_PER_PAGE || (totalPages !== null && page + 1 >= totalPages)) break;
       }
       return out;
+    },
+    futures: async (symbols) => {
+      if (symbols.length === 0) return [];
+      const items = await call('futures', () => client.instrumentsService.getFutures({ symbol: symbols }));
+      return Array.isArray(items) ? items : [];
+    },
+    marketMetrics: async (symbols) => {
+      if (symbols.length === 0) return [];
+      const items = await call('market-metrics', () => client.marketMetricsService.getMarketMetrics({ symbols: symbols.join(',') }));
+      return Array.isArray(items) ? items : [];
     },
     accessToken: async () => {
       if (client.httpClient.needsTokenRefresh || !client.httpClient.authHeader) await call('oauth', () => client.httpClient.generateAccessToken());

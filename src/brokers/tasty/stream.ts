@@ -20,7 +20,8 @@ import type { TastyConfig } from './config.js';
 import { connectDxLink, type AuthState, type ConnState, type FeedConnection, type FeedConnector } from './dxlink.js';
 import { lacksTime, mapEvent, TimelessGreeks } from './events.js';
 import { decodeFeedData, FeedSchema, parseFrame } from './feed-data.js';
-import { accountNumbersOf, BROKER, mapPositions, type TastyPosition } from './positions.js';
+import { metricsSymbols, METRICS_BATCH, parseMarketMetrics } from './metrics.js';
+import { accountNumbersOf, BROKER, futuresToResolve, mapPositions, parseFutureInstrument, resolveFutures, type FutureInstrument, type TastyPosition } from './positions.js';
 import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
 import { desiredSubscriptions, diffSubscriptions, type Sub } from './subscriptions.js';
 
@@ -43,7 +44,8 @@ export function rotationDelay(ttlMs: number): number {
 
 function positionsSignature(list: TastyPosition[]): string {
   return list
-    .map(({ position: p }) => `${p.contractKey}|${p.quantity}|${p.multiplier}|${p.avgPrice}`)
+    // Futures also by their streamer symbol: one resolved on a later refresh must be taken up.
+    .map(({ position: p, future, streamerSymbol }) => `${p.contractKey}|${p.quantity}|${p.multiplier}|${p.avgPrice}${future ? `|${streamerSymbol}` : ''}`)
     .sort()
     .join('\n');
 }
@@ -85,7 +87,11 @@ export class TastyStream implements BrokerStream {
   private rebuilding = false;
   private skipped = 0;
   private inbound = 0;
-  private timers: Partial<Record<'poll' | 'rotate', TimerHandle>> = {};
+  private timers: Partial<Record<'poll' | 'rotate' | 'metrics', TimerHandle>> = {};
+  /** /instruments/futures answers by future key (`/ESH7`), cached for the session. */
+  private futureInstruments = new Map<string, FutureInstrument>();
+  private metricsPolls = 0;
+  private metricsRows = 0;
 
   constructor(
     private readonly config: TastyConfig,
@@ -124,6 +130,7 @@ export class TastyStream implements BrokerStream {
     if (this.stopped) return;
     this.liveness.start();
     this.schedulePoll();
+    this.startMetrics();
     this.startAccountStreamer();
     this.ctx.log.info({ accounts: this.accounts.length, subscriptions: this.subs.size }, 'tasty stream started');
   }
@@ -163,6 +170,7 @@ export class TastyStream implements BrokerStream {
         inboundMessages: this.inbound,
         connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
         accountStreamer: this.account ? { state: this.account.currentState, ...this.account.stats } : null,
+        marketMetrics: { polls: this.metricsPolls, rows: this.metricsRows },
     });
   }
 
@@ -171,7 +179,8 @@ export class TastyStream implements BrokerStream {
   /** Re-reads every account; emits `positions` for accounts that changed; syncs subscriptions. */
   private async refreshPositions(): Promise<void> {
     for (const account of this.accounts) {
-      const { positions, skipped } = mapPositions(account, await this.rest.positions(account));
+      const mapped = mapPositions(account, await this.rest.positions(account));
+      const { positions, skipped } = mapped.positions.some((p) => p.future) ? await this.withFutures(mapped.positions, mapped.skipped) : mapped;
       for (const reason of skipped) this.malformed(`REST ${reason}`);
       if (this.stopped) return;
       const sig = positionsSignature(positions);
@@ -184,6 +193,11 @@ export class TastyStream implements BrokerStream {
     this.bySymbol = new Map(
       all.filter((p) => p.streamerSymbol && p.position.assetClass === 'option').map((p) => [p.streamerSymbol!, { contractKey: p.position.contractKey, underlying: p.position.underlying }]),
     );
+    // Futures stream under DXLink symbols (/ESH27:XCME) that are not their keys (/ESH7).
+    for (const p of all) {
+      if (p.position.assetClass === 'future' && p.streamerSymbol) this.bySymbol.set(p.streamerSymbol, { contractKey: p.position.contractKey, underlying: p.position.underlying });
+      if (p.underlyingStreamer && !this.bySymbol.has(p.underlyingStreamer)) this.bySymbol.set(p.underlyingStreamer, { contractKey: p.position.underlying, underlying: p.position.underlying });
+    }
     const next = desiredSubscriptions(all);
     const { add, remove } = diffSubscriptions(this.subs, next);
     this.subs = next;
@@ -192,6 +206,70 @@ export class TastyStream implements BrokerStream {
       this.conn?.remove(remove);
       this.conn?.add(add);
     }
+  }
+
+  /** Resolves futures and FOP positions through /instruments/futures (cached per future). */
+  private async withFutures(positions: TastyPosition[], skipped: string[]): Promise<{ positions: TastyPosition[]; skipped: string[] }> {
+    const missing = futuresToResolve(positions).filter((f) => !this.futureInstruments.has(f));
+    if (missing.length > 0 && this.rest.futures) {
+      try {
+        for (const item of await this.rest.futures(missing)) {
+          const inst = parseFutureInstrument(item);
+          if (inst) this.futureInstruments.set(inst.symbol, inst);
+        }
+      } catch (err) {
+        // Positions still count (with their own multipliers); their streamer symbols wait for the next refresh.
+        if (this.stopped) throw err;
+        this.ctx.log.warn({ futures: missing, err: (err as Error).message }, 'tasty /instruments/futures failed; futures not streamed until the next refresh');
+      }
+    }
+    const r = resolveFutures(positions, this.futureInstruments);
+    return { positions: r.positions, skipped: [...skipped, ...r.skipped] };
+  }
+
+  // ---- market metrics (IV rank/percentile, IV30, HV30/60/90, beta) ------------------------
+
+  /** Held underlyings and (when the stream has a watchlist) watched ones, as metrics symbols. */
+  metricsSymbols(): string[] {
+    const held = [...this.positions.values()].flat().map((p) => p.position.underlying);
+    // The watchlist (specs/quotes.md) lives on this class when present; read it without depending on it.
+    const watch = (this as unknown as { watch?: { symbol: string; underlying?: string }[] }).watch ?? [];
+    return metricsSymbols([...held, ...watch.map((w) => w.underlying || w.symbol)]);
+  }
+
+  /** One poll: every symbol in batches; emits a `metrics` event per batch. Returns the rows emitted. */
+  async pollMetrics(): Promise<number> {
+    const fetch = this.rest.marketMetrics?.bind(this.rest);
+    if (!fetch) return 0;
+    const symbols = this.metricsSymbols();
+    let rows = 0;
+    for (let i = 0; i < symbols.length && !this.stopped; i += METRICS_BATCH) {
+      const at = this.ctx.clock.now();
+      const { metrics, malformed } = parseMarketMetrics(await fetch(symbols.slice(i, i + METRICS_BATCH)), at);
+      for (let k = 0; k < malformed; k++) this.malformed('market-metrics item without symbol');
+      if (this.stopped) break;
+      if (metrics.length > 0) this.emit({ kind: 'metrics', broker: BROKER, at, metrics });
+      rows += metrics.length;
+    }
+    this.metricsPolls++;
+    this.metricsRows += rows;
+    return rows;
+  }
+
+  /** First poll at once, then every marketMetricsPollMs; a failure waits for the next one. */
+  private startMetrics(): void {
+    const every = this.config.marketMetricsPollMs ?? 0;
+    if (every <= 0 || !this.rest.marketMetrics) return;
+    const run = async () => {
+      try {
+        const rows = await this.pollMetrics();
+        this.ctx.log.debug({ rows }, 'tasty market metrics refreshed');
+      } catch (err) {
+        if (!this.stopped) this.ctx.log.warn({ err: (err as Error).message }, 'tasty market-metrics poll failed; next poll will retry');
+      }
+      if (!this.stopped) this.timers.metrics = this.ctx.clock.setTimeout(() => void run(), every);
+    };
+    void run();
   }
 
   // ---- account streamer (optional: fills → trades, position changes → refresh now) ---------

@@ -1,7 +1,7 @@
 /**
  * What to subscribe for a set of positions, and how a set changed. Pure.
  * Options: Greeks + Quote on the streamer symbol, Quote on the underlying.
- * Equities: Quote only. Greeks are never asked for non-options (they would never come).
+ * Equities and futures: Quote only. Greeks are never asked for non-options (they would never come).
  */
 import type { TastyPosition } from './positions.js';
 
@@ -15,13 +15,15 @@ export const subKey = (s: Sub) => `${s.type}:${s.symbol}`;
 export function desiredSubscriptions(positions: Iterable<TastyPosition>): Map<string, Sub> {
   const out = new Map<string, Sub>();
   const add = (s: Sub) => out.set(subKey(s), s);
-  for (const { position, streamerSymbol } of positions) {
+  for (const { position, streamerSymbol, underlyingStreamer } of positions) {
     if (!streamerSymbol) continue;
     if (position.assetClass === 'option') {
       add({ type: 'Greeks', symbol: streamerSymbol });
       add({ type: 'Quote', symbol: streamerSymbol });
-      if (position.underlying) add({ type: 'Quote', symbol: position.underlying });
-    } else if (position.assetClass === 'equity') {
+      // Futures options quote their future under its DXLink symbol (/ESH27:XCME), not its key.
+      if (underlyingStreamer) add({ type: 'Quote', symbol: underlyingStreamer });
+      else if (position.underlying) add({ type: 'Quote', symbol: position.underlying });
+    } else if (position.assetClass === 'equity' || position.assetClass === 'future') {
       add({ type: 'Quote', symbol: streamerSymbol });
     }
   }

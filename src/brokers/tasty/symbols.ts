@@ -4,7 +4,7 @@
  *   OCC 'SPXW  240119P04975000'  ↔  streamer '.SPXW240119P4975'
  *   strikes keep their decimals without trailing zeros: '.SPY251219P502.5'
  */
-import { ContractKeyError, occKey, parseOcc, type OptionContract } from '../../core/contract.js';
+import { canonicalFutureKey, ContractKeyError, futureKey, occKey, parseFutureKey, parseFutureOptionKey, parseOcc, type OptionContract } from '../../core/contract.js';
 
 // The root is everything before the last 6 digits that precede C/P: roots may contain digits (AAPL1).
 const STREAMER_OPTION_RE = /^\.([A-Z0-9]{1,6}?)(\d{6})([CP])(\d+(?:\.\d+)?)$/;
@@ -46,4 +46,41 @@ export function streamerToOcc(symbol: string): string | null {
   } catch {
     return null;
   }
+}
+
+// ---- futures and futures options ---------------------------------------------------------
+//   future         /ESH7                        ↔  DXLink '/ESH27:XCME' (two-digit year + ':' exchange)
+//   futures option ./ESH7 EW4G7 270226C5750     →  DXLink './EW4G27C5750:XCME' (no underlying, no day)
+
+const STREAMER_FUTURE_RE = /^\/([A-Z0-9]{1,5}?)([FGHJKMNQUVXZ])(\d{2}):([A-Z0-9]+)$/;
+
+/** `/ESH7` (+ exchange code XCME) → `/ESH27:XCME`. `refYear` resolves the one-digit year. */
+export function futureStreamerSymbol(key: string, exchangeCode: string, refYear?: number): string {
+  const f = parseFutureKey(key, refYear);
+  return `/${f.root}${futureKey(f).slice(-2, -1)}${String(f.year % 100).padStart(2, '0')}:${exchangeCode.trim().toUpperCase()}`;
+}
+
+/** `/ESH27:XCME` → `/ESH7`, or null when it is not a DXLink futures symbol. */
+export function streamerToFutureKey(symbol: string): string | null {
+  const m = symbol.trim().toUpperCase().match(STREAMER_FUTURE_RE);
+  if (!m) return null;
+  try {
+    return canonicalFutureKey(`/${m[1]}${m[2]}${m[3]}`);
+  } catch {
+    return null;
+  }
+}
+
+/** `./ESH7 EW4G7 270226C5750` (+ XCME) → `./EW4G27C5750:XCME`. */
+export function futureOptionStreamerSymbol(key: string, exchangeCode: string): string {
+  const o = parseFutureOptionKey(key);
+  const y = Number(o.expiry.slice(0, 4));
+  const code = futureKey({ root: 'X', month: Number(o.expiry.slice(5, 7)), year: y }).slice(2, 3);
+  return `./${o.optionRoot}${code}${String(y % 100).padStart(2, '0')}${o.right}${formatStrike(o.strike)}:${exchangeCode.trim().toUpperCase()}`;
+}
+
+/** The exchange code of a DXLink symbol (`/ESH27:XCME` → XCME), or null. */
+export function streamerExchange(symbol: string): string | null {
+  const i = symbol.lastIndexOf(':');
+  return i > 0 ? symbol.slice(i + 1) || null : null;
 }

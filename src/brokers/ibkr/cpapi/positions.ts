@@ -8,7 +8,7 @@
  */
 import { canonicalOcc, parseOcc, underlyingOfRoot } from '../../../core/contract.js';
 import type { Position } from '../../../core/types.js';
-import { ibkrContractKey } from '../contract.js';
+import { ibkrContractKey, ibkrFutureKey, ibkrFutureOptionKey } from '../contract.js';
 
 export const BROKER = 'ibkr';
 
@@ -47,6 +47,8 @@ function assetClassOf(raw: string): Position['assetClass'] {
   if (raw === 'OPT') return 'option';
   if (raw === 'STK') return 'equity';
   if (raw === 'FUT') return 'future';
+  // A futures option has Greeks: classed 'option', keyed in the Tastytrade form (contract.ts).
+  if (raw === 'FOP') return 'option';
   return 'other';
 }
 
@@ -62,6 +64,39 @@ export function mapPosition(account: string, raw: unknown): MappedPosition {
   const assetClass = assetClassOf(str(r.assetClass).toUpperCase());
   const desc = str(r.contractDesc) || str(r.fullName);
   const avgCost = num(r.avgCost);
+  const rawClass = str(r.assetClass).toUpperCase();
+
+  if (rawClass === 'FUT') {
+    // /ESH7 from the product and the contract month (the gateway gives no local symbol: the month of
+    // `expiry`, the last trading day, which is the contract month for equity-index futures).
+    const multiplier = num(r.multiplier) || 1;
+    let key: string;
+    try {
+      key = ibkrFutureKey({ symbol: str(r.undSym) || str(r.ticker), localSymbol: str(r.localSymbol) || null, expiry: str(r.expiry) || str(r.lastTradingDay).replace(/-/g, '') || null });
+    } catch (err) {
+      return { ok: false, reason: `future ${conid}: ${(err as Error).message}` };
+    }
+    const avgPrice = avgCost !== null ? avgCost / multiplier : num(r.avgPrice);
+    return { ok: true, position: { broker: BROKER, account, contractKey: key, underlying: key, quantity, multiplier, avgPrice, assetClass: 'future' }, option: null };
+  }
+  if (rawClass === 'FOP') {
+    const strike = num(r.strike);
+    const symbol = str(r.undSym) || str(r.ticker);
+    const tradingClass = str(r.tradingClass) || (desc.match(/\(([A-Z0-9]{1,6})\)/)?.[1] ?? '');
+    if (!symbol || strike === null || !str(r.expiry) || !str(r.putOrCall)) return { ok: false, reason: `futures option ${conid} lacks symbol/strike/expiry/right` };
+    let key: { contractKey: string; underlying: string };
+    try {
+      key = ibkrFutureOptionKey({ symbol, expiry: str(r.expiry), right: str(r.putOrCall), strike, tradingClass: tradingClass || null });
+    } catch (err) {
+      return { ok: false, reason: `futures option ${conid}: ${(err as Error).message}` };
+    }
+    // IBKR's FOP multiplier is $/point (50 for ES), unlike Tastytrade's FOP instrument.
+    const multiplier = num(r.multiplier) || 1;
+    const avgPrice = avgCost !== null ? avgCost / multiplier : num(r.avgPrice);
+    const undConid = num(r.undConid);
+    const position: Position = { broker: BROKER, account, contractKey: key.contractKey, underlying: key.underlying, quantity, multiplier, avgPrice, assetClass: 'option' };
+    return { ok: true, position, option: { conid, contractKey: key.contractKey, underlying: key.underlying, undConid: undConid !== null && Number.isInteger(undConid) && undConid > 0 ? undConid : null } };
+  }
 
   if (assetClass !== 'option') {
     const key = str(r.ticker) || desc || String(conid);

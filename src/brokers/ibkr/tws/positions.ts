@@ -4,7 +4,7 @@
 import type { Contract } from '@stoqey/ib';
 import { canonicalOcc, isOccKey } from '../../../core/contract.js';
 import type { Position } from '../../../core/types.js';
-import { ibkrContractKey } from '../contract.js';
+import { futuresExchangeOf, ibkrContractKey, ibkrFutureKey, ibkrFutureOptionKey } from '../contract.js';
 
 export const BROKER = 'ibkr';
 
@@ -42,7 +42,13 @@ function optionKey(c: Contract): { contractKey: string; underlying: string } {
 /** Canonical key for non-options: the symbol for stocks (matches underlying quote keys), else secType:conId. */
 function otherKey(c: Contract, secType: string): string {
   if (secType === 'STK') return (c.symbol ?? '').trim().toUpperCase();
-  if (secType === 'FUT' && c.localSymbol) return c.localSymbol.trim().toUpperCase();
+  if (secType === 'FUT') {
+    try {
+      return ibkrFutureKey({ symbol: c.symbol ?? '', localSymbol: c.localSymbol, expiry: String(c.lastTradeDateOrContractMonth ?? '') });
+    } catch {
+      if (c.localSymbol) return c.localSymbol.trim().toUpperCase();
+    }
+  }
   return `${secType}:${c.conId ?? c.localSymbol ?? c.symbol}`;
 }
 
@@ -51,7 +57,8 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
   const quantity = num(pos);
   if (quantity === null) return { ok: false, reason: 'position: quantity is not a number' };
   const secType = String(contract.secType ?? '').toUpperCase();
-  const isOption = secType === 'OPT';
+  // A futures option has Greeks like an option; its key is the Tastytrade form (contract.ts).
+  const isOption = secType === 'OPT' || secType === 'FOP';
   // TWS sends multiplier 0 / empty for stocks; options default to the US standard 100.
   const mult = num(contract.multiplier);
   const multiplier = mult && mult > 0 ? mult : isOption ? 100 : 1;
@@ -61,7 +68,12 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
   if (isOption) {
     let key: { contractKey: string; underlying: string };
     try {
-      key = optionKey(contract);
+      key = secType === 'FOP'
+        ? ibkrFutureOptionKey({
+            symbol: contract.symbol ?? '', expiry: String(contract.lastTradeDateOrContractMonth ?? ''), right: String(contract.right ?? ''),
+            strike: Number(contract.strike), tradingClass: contract.tradingClass, localSymbol: contract.localSymbol,
+          })
+        : optionKey(contract);
     } catch (err) {
       return { ok: false, reason: `position: ${(err as Error).message}` };
     }
@@ -78,7 +90,7 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
       right: contract.right,
       multiplier: contract.multiplier,
       // Positions come without an exchange; market data needs one and SMART always works.
-      exchange: contract.exchange || 'SMART',
+      exchange: contract.exchange || (secType === 'FOP' ? futuresExchangeOf(contract.symbol ?? '') : 'SMART'),
       currency: contract.currency || 'USD',
       localSymbol: contract.localSymbol,
       tradingClass: contract.tradingClass,
@@ -87,6 +99,7 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
   }
   const assetClass = secType === 'STK' ? 'equity' : secType === 'FUT' ? 'future' : 'other';
   const contractKey = otherKey(contract, secType);
-  const underlying = (contract.symbol ?? '').trim().toUpperCase();
+  // A future is its own underlying (its options group with it), as at Tastytrade.
+  const underlying = secType === 'FUT' && contractKey.startsWith('/') ? contractKey : (contract.symbol ?? '').trim().toUpperCase();
   return { ok: true, value: { position: { broker: BROKER, account, contractKey, underlying, quantity, multiplier, avgPrice, assetClass } } };
 }

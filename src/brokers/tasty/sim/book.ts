@@ -3,12 +3,13 @@
  * SPY 500 call at both, long and short), as REST position items (kebab-case, like the API).
  */
 import { defaultContracts, simContractKey, type SimContract } from '../../simbook.js';
-import { occToStreamer } from '../symbols.js';
+import type { SimFuturesBook } from '../../simfutures.js';
+import { futureOptionStreamerSymbol, futureStreamerSymbol, occToStreamer } from '../symbols.js';
 
 export interface SimHolding {
   /** OCC symbol (options) or ticker (equities). */
   symbol: string;
-  instrumentType: 'Equity Option' | 'Equity';
+  instrumentType: 'Equity Option' | 'Equity' | 'Future' | 'Future Option';
   underlying: string;
   /** Signed: negative = short. Sent unsigned with quantity-direction, as Tastytrade does. */
   quantity: number;
@@ -34,6 +35,20 @@ export function defaultBook(contracts: SimContract[] = defaultContracts()): Map<
     ]],
     [SIM_ACCOUNTS[1], [optionHolding(spyCall, -3, 23.9), optionHolding(aaplCall, 4, 5.1)]],
   ]);
+}
+
+/**
+ * The futures book as Tastytrade positions: the future (`/ESH7`, underlying-symbol `/ES`) and its
+ * options (`./ESH7 EW3G7 …`, underlying-symbol the future). Position multipliers are $/point (50),
+ * as a live account reports them; the FOP *instrument* would say 1.0.
+ */
+export function futuresHoldings(fb: SimFuturesBook): SimHolding[] {
+  const q = (k: string) => fb.quantities.get(k) ?? 0;
+  const px = (k: string) => fb.avgPrices.get(k) ?? 0;
+  return [
+    { symbol: fb.future.key, instrumentType: 'Future', underlying: `/${fb.future.contract.root}`, quantity: q(fb.future.key), multiplier: fb.future.multiplier, averageOpenPrice: px(fb.future.key) },
+    ...fb.options.map((o): SimHolding => ({ symbol: o.key, instrumentType: 'Future Option', underlying: o.future.key, quantity: q(o.key), multiplier: o.multiplier, averageOpenPrice: px(o.key) })),
+  ];
 }
 
 /** One position item as GET /accounts/{a}/positions returns it. */
@@ -63,5 +78,7 @@ export function positionItem(account: string, h: SimHolding, now = Date.now()): 
 
 /** The DXLink symbol the real API would stream for a holding. */
 export function streamerSymbolOfHolding(h: SimHolding): string {
+  if (h.instrumentType === 'Future') return futureStreamerSymbol(h.symbol, 'XCME');
+  if (h.instrumentType === 'Future Option') return futureOptionStreamerSymbol(h.symbol, 'XCME');
   return h.instrumentType === 'Equity Option' ? occToStreamer(h.symbol) : h.symbol;
 }

@@ -6,7 +6,8 @@
  */
 import { defaultContracts, type SimContract } from '../../simbook.js';
 import { startAccountStreamerServer, type AccountStreamerServer, type SimFill } from './account-streamer-server.js';
-import { defaultBook, SIM_ACCOUNTS, type SimHolding } from './book.js';
+import { defaultBook, futuresHoldings, SIM_ACCOUNTS, type SimHolding } from './book.js';
+import { ES_PRICE, futuresBook, type SimFuturesBook } from '../../simfutures.js';
 import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dxlink-server.js';
 import { MarketFeed, type SentGreeks } from './market-feed.js';
 import { defaultRestKnobs, startRestServer, type RestKnobs, type RestServer } from './rest-server.js';
@@ -28,6 +29,12 @@ export interface TastySimulatorOptions {
   accountStreamer?: boolean;
   /** REST port (TASTY_API_URL); 0 (default) = any free port. */
   port?: number;
+  /**
+   * Carry the futures book (src/brokers/simfutures.ts: an ES future and two options on it,
+   * multiplier 50) in the first account, with /instruments/futures and DXLink quotes and Greeks
+   * for it. Default false (the demo and `npm run sim` turn it on).
+   */
+  futures?: boolean;
 }
 
 export interface TastySimulator {
@@ -40,6 +47,8 @@ export interface TastySimulator {
   env: Record<string, string>;
   accounts: string[];
   contracts: SimContract[];
+  /** The futures book, when started with futures: true. */
+  futures: SimFuturesBook | null;
   restKnobs: RestKnobs;
   dxKnobs: DxKnobs;
   rest: RestServer;
@@ -66,6 +75,12 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
   const contracts = options.contracts ?? defaultContracts();
   const book = options.book ?? defaultBook(contracts);
   const feed = new MarketFeed(contracts, options.seed ?? 7);
+  const futures = options.futures ? futuresBook(Date.now()) : null;
+  if (futures) {
+    feed.addFutures(futures, ES_PRICE);
+    const first = [...book.keys()][0];
+    if (first !== undefined) book.set(first, [...(book.get(first) ?? []), ...futuresHoldings(futures)]);
+  }
   const tokens = new Map<string, number>(); // quote token → expiry
   const orders = new Map<string, Record<string, unknown>[]>();
   let issued = 0;
@@ -78,6 +93,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
       book,
       orders,
       dxlinkUrl: () => dxlink.url,
+      ...(futures ? { futures } : {}),
       issueQuoteToken(ttlMs) {
         const issuedAt = Date.now();
         const token = `sim-quote-${++issued}-${Math.random().toString(36).slice(2, 10)}`;
@@ -108,6 +124,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
     },
     accounts: [...book.keys()],
     contracts,
+    futures,
     restKnobs: rest.knobs,
     dxKnobs: dxlink.knobs,
     rest,

@@ -4,7 +4,8 @@
  * actually sent (the ground truth integration tests compare the database with).
  */
 import { SimMarket, simContractKey, type SimContract } from '../../simbook.js';
-import { occToStreamer } from '../symbols.js';
+import { futureOptionGreeks, type SimFutureOption, type SimFuturesBook } from '../../simfutures.js';
+import { futureOptionStreamerSymbol, futureStreamerSymbol, occToStreamer } from '../symbols.js';
 import type { GreekValues } from '../../../core/types.js';
 
 /** A dxFeed event: field name → value. Numbers may be NaN (sent as the string "NaN"). */
@@ -32,21 +33,38 @@ export class MarketFeed {
   private keyOf = new Map<string, string>();
   private sent = new Map<string, SentGreeks>();
   private lateSeq = 0;
+  /** The futures book (when the simulator carries one): DXLink symbol → option, the future's symbol and price. */
+  private fops = new Map<string, { option: SimFutureOption; iv: number }>();
+  private futureSymbol: string | null = null;
+  private futurePrice = 0;
 
   constructor(readonly contracts: SimContract[], seed = 7) {
     this.market = new SimMarket(contracts, seed);
     contracts.forEach((c, i) => this.bySymbol.set(occToStreamer(simContractKey(c)), i));
   }
 
+  /** Adds the futures book: the future is quoted, its options get Greeks (Black-76) and quotes. */
+  addFutures(fb: SimFuturesBook, price: number): void {
+    this.futureSymbol = futureStreamerSymbol(fb.future.key, fb.future.exchangeCode);
+    this.futurePrice = price;
+    fb.options.forEach((option, i) => this.fops.set(futureOptionStreamerSymbol(option.key, fb.future.exchangeCode), { option, iv: 0.16 + 0.02 * i }));
+  }
+
   hasOption(symbol: string): boolean {
-    return this.bySymbol.has(symbol);
+    return this.bySymbol.has(symbol) || this.fops.has(symbol);
+  }
+
+  private stepFuture(): number {
+    this.futurePrice = Math.round(this.futurePrice * (1 + (this.market.random() - 0.5) * 0.001) * 4) / 4;
+    return this.futurePrice;
   }
 
   /** A new Greeks event for an option symbol (null for symbols outside the market). */
   nextGreeks(symbol: string, now: number, nanRate = 0, late = false): DxEvent | null {
     const i = this.bySymbol.get(symbol);
-    if (i === undefined) return null;
-    const g = this.market.step(i, now);
+    const fop = this.fops.get(symbol);
+    if (i === undefined && !fop) return null;
+    const g = fop ? futureOptionGreeks(fop.option, this.stepFuture(), fop.iv, now) : this.market.step(i!, now);
     let seq: number;
     if (late) {
       // A late event carries a past time; a high sequence keeps it distinct from what that ms already had.
@@ -75,8 +93,8 @@ export class MarketFeed {
   }
 
   quote(symbol: string, now: number): DxEvent {
-    const i = this.bySymbol.get(symbol);
-    const mid = i === undefined ? this.market.spotOf(symbol) : Math.max(0.05, Number(this.lastGreeks.get(symbol)?.price ?? 1));
+    const i = this.bySymbol.get(symbol) ?? (this.fops.has(symbol) ? -1 : undefined);
+    const mid = symbol === this.futureSymbol ? this.stepFuture() : i === undefined ? this.market.spotOf(symbol) : Math.max(0.05, Number(this.lastGreeks.get(symbol)?.price ?? 1));
     const half = Math.max(0.01, mid * 0.002);
     return {
       eventType: 'Quote', eventSymbol: symbol, eventTime: 0, sequence: 0, timeNanoPart: 0,
@@ -92,7 +110,7 @@ export class MarketFeed {
     if (this.sent.has(key)) return;
     const symbol = String(ev.eventSymbol);
     let contractKey = this.keyOf.get(symbol);
-    if (contractKey === undefined) this.keyOf.set(symbol, (contractKey = simContractKey(this.contracts[this.bySymbol.get(symbol)!])));
+    if (contractKey === undefined) this.keyOf.set(symbol, (contractKey = this.fops.get(symbol)?.option.key ?? simContractKey(this.contracts[this.bySymbol.get(symbol)!])));
     this.sent.set(key, {
       contractKey, symbol, time: Number(ev.time), sequence: Number(ev.sequence),
       iv: nullIfNaN(Number(ev.volatility)), delta: nullIfNaN(Number(ev.delta)), gamma: nullIfNaN(Number(ev.gamma)),

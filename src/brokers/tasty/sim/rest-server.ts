@@ -6,6 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { positionItem, type SimHolding } from './book.js';
+import { marketMetricsItem } from './metrics.js';
+import type { SimFuturesBook } from '../../simfutures.js';
+import { futureStreamerSymbol } from '../symbols.js';
 
 export interface RestKnobs {
   /** Delay before answering any request. */
@@ -30,6 +33,23 @@ export interface RestState {
   orders?: Map<string, Record<string, unknown>[]>;
   dxlinkUrl: () => string;
   issueQuoteToken: (ttlMs: number) => { token: string; issuedAt: number; expiresAt: number };
+  /** The futures book, served by GET /instruments/futures (and /instruments/futures/{sym}). */
+  futures?: SimFuturesBook;
+}
+
+/** One future as GET /instruments/futures returns it (tasty-go futures_test.go fields). */
+function futureInstrument(fb: SimFuturesBook): Record<string, unknown> {
+  const f = fb.future;
+  return {
+    symbol: f.key, 'product-code': f.contract.root, 'contract-size': f.multiplier.toFixed(1), 'tick-size': '0.25',
+    'notional-multiplier': f.multiplier.toFixed(1), 'main-fraction': '0.0', 'sub-fraction': '0.0', 'display-factor': '0.01',
+    'last-trade-date': f.expiry, 'expiration-date': f.expiry, 'closing-only-date': f.expiry, active: true, 'active-month': true,
+    'next-active-month': false, 'is-closing-only': false, 'stops-trading-at': `${f.expiry}T13:30:00.000+00:00`,
+    'expires-at': `${f.expiry}T13:30:00.000+00:00`, 'product-group': 'CME_ES', exchange: f.exchange,
+    'roll-target-symbol': f.key, 'streamer-exchange-code': f.exchangeCode, 'streamer-symbol': futureStreamerSymbol(f.key, f.exchangeCode),
+    'back-month-first-calendar-symbol': false, 'is-tradeable': true,
+    'future-product': { 'root-symbol': `/${f.contract.root}`, code: f.contract.root, description: 'E-mini S&P 500', exchange: f.exchange, 'product-type': 'Financial', 'listed-months': ['H', 'M', 'U', 'Z'], 'active-months': ['H', 'M', 'U', 'Z'], 'notional-multiplier': f.multiplier.toFixed(1), 'tick-size': '0.25', 'display-factor': '0.01', 'streamer-exchange-code': f.exchangeCode },
+  };
 }
 
 export interface RestServer {
@@ -146,6 +166,20 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
       const holdings = state.book.get(account);
       if (!holdings) return send(res, 403, { error: { code: 'not_permitted', message: `No access to account ${account}` } });
       return send(res, 200, { data: { items: holdings.map((h) => positionItem(account, h)) }, context: url.pathname });
+    }
+    if (method === 'GET' && url.pathname === '/market-metrics') {
+      // One comma-separated `symbols` string; unknown symbols still get an item (as for any listed symbol).
+      const symbols = (url.searchParams.get('symbols') ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+      return send(res, 200, { data: { items: symbols.map((sym) => marketMetricsItem(sym)) }, context: '/market-metrics' });
+    }
+    if (method === 'GET' && (url.pathname === '/instruments/futures' || url.pathname.startsWith('/instruments/futures/'))) {
+      const single = url.pathname.startsWith('/instruments/futures/') ? decodeURIComponent(url.pathname.slice('/instruments/futures/'.length)) : null;
+      const asked = single !== null ? [single] : [...url.searchParams.getAll('symbol[]'), ...url.searchParams.getAll('symbol')];
+      const norm = (x: string) => `/${x.replace(/^\//, '').toUpperCase()}`;
+      const fb = state.futures;
+      const items = fb && asked.some((a) => norm(a) === fb.future.key) ? [futureInstrument(fb)] : [];
+      if (single !== null) return items.length ? send(res, 200, { data: items[0], context: url.pathname }) : send(res, 404, { error: { code: 'record_not_found', message: `Future ${single} not found` } });
+      return send(res, 200, { data: { items }, context: url.pathname });
     }
     const om = /^\/accounts\/([^/]+)\/orders$/.exec(url.pathname);
     if (method === 'GET' && om) {

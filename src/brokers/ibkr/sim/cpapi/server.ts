@@ -19,6 +19,8 @@ import { SimMarket, simContractKey, type SimContract } from '../../../simbook.js
 import { defaultBook, positionRow, UNDERLYING_CONIDS, type SimBook } from './book.js';
 import { makeSelfSignedCert } from './cert.js';
 import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
+import { CpapiFutures } from './futures.js';
+import { futuresBook } from '../../../simfutures.js';
 
 export interface CpapiSimOptions {
   clock?: Clock;
@@ -45,6 +47,8 @@ export interface CpapiSimOptions {
   contracts?: SimContract[];
   /** Serve plain http even when openssl is available. */
   plainHttp?: boolean;
+  /** Carry the futures book (src/brokers/simfutures.ts) in the first account. Default false. */
+  futures?: boolean;
 }
 
 export interface CpapiSimStats {
@@ -67,6 +71,8 @@ export interface CpapiSimulator {
   port: number;
   tls: boolean;
   book: SimBook;
+  /** The futures book (FUT + FOPs), when started with futures: true. */
+  futures: CpapiFutures | null;
   /** Mutable while running. */
   /**
    * silent: no market data (heartbeats go on); mute: the socket stays open but nothing at all
@@ -99,6 +105,8 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   const book = defaultBook(clock.now(), options.contracts);
   const market = new SimMarket(book.contracts, options.seed ?? 7);
   const rand = market.random.bind(market);
+  const futures = options.futures ? new CpapiFutures(futuresBook(clock.now()), book.accounts[0], rand) : null;
+  const knownOption = (conid: number) => book.indexOfConid(conid) >= 0 || (futures?.isOption(conid) ?? false);
   const hbMs = options.hbMs ?? 10_000;
   const smdExpiryMs = options.smdExpiryMs ?? 10 * 60_000;
   const restPerSecond = options.restPerSecond ?? 10;
@@ -154,7 +162,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     }
     const m = path.match(/^\/portfolio\/([^/]+)\/positions\/(\d+)$/);
     if (method === 'GET' && m) {
-      const rows = book.holdings.filter((h) => h.account === m[1]).map((h) => positionRow(book, h, price.get(h.index) ?? 1));
+      const rows = [...book.holdings.filter((h) => h.account === m[1]).map((h) => positionRow(book, h, price.get(h.index) ?? 1)), ...(futures?.positionRows(m[1]) ?? [])];
       const page = Number(m[2]);
       return { status: 200, body: rows.slice(page * 100, page * 100 + 100) };
     }
@@ -219,7 +227,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     const smd = t.match(/^smd\+(\d+)\+(.*)$/s);
     if (smd) {
       const conid = Number(smd[1]);
-      if (book.indexOfConid(conid) < 0 && book.underlyingOfConid(conid) === null) {
+      if (book.indexOfConid(conid) < 0 && book.underlyingOfConid(conid) === null && !futures?.knows(conid)) {
         send(c, { topic: `smd+${conid}`, error: `unknown conid ${conid}` });
         return;
       }
@@ -271,6 +279,8 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     for (const conid of live) {
       const sym = book.underlyingOfConid(conid);
       if (sym) fieldsNow.set(conid, underlyingFields(market.spotOf(sym)));
+      const ff = futures?.fields(conid, now);
+      if (ff) fieldsNow.set(conid, ff);
     }
     for (const c of conns) {
       for (const s of c.subs.values()) {
@@ -285,7 +295,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   }
 
   function sendFrame(c: Conn, s: Subscription, now: Record<string, string>, ts: number): void {
-    const isOption = book.indexOfConid(s.conid) >= 0;
+    const isOption = knownOption(s.conid);
     const held = c.held.get(s.conid);
     const swap = isOption && held === undefined && s.frames >= 2 && rand() < knobs.outOfOrder;
     const fields = nextFrame(s, now, rand, { partial: knobs.partial, full: swap || held !== undefined });
@@ -305,8 +315,9 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   }
 
   function record(s: Subscription, eventTs: number): void {
-    const contract = book.contracts[book.indexOfConid(s.conid)];
-    const r: RecordedGreeks = { conid: s.conid, contractKey: simContractKey(contract), eventTs, ...toldGreeks(s) };
+    const fop = futures?.option(s.conid);
+    const contractKey = fop ? fop.key : simContractKey(book.contracts[book.indexOfConid(s.conid)]);
+    const r: RecordedGreeks = { conid: s.conid, contractKey, eventTs, ...toldGreeks(s) };
     const key = JSON.stringify(r);
     if (recordedKeys.has(key)) return;
     recordedKeys.add(key);
@@ -331,6 +342,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     port,
     tls: cert !== null,
     book,
+    futures,
     knobs,
     stats,
     greeksSent: () => [...recorded],

@@ -7,7 +7,8 @@
  */
 import net from 'node:net';
 import { defaultContracts, SimMarket, type SimContract } from '../../../simbook.js';
-import { defaultHoldings, toTwsContracts, type TwsSimContract, type TwsSimHolding } from './book.js';
+import { defaultHoldings, futuresTws, toTwsContracts, type TwsSimContract, type TwsSimHolding } from './book.js';
+import { ES_PRICE, futureOptionGreeks, futuresBook } from '../../../simfutures.js';
 import { encodeFrame, type Field } from './codec.js';
 import * as msg from './messages.js';
 import { SimSession, type SimHost, type SimRequest, type SimSubscription, type TwsSimKnobs } from './session.js';
@@ -23,6 +24,8 @@ export interface TwsSimulatorOptions {
   accounts?: string[];
   contracts?: SimContract[];
   holdings?: (contracts: TwsSimContract[], accounts: string[]) => TwsSimHolding[];
+  /** Carry the futures book (src/brokers/simfutures.ts: FUT + FOPs) in the first account. Default false. */
+  futures?: boolean;
   /** Milliseconds between tick rounds; 0 = only when tick() is called. Default 250. */
   intervalMs?: number;
   seed?: number;
@@ -77,6 +80,13 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
   const accounts = options.accounts ?? ['DU1000001', 'DU1000002'];
   const contracts = toTwsContracts(options.contracts ?? defaultContracts());
   const holdings = (options.holdings ?? defaultHoldings)(contracts, accounts);
+  const fb = options.futures ? futuresBook(Date.now()) : null;
+  if (fb) {
+    const extra = futuresTws(fb, contracts.length, accounts[0]);
+    contracts.push(...extra.contracts);
+    holdings.push(...extra.holdings);
+  }
+  let esPrice = ES_PRICE;
   const knobs: TwsSimKnobs = { duplicates: 0, outOfOrder: 0, hung: false, ...options.knobs };
   const market = new SimMarket(contracts.map((c) => c.sim), options.seed ?? 7);
   const sessions = new Set<SimSession>();
@@ -138,8 +148,9 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
       const subscribers: [SimSession, SimSubscription][] = [];
       for (const s of sessions) for (const sub of s.liveSubscriptions()) if (sub.contract === c) subscribers.push([s, sub]);
       if (subscribers.length === 0) continue;
-      const g = market.step(c.index, now);
-      const undPrice = market.spotOf(c.sim.underlying);
+      if (c.fop) esPrice = Math.round(esPrice * (1 + (market.random() - 0.5) * 0.001) * 4) / 4;
+      const g = c.fop ? futureOptionGreeks(c.fop, esPrice, 0.16 + 0.02 * (c.index % 2), now) : market.step(c.index, now);
+      const undPrice = c.fop ? esPrice : market.spotOf(c.sim.underlying);
       const update = { g: { contractKey: c.contractKey, iv: g.iv, delta: g.delta, gamma: g.gamma, vega: g.vega, theta: g.theta, optPrice: g.price, undPrice } };
       const prices = { bid: round2(Math.max(0.01, g.price * 0.99)), ask: round2(g.price * 1.01 + 0.01), last: round2(g.price) };
       for (const [s, sub] of subscribers) tickSubscription(s, sub, update, prices);
