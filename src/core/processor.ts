@@ -305,6 +305,16 @@ export class Processor {
     return [...this.holdings(broker)].map((h) => h.position);
   }
 
+  /** The received→persisted latency histogram (count per bucket, total count, sum), for /metrics. */
+  latencyHistogram(): { buckets: readonly number[]; count: number; sumMs: number } {
+    return { buckets: this.latency.buckets, count: this.latency.count, sumMs: this.latency.sumMs };
+  }
+
+  /** Starts a fresh latency window (benchmarks measure one load level at a time). */
+  resetLatency(): void {
+    this.latency.reset();
+  }
+
   stats(): ProcessorStats {
     const positions = this.positionFlusher.stats();
     return {

@@ -11,7 +11,7 @@ import { DEFAULT_LIMIT } from '../../db/snapshots.js';
 import { riskTimeline } from '../../db/timeline.js';
 import { loadRules, resolveBenchmark, type RiskRules } from '../../risk/rules.js';
 import { loadTimelineWeights } from '../../risk/timelineWeights.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { badRequest, HttpError } from '../errors.js';
 import { snapshotJson, timelineJson, tradeJson } from '../json.js';
 import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
