@@ -8,7 +8,5 @@ export class ConfigError extends Error {
   }
 }
 
-export const configError = (message: string) => new ConfigError(message);
-
 export const missingEnv = (names: string[], what: string) =>
   new ConfigError(`${what} needs ${names.join(' and ')}: set ${names.length > 1 ? 'them' : 'it'} in the environment`);
