@@ -5,6 +5,7 @@ import type { BrokerEvent, StreamState } from '../core/types.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
 import type { Fault } from './protocol.js';
 import { PiscinaWorkerHost, type WorkerHost, type WorkerRun, type WorkerSlot } from './worker-host.js';
+import { errorText } from '../core/errors.js';
 
 /**
  * Runs one actor per broker, each in its own piscina pool of one worker thread (so each gets
@@ -154,8 +155,8 @@ export class Supervisor {
         await this.call(run, () => run.control.stop(), this.o.stopTimeoutMs, 'stop', true);
         await Promise.race([run.ended, this.delay(this.o.stopTimeoutMs)]);
       } catch (err) {
-        this.o.log.warn({ actor: id, err: errText(err) }, 'actor did not stop cleanly; terminating its worker');
-        run.kill(`did not stop cleanly: ${errText(err)}`);
+        this.o.log.warn({ actor: id, err: errorText(err) }, 'actor did not stop cleanly; terminating its worker');
+        run.kill(`did not stop cleanly: ${errorText(err)}`);
       }
       await run.task.catch(() => undefined);
       run.close();
@@ -238,7 +239,7 @@ export class Supervisor {
     } catch (err) {
       const phase = (h.life as ActorLife).phase; // changed while start() was awaited
       if (runOf(h) !== run || phase === 'stopping' || phase === 'stopped') return;
-      h.lastError = errText(err);
+      h.lastError = errorText(err);
       this.o.log.error({ actor: h.spec.id, err: h.lastError }, 'actor failed to start');
       run.kill(h.lastError);
     }
@@ -260,7 +261,7 @@ export class Supervisor {
     try {
       this.o.sink(events);
     } catch (err) {
-      this.o.log.error({ actor: h.spec.id, err: errText(err) }, 'processor rejected a batch');
+      this.o.log.error({ actor: h.spec.id, err: errorText(err) }, 'processor rejected a batch');
     }
   }
 
@@ -278,7 +279,7 @@ export class Supervisor {
         })
         .catch((err: unknown) => {
           if (h.life.phase !== 'running' || h.life.run !== run) return;
-          h.lastError = `unresponsive: ${errText(err)}`;
+          h.lastError = `unresponsive: ${errorText(err)}`;
           this.o.log.error({ actor: h.spec.id }, 'actor missed its ping (hung?); terminating its worker');
           run.kill(h.lastError);
         })
@@ -295,7 +296,7 @@ export class Supervisor {
     const life = h.life;
     if (life.phase !== 'starting' && life.phase !== 'running') return; // stopping: stop() owns the run
     h.restarts++;
-    h.lastError = run.abortReason ?? (err ? errText(err) : (h.lastError ?? 'actor exited'));
+    h.lastError = run.abortReason ?? (err ? errorText(err) : (h.lastError ?? 'actor exited'));
     h.streamState = 'disconnected';
     const delay = backoffDelay(h.attempt++, this.o.backoff, this.random);
     const restartTimer = this.clock.setTimeout(() => {
@@ -314,7 +315,7 @@ export class Supervisor {
       run.task.then(
         // A clean exit can overtake the reply to stop(): the task and the control port are different channels.
         () => { done(); if (exitIsSuccess) resolve(undefined as T); else reject(new Error(`${what}: actor exited`)); },
-        (err: unknown) => { done(); reject(new Error(`${what}: actor died: ${errText(err)}`)); },
+        (err: unknown) => { done(); reject(new Error(`${what}: actor died: ${errorText(err)}`)); },
       );
       fn().then(
         (v) => { done(); resolve(v); },
@@ -326,9 +327,4 @@ export class Supervisor {
   private delay(ms: number): Promise<void> {
     return sleep(this.clock, ms);
   }
-}
-
-function errText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

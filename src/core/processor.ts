@@ -8,6 +8,7 @@ import { MemoryJournal, type Journal } from './journal.js';
 import type { PositionSet } from './journalRows.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { BrokerEvent, GreekSnapshot, GreeksEvent, Position, QuoteEvent, TradeRow } from './types.js';
+import { errorText } from './errors.js';
 
 /**
  * The core processor: one per process, on the main thread. It keeps the positions, quotes and
@@ -179,7 +180,7 @@ export class Processor {
       this.counters.deadLettered++;
     } catch (e) {
       this.counters.deadLetterErrors++;
-      this.log.error({ err: e instanceof Error ? e.message : String(e), kind, row }, 'dead-letter file not writable: the rejected row is only in this log line');
+      this.log.error({ err: errorText(e), kind, row }, 'dead-letter file not writable: the rejected row is only in this log line');
     }
   }
 
