@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, FakeClock } from '../core/clock.js';
+import type { Clock, ManualClock } from '../core/clock.js';
 import type { ReplayFeed } from './kit/replay.js';
 import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
@@ -29,7 +29,7 @@ export interface BrokerPlugin<Config = unknown> {
    * The same stream over replay transports (npm run replay): its sockets and REST calls are fed
    * from `feed`, its clock is the replay's manual clock. Absent: the broker cannot be replayed.
    */
-  replay?(config: Config, ctx: StreamContext & { clock: FakeClock }, feed: ReplayFeed): BrokerStream;
+  replay?(config: Config, ctx: StreamContext & { clock: ManualClock }, feed: ReplayFeed): BrokerStream;
 }
 
 export type PluginFlags = Record<string, string | boolean | undefined>;

@@ -4,7 +4,7 @@ import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { advanceTo, driveReplay, readRecordings, ReplayFeed, type Recording } from '../brokers/kit/replay.js';
 import { BROKER_IDS, loadPlugin, parseBrokerList } from '../brokers/registry.js';
-import { FakeClock } from '../core/clock.js';
+import { ManualClock } from '../core/clock.js';
 import { ConfigError, errorText } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
@@ -63,7 +63,7 @@ export async function replaySession(session: Recording, pipeline: Pipeline, log:
   const { meta, records } = session;
   const plugin = await loadPlugin(meta.broker);
   if (!plugin.replay) throw new ConfigError(`recordings of broker ${meta.broker} cannot be replayed yet`);
-  const clock = new FakeClock(meta.startedAt);
+  const clock = new ManualClock(meta.startedAt);
   const feed = new ReplayFeed();
   const slog = log.child({ actor: meta.actor, recording: meta.session });
   const stream = plugin.replay(meta.config, { emit: (e) => pipeline.processor.ingest([e]), log: slog, clock }, feed);

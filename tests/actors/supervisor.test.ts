@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Supervisor } from '../../src/actors/supervisor.js';
 import type { WorkerHost, WorkerLaunch, WorkerRun } from '../../src/actors/worker-host.js';
 import type { StreamHealth } from '../../src/brokers/types.js';
