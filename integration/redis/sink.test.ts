@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../tests/helpers/fake-clock.js';
 import { RedisSink } from '../../src/redis/sink.js';
 import { startProxy, type TcpProxy } from '../helpers/proxy.js';
 import { testLogger } from '../helpers/pg.js';

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Connections, FaultLine, HoldBack, SentLedger, closeServer, defaultFaultKnobs, listen, startTicker } from '../../src/brokers/simkit/index.js';
 
 /** A scripted random source: returns the given draws in order, then 0.99. */

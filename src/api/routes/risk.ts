@@ -14,7 +14,7 @@ import { attributionDocument } from '../../risk/attribution.js';
 import { ATTRIBUTION_QUERY, ATTRIBUTION_RESPONSE, paramNames } from '../schemas/queries.js';
 import { attributionRangeFrom, parseDuration, parseText, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 
 const FILTER_PARAMS = ['account', 'underlying', 'broker', 'benchmark'] as const;
 

@@ -1,4 +1,5 @@
-import type { PluginManifest } from '../types.js';
+import { endpointOfUrl, type PluginManifest } from '../types.js';
+import type { AlpacaConfig } from './config.js';
 
 export const manifest: PluginManifest = {
   id: 'alpaca',
@@ -20,5 +21,19 @@ export const manifest: PluginManifest = {
     { name: 'ALPACA_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
     { name: 'ALPACA_SILENCE_MS', help: 'a stream silent this long (no frame, no pong) is rebuilt (default 30000)' },
   ],
+  simulators: [
+    {
+      name: 'alpaca',
+      what: 'Alpaca trading + market-data REST, stock/option quote streams, trade_updates',
+      start: async (port) => {
+        const s = await (await import('./sim/index.js')).startAlpacaSimulator({ port });
+        return { broker: 'alpaca', env: s.env, close: () => s.close() };
+      },
+    },
+  ],
+  endpoint: (c) => {
+    const a = c as AlpacaConfig;
+    return { ...endpointOfUrl(a.apiUrl), what: `the Alpaca API at ${a.apiUrl}`, fix: 'check ALPACA_API_URL and the network (npm run sim -- alpaca for a simulator)' };
+  },
   load: async () => (await import('./index.js')).plugin,
 };

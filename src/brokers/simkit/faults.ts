@@ -35,6 +35,10 @@ export class HoldBack<K, V> {
   has(key: K): boolean {
     return this.held.has(key);
   }
+  /** The held update of a key, left in place (undefined when none). */
+  peek(key: K): V | undefined {
+    return this.held.get(key);
+  }
   hold(key: K, value: V): void {
     this.held.set(key, value);
   }

@@ -21,11 +21,14 @@ export class SentLedger<T> {
 
   /** Records an update that went out; true when it was new. */
   record(entry: T): boolean {
+    if (!this.retain) {
+      this.count++;
+      return true;
+    }
     const key = this.keyOf(entry);
     if (this.seen.has(key)) return false;
-    if (this.retain) this.seen.add(key);
+    this.seen.add(key);
     this.list.push(entry);
-    if (!this.retain) this.list.length = 0;
     this.count++;
     return true;
   }

@@ -24,6 +24,7 @@ import { metricsSymbols, METRICS_BATCH, parseMarketMetrics } from './metrics.js'
 import { accountNumbersOf, BROKER, futuresToResolve, mapPositions, parseFutureInstrument, resolveFutures, type FutureInstrument, type TastyPosition } from './positions.js';
 import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
 import { desiredSubscriptions, diffSubscriptions, type Sub } from './subscriptions.js';
+import { errorText } from '../../core/errors.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -122,7 +123,7 @@ export class TastyStream implements BrokerStream {
       if (this.stopped) return;
       await this.openFeed(await this.rest.quoteToken());
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       this.report.lastError = msg;
       await this.stop();
       throw err instanceof TastyRestError ? err : new Error(msg);
@@ -327,7 +328,7 @@ export class TastyStream implements BrokerStream {
     this.pushRefresh = 'running';
     this.refreshPositions()
       .catch((err) => {
-        if (!this.stopped) this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions refresh (account streamer) failed');
+        if (!this.stopped) this.ctx.log.warn({ err: errorText(err) }, 'tasty positions refresh (account streamer) failed');
       })
       .finally(() => {
         const again = this.pushRefresh === 'again';
@@ -343,8 +344,8 @@ export class TastyStream implements BrokerStream {
         await this.refreshPositions();
       } catch (err) {
         if (this.stopped) return;
-        this.report.lastError = (err as Error).message;
-        this.ctx.log.warn({ err: (err as Error).message }, 'tasty position poll failed; next poll will retry');
+        this.report.lastError = errorText(err);
+        this.ctx.log.warn({ err: errorText(err) }, 'tasty position poll failed; next poll will retry');
       }
       this.schedulePoll();
     }, this.config.positionsPollMs);
@@ -395,8 +396,8 @@ export class TastyStream implements BrokerStream {
       }
     } catch (err) {
       if (this.stopped) return;
-      this.report.lastError = (err as Error).message;
-      this.ctx.log.warn({ err: (err as Error).message }, 'tasty quote token rotation failed; retrying in 1 min');
+      this.report.lastError = errorText(err);
+      this.ctx.log.warn({ err: errorText(err) }, 'tasty quote token rotation failed; retrying in 1 min');
       this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), 60_000);
     }
   }
@@ -425,7 +426,7 @@ export class TastyStream implements BrokerStream {
     this.report.reconnects++;
     try {
       // A reconnect is a good moment to re-read positions; a failure here must not block the feed.
-      await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions re-read failed'));
+      await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: errorText(err) }, 'tasty positions re-read failed'));
       if (this.stopped) return;
       const token = await this.rest.quoteToken();
       if (this.stopped) return;
@@ -433,8 +434,8 @@ export class TastyStream implements BrokerStream {
     } catch (err) {
       this.rebuilding = false;
       if (this.stopped) return;
-      this.report.lastError = (err as Error).message;
-      this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
+      this.report.lastError = errorText(err);
+      this.ctx.log.warn({ err: errorText(err) }, 'tasty feed rebuild failed');
       this.scheduleRebuild('rebuild failed');
       return;
     }
@@ -549,7 +550,7 @@ export class TastyStream implements BrokerStream {
     try {
       this.ctx.emit(e);
     } catch (err) {
-      this.ctx.log.error({ err: (err as Error).message }, 'tasty emit failed');
+      this.ctx.log.error({ err: errorText(err) }, 'tasty emit failed');
     }
   }
 }

@@ -1,6 +1,6 @@
 /** Alpaca plugin pieces that need no sockets: config, symbols, the REST budget on fake time, the sim protocol. */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { parseAlpacaConfig } from '../../../src/brokers/alpaca/config.js';
 import { RestBudget } from '../../../src/brokers/alpaca/rest.js';
 import { alpacaSymbolOf, contractKeyOf, underlyingOfOption } from '../../../src/brokers/alpaca/symbols.js';

@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { FakeClock } from '../../../src/core/clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { AlpacaChannel, type ChannelState } from '../../../src/brokers/alpaca/channel.js';
 import { JsonStockStream } from '../../../src/brokers/alpaca/stream.js';
 

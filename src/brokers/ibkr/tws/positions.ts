@@ -5,6 +5,7 @@ import type { Contract } from '@stoqey/ib';
 import { canonicalOcc, isOccKey } from '../../../core/contract.js';
 import type { Position } from '../../../core/types.js';
 import { futuresExchangeOf, ibkrContractKey, ibkrFutureKey, ibkrFutureOptionKey } from '../contract.js';
+import { errorText } from '../../../core/errors.js';
 
 export const BROKER = 'ibkr';
 
@@ -75,7 +76,7 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
           })
         : optionKey(contract);
     } catch (err) {
-      return { ok: false, reason: `position: ${(err as Error).message}` };
+      return { ok: false, reason: `position: ${errorText(err)}` };
     }
     const position: Position = {
       broker: BROKER, account, contractKey: key.contractKey, underlying: key.underlying,
