@@ -13,6 +13,7 @@ export const manifest: PluginManifest = {
     { name: 'TASTY_POSITIONS_POLL_MS', help: 'positions re-read period (default 60000)' },
     { name: 'TASTY_KEEPALIVE_TIMEOUT_MS', help: 'DXLink silence bound before a rebuild (default 60000)' },
     { name: 'TASTY_SUBSCRIPTION_CHUNK', help: 'subscriptions per FEED_SUBSCRIPTION message (default 500)' },
+    { name: 'TASTY_SUBSCRIPTION_PACE_MS', help: 'pause between FEED_SUBSCRIPTION messages (default 100)' },
     { name: 'TASTY_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
   ],
   load: async () => (await import('./index.js')).plugin,
