@@ -16,6 +16,8 @@ export interface IbkrConfig {
   marketDataType: 1 | 2 | 3 | 4;
   /** Positions re-poll period (IBKR_POSITIONS_POLL_MS). Optional so older callers still typecheck. */
   positionsPollMs?: number;
+  /** Client Portal smd/umd commands per second on the websocket (IBKR_SMD_PER_SEC). */
+  smdPerSec?: number;
   /** TWS market-data lines this client may use (IBKR_TWS_MAX_LINES); past it, lines rotate. */
   twsMaxLines?: number;
   /** reqMktData + cancelMktData per second (IBKR_TWS_MAX_REQUESTS_PER_SEC; TWS allows lines / 2). */
@@ -60,6 +62,7 @@ export function parseIbkrConfig(env: Record<string, string | undefined>, flags: 
     clientId: envInt(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
     marketDataType: mdt,
     positionsPollMs: envInt(env, 'IBKR_POSITIONS_POLL_MS', 60_000, 1000, 86_400_000),
+    smdPerSec: envInt(env, 'IBKR_SMD_PER_SEC', 50, 1, 10_000),
     ...twsLines(env),
   };
 }

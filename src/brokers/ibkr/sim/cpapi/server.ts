@@ -15,8 +15,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { systemClock, type Clock, type TimerHandle } from '../../../../core/clock.js';
-import { SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
-import { defaultBook, positionRow, UNDERLYING_CONIDS, type SimBook } from './book.js';
+import { defaultContracts, SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
+import { defaultBook, positionRow, spreadBook, UNDERLYING_CONIDS, type SimBook } from './book.js';
 import { makeSelfSignedCert } from './cert.js';
 import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
 
@@ -43,6 +43,8 @@ export interface CpapiSimOptions {
   binaryFrames?: boolean;
   seed?: number;
   contracts?: SimContract[];
+  /** Accounts over which every contract is held once (a big book); default: the two-account demo book. */
+  spreadAccounts?: number;
   /** Serve plain http even when openssl is available. */
   plainHttp?: boolean;
 }
@@ -59,6 +61,8 @@ export interface CpapiSimStats {
   rateLimited: number;
   /** smd commands received, per conid. */
   smdRequests: Map<number, number>;
+  /** Most smd commands received in any one second. */
+  smdPeakPerSec: number;
   expiredSubscriptions: number;
 }
 
@@ -96,7 +100,8 @@ interface Conn {
 
 export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promise<CpapiSimulator> {
   const clock = options.clock ?? systemClock;
-  const book = defaultBook(clock.now(), options.contracts);
+  const smdTimes: number[] = [];
+  const book = options.spreadAccounts ? spreadBook(options.contracts ?? defaultContracts(clock.now()), options.spreadAccounts) : defaultBook(clock.now(), options.contracts);
   const market = new SimMarket(book.contracts, options.seed ?? 7);
   const rand = market.random.bind(market);
   const hbMs = options.hbMs ?? 10_000;
@@ -112,7 +117,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   };
   const stats: CpapiSimStats = {
     connections: 0, rejectedUpgrades: 0, tics: 0, tickles: 0, ticExpiries: 0, ssodhInits: 0, accountsCalls: 0, restCalls: 0, rateLimited: 0,
-    smdRequests: new Map(), expiredSubscriptions: 0,
+    smdRequests: new Map(), smdPeakPerSec: 0, expiredSubscriptions: 0,
   };
   const session = { id: newSessionId(rand), authenticated: true, competing: false, accountsPrimed: false };
   const conns = new Set<Conn>();
@@ -224,6 +229,10 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
         return;
       }
       stats.smdRequests.set(conid, (stats.smdRequests.get(conid) ?? 0) + 1);
+      const at = clock.now();
+      while (smdTimes.length > 0 && smdTimes[0] <= at - 1000) smdTimes.shift();
+      smdTimes.push(at);
+      stats.smdPeakPerSec = Math.max(stats.smdPeakPerSec, smdTimes.length);
       const existing = c.subs.get(conid);
       if (existing) existing.subscribedAt = clock.now();
       else {
