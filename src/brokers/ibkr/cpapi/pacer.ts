@@ -1,7 +1,7 @@
 /**
  * Paced socket commands for the Client Portal websocket (smd/umd). A big book subscribes
  * hundreds of conids; the gateway paces REST at about 10 requests/s and publishes no figure for
- * the socket, so market-data commands go out at most `perSec` in any one-second window (the
+ * the socket, so market-data commands go out evenly: at most perSec / 10 in any 100 ms (the
  * first ones at once), latest command per conid wins. Timers through the clock.
  */
 import type { Clock, TimerHandle } from '../../../core/clock.js';
@@ -11,8 +11,11 @@ export class PacedCommands {
   private sent: number[] = [];
   private timer: TimerHandle | null = null;
   private peak = 0;
+  private readonly perSlot: number;
 
-  constructor(private readonly clock: Clock, private readonly perSec: number, private readonly send: (text: string) => void) {}
+  constructor(private readonly clock: Clock, perSec: number, private readonly send: (text: string) => void) {
+    this.perSlot = Math.max(1, Math.ceil(perSec / 10));
+  }
 
   /** Queues a command for a conid (replacing one still queued for it) and sends what the pace allows. */
   push(conid: number, text: string): void {
@@ -28,16 +31,17 @@ export class PacedCommands {
     this.timer = null;
   }
 
-  stats(): { pending: number; peakPerSec: number } {
-    return { pending: this.pending.size, peakPerSec: this.peak };
+  /** Queued commands, and the most sent in one 100 ms slot. */
+  stats(): { pending: number; peakPerSlot: number } {
+    return { pending: this.pending.size, peakPerSlot: this.peak };
   }
 
   private flush(): void {
     if (this.timer !== null) return;
     const now = this.clock.now();
-    while (this.sent.length > 0 && this.sent[0] <= now - 1000) this.sent.shift();
+    while (this.sent.length > 0 && this.sent[0] <= now - 100) this.sent.shift();
     for (const [conid, text] of this.pending) {
-      if (this.sent.length >= this.perSec) break;
+      if (this.sent.length >= this.perSlot) break;
       this.pending.delete(conid);
       this.sent.push(now);
       this.send(text);
@@ -47,6 +51,6 @@ export class PacedCommands {
     this.timer = this.clock.setTimeout(() => {
       this.timer = null;
       this.flush();
-    }, Math.max(1, this.sent[0] + 1000 - now));
+    }, Math.max(1, this.sent[0] + 100 - now));
   }
 }

@@ -146,7 +146,7 @@ export class CpapiStream implements BrokerStream {
 
   health(): StreamHealth {
     const paced = this.commands.stats();
-    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts, smdPending: paced.pending, smdPeakPerSec: paced.peakPerSec });
+    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts, smdPending: paced.pending, smdPeakPer100ms: paced.peakPerSlot });
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
