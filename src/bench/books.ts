@@ -252,7 +252,8 @@ export async function twsBook(databaseUrl: string, log: Logger, opts: { contract
 /** N positions over A accounts at the Client Portal simulator (429 past 10 requests/s). */
 export async function cpapiBook(databaseUrl: string, log: Logger, opts: { contracts: number; accounts: number; seconds: number }, say: (s: string) => void): Promise<CpapiBookResult> {
   const s = await scratch(databaseUrl, log);
-  const sim = await startCpapiSimulator({ contracts: bigBook(opts.contracts, 1).contracts, spreadAccounts: opts.accounts, restPerSecond: 10, rateMs: 1000 });
+  // In this process: plain http and a frame per contract every 2 s keep its CPU from starving the actor's pings.
+  const sim = await startCpapiSimulator({ contracts: bigBook(opts.contracts, 1).contracts, spreadAccounts: opts.accounts, restPerSecond: 10, rateMs: 2000, plainHttp: true });
   try {
     return await withEnv({ IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: sim.url, IBKR_TLS_INSECURE: '1', IBKR_ACCOUNTS: undefined }, async () => {
       const t0 = performance.now();

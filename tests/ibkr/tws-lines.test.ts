@@ -109,3 +109,17 @@ describe('LineScheduler', () => {
     expect(t.open.size).toBe(10);
   });
 });
+
+describe('/v1/streaming/status carries the rotation', () => {
+  it('an actor whose stream reports lines gets a `lines` object; others none', async () => {
+    const { actorJson } = await import('../../src/api/routes/streaming.js');
+    const t = fakeTws(100, 250);
+    t.lines.setContracts(keys(300));
+    t.clock.advance(40_000);
+    const base = { id: 'tws', broker: 'ibkr', state: 'connected', phase: 'running', streamState: 'connected', lastEventAt: null, eventsIn: 0, reconnects: 0, restarts: 0, queueDepth: 0, lastError: null, nextRestartAt: null };
+    const withLines = actorJson({ ...base, health: { details: { lines: t.lines.stats() } } } as never, 0) as Record<string, unknown>;
+    expect(withLines.lines).toMatchObject({ mode: 'rotate', contracts: 300, line_limit: 100, contracts_with_greeks: 300 });
+    expect((withLines.lines as { refresh_s: number }).refresh_s).toBeGreaterThan(0);
+    expect(actorJson({ ...base, health: null } as never, 0)).not.toHaveProperty('lines');
+  });
+});
