@@ -13,18 +13,18 @@ afterEach(async () => {
   h = undefined;
 });
 
-const CONTRACTS = 600;
+const CONTRACTS = 300;
 const ACCOUNTS = 20;
-const LIMIT_BYTES = 4_096;
-const CHUNK = 50;
+const LIMIT_BYTES = 2_048;
+const CHUNK = 25;
 // Greeks + Quote per option, plus the SPY quote.
 const SUBS = CONTRACTS * 2 + 1;
 
 describe('tasty big book (chunked, paced subscriptions)', () => {
-  it('subscribes 600 contracts over 20 accounts in small messages; every contract streams; the set survives a reconnect', async () => {
+  it('subscribes 300 contracts over 20 accounts in small messages; every contract streams; the set survives a reconnect', async () => {
     const { contracts, book } = bigBook(CONTRACTS, ACCOUNTS);
     h = await startHarness({
-      sim: { contracts, book, dxlink: { tickMs: 300, maxMessageBytes: LIMIT_BYTES }, accountStreamer: false },
+      sim: { contracts, book, dxlink: { tickMs: 400, maxMessageBytes: LIMIT_BYTES }, accountStreamer: false },
       env: { TASTY_SUBSCRIPTION_CHUNK: String(CHUNK), TASTY_SUBSCRIPTION_PACE_MS: '10' },
     });
     await h.stream.start();
