@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../tests/helpers/fake-clock.js';
 import { listAlerts } from '../../src/db/alerts.js';
 import type { LiveState } from '../../src/risk/load.js';
 import { parseRules } from '../../src/risk/rules.js';

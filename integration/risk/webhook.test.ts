@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../tests/helpers/fake-clock.js';
 import { WebhookSender } from '../../src/risk/webhook.js';
 import { testLogger } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';

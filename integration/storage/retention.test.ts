@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../../tests/helpers/fake-clock.js';
 import type { GreekSnapshot } from '../../src/core/types.js';
 import { createPgliteDriver } from '../../src/db/driver-pglite.js';
 import { migrate } from '../../src/db/migrate.js';

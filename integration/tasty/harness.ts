@@ -1,6 +1,7 @@
 /** Shared set-up for tasty integration tests: simulator + real plugin (real SDKs), events collected. */
 import pino from 'pino';
-import { FakeClock, systemClock, type Clock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { FakeClock } from '../../tests/helpers/fake-clock.js';
 import type { BrokerEvent, GreeksEvent } from '../../src/core/types.js';
 import { parseTastyConfig, type TastyConfig } from '../../src/brokers/tasty/config.js';
 import { TastyStream } from '../../src/brokers/tasty/stream.js';

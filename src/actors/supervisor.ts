@@ -1,14 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Logger } from 'pino';
-import { Piscina } from 'piscina';
 import type { StreamHealth } from '../brokers/types.js';
-import { sleep, systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { sleep, systemClock, systemRandom, type Clock, type TimerHandle } from '../core/clock.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
-import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
+import type { Fault } from './protocol.js';
+import { PiscinaWorkerHost, type WorkerHost, type WorkerRun, type WorkerSlot } from './worker-host.js';
+import { errorText } from '../core/errors.js';
 
 /**
  * Runs one actor per broker, each in its own piscina pool of one worker thread (so each gets
@@ -41,6 +38,10 @@ export interface SupervisorOptions {
   maxOldGenerationSizeMb?: number;
   allowFaults?: boolean;
   batchMax?: number;
+  /** Where workers run (default: a piscina pool of one thread per actor). Tests pass fake workers. */
+  host?: WorkerHost;
+  /** Randomness of the backoff jitter (default systemRandom); tests pin it. */
+  random?: () => number;
 }
 
 export type ActorPhase = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -64,30 +65,22 @@ export interface ActorStatus {
   everStarted: boolean;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+/**
+ * An actor's life, keyed on its phase: the fields that exist in that phase only. `run` in
+ * backoff is the run that died (resubscribe/inject then fail with its death).
+ */
+export type ActorLife =
+  | { phase: 'idle' }
+  | { phase: 'starting'; slot: WorkerSlot; run: WorkerRun }
+  | { phase: 'running'; slot: WorkerSlot; run: WorkerRun; pingTimer: TimerHandle }
+  | { phase: 'backoff'; slot: WorkerSlot; run: WorkerRun; restartTimer: TimerHandle; nextRestartAt: number }
+  | { phase: 'stopping'; slot: WorkerSlot | null; run: WorkerRun | null }
+  | { phase: 'stopped' };
 
-class ActorRun {
-  readonly abort = new AbortController();
-  control!: Comlink.Remote<ActorControl>;
-  ctrlPort!: MessagePort;
-  dataPort!: MessagePort;
-  task!: Promise<unknown>;
-  ended!: Promise<void>;
-  endSeen = false;
-  closed = false;
-  /** Why we terminated this run ourselves (the task then rejects with a bare AbortError). */
-  abortReason: string | null = null;
-  kill(reason: string): void {
-    this.abortReason ??= reason;
-    this.abort.abort();
-  }
-}
-
+/** What the supervisor keeps per actor: counters that live across runs, and its current life. */
 interface ActorHandle {
   spec: ActorSpec;
-  pool: Piscina | null;
-  phase: ActorPhase;
-  run: ActorRun | null;
+  life: ActorLife;
   streamState: StreamState | null;
   eventsIn: number;
   /** Events taken in from the current worker (the worker counts what it posted since its start). */
@@ -100,11 +93,11 @@ interface ActorHandle {
   lastError: string | null;
   health: StreamHealth | null;
   startedAt: number;
-  restartTimer?: TimerHandle;
-  pingTimer?: TimerHandle;
-  nextRestartAt: number | null;
   pinging: boolean;
 }
+
+const runOf = (h: ActorHandle): WorkerRun | null => ('run' in h.life ? h.life.run : null);
+const slotOf = (h: ActorHandle): WorkerSlot | null => ('slot' in h.life ? h.life.slot : null);
 
 /** Restart delays: [d/2, d], d = min(30 s, 500 ms · 2^attempt) (specs/actors.md). */
 export const SUPERVISOR_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, jitter: EQUAL_JITTER };
@@ -112,10 +105,13 @@ export const SUPERVISOR_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, j
 export class Supervisor {
   private actors = new Map<string, ActorHandle>();
   private readonly clock: Clock;
-  private readonly o: Required<Omit<SupervisorOptions, 'clock'>>;
+  private readonly o: Required<Omit<SupervisorOptions, 'clock' | 'host' | 'random'>>;
+  private readonly host: WorkerHost;
+  private readonly random: () => number;
 
   constructor(opts: SupervisorOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? systemRandom;
     this.o = {
       sink: opts.sink, log: opts.log,
       pingIntervalMs: opts.pingIntervalMs ?? 2000,
@@ -128,57 +124,46 @@ export class Supervisor {
       allowFaults: opts.allowFaults ?? false,
       batchMax: opts.batchMax ?? 512,
     };
+    this.host = opts.host ?? new PiscinaWorkerHost({ maxOldGenerationSizeMb: this.o.maxOldGenerationSizeMb });
   }
 
   /** Starts an actor (or restarts a stopped one). Resolves when its stream started or its first attempt failed. */
   async start(spec: ActorSpec): Promise<void> {
     let h = this.actors.get(spec.id);
-    if (h && h.phase !== 'stopped' && h.phase !== 'idle') return;
+    if (h && h.life.phase !== 'stopped' && h.life.phase !== 'idle') return;
     if (!h) {
       h = {
-        spec, pool: null, phase: 'idle', run: null, streamState: null, eventsIn: 0, runEvents: 0, queueDepth: 0, lastEventAt: null, restarts: 0, everStarted: false,
-        attempt: 0, lastError: null, health: null, startedAt: 0, nextRestartAt: null, pinging: false,
+        spec, life: { phase: 'idle' }, streamState: null, eventsIn: 0, runEvents: 0, queueDepth: 0, lastEventAt: null, restarts: 0, everStarted: false,
+        attempt: 0, lastError: null, health: null, startedAt: 0, pinging: false,
       };
       this.actors.set(spec.id, h);
     } else h.spec = spec;
-    h.pool = new Piscina({
-      filename: WORKER_ENTRY,
-      name: 'default',
-      minThreads: 1,
-      maxThreads: 1,
-      concurrentTasksPerWorker: 1,
-      // Atomics would park the idle worker and starve the actor's own event loop.
-      atomics: 'disabled',
-      idleTimeout: 60_000,
-      resourceLimits: { maxOldGenerationSizeMb: this.o.maxOldGenerationSizeMb },
-    });
+    const slot = this.host.open(spec.id);
     h.attempt = 0;
-    await this.launch(h);
+    await this.launch(h, slot);
   }
 
   async stop(id: string): Promise<void> {
     const h = this.actors.get(id);
-    if (!h || h.phase === 'stopped') return;
-    h.phase = 'stopping';
-    this.clock.clearTimeout(h.restartTimer);
-    this.clock.clearInterval(h.pingTimer);
-    h.nextRestartAt = null;
-    const run = h.run;
+    if (!h || h.life.phase === 'stopped') return;
+    this.leave(h);
+    const run = runOf(h);
+    const slot = slotOf(h);
+    h.life = { phase: 'stopping', slot, run };
     if (run) {
       try {
         await this.call(run, () => run.control.stop(), this.o.stopTimeoutMs, 'stop', true);
         await Promise.race([run.ended, this.delay(this.o.stopTimeoutMs)]);
       } catch (err) {
-        this.o.log.warn({ actor: id, err: errText(err) }, 'actor did not stop cleanly; terminating its worker');
-        run.kill(`did not stop cleanly: ${errText(err)}`);
+        this.o.log.warn({ actor: id, err: errorText(err) }, 'actor did not stop cleanly; terminating its worker');
+        run.kill(`did not stop cleanly: ${errorText(err)}`);
       }
       await run.task.catch(() => undefined);
-      this.closeRun(run);
+      run.close();
     }
-    h.run = null;
-    await h.pool?.destroy().catch(() => undefined);
-    h.pool = null;
-    h.phase = 'stopped';
+    h.life = { phase: 'stopping', slot, run: null };
+    await slot?.destroy().catch(() => undefined);
+    h.life = { phase: 'stopped' };
     h.streamState = 'stopped';
     this.o.log.info({ actor: id }, 'actor stopped');
   }
@@ -196,81 +181,74 @@ export class Supervisor {
   }
 
   async resubscribe(id: string): Promise<void> {
-    const run = this.actors.get(id)?.run;
+    const h = this.actors.get(id);
+    const run = h ? runOf(h) : null;
     if (!run) throw new Error(`actor ${id} is not running`);
     await this.call(run, () => run.control.resubscribe(), this.o.startTimeoutMs, 'resubscribe');
   }
 
   /** Test and fault-suite hook: make an actor's worker misbehave. */
   async inject(id: string, fault: Fault): Promise<void> {
-    const run = this.actors.get(id)?.run;
+    const h = this.actors.get(id);
+    const run = h ? runOf(h) : null;
     if (!run) throw new Error(`actor ${id} is not running`);
     await this.call(run, () => run.control.inject(fault), this.o.pingTimeoutMs, 'inject');
   }
 
   private statusOf(h: ActorHandle): ActorStatus {
     const stream = h.streamState;
+    const phase = h.life.phase;
     let state: ActorStatus['state'];
-    if (h.phase === 'stopped' || h.phase === 'idle') state = 'stopped';
-    else if (h.phase === 'running' && stream === 'connected') state = 'connected';
-    else if (h.phase === 'running' && (stream === 'degraded' || stream === 'connecting' || stream === 'starting')) state = 'degraded';
+    if (phase === 'stopped' || phase === 'idle') state = 'stopped';
+    else if (phase === 'running' && stream === 'connected') state = 'connected';
+    else if (phase === 'running' && (stream === 'degraded' || stream === 'connecting' || stream === 'starting')) state = 'degraded';
     else state = 'disconnected';
     return {
-      id: h.spec.id, broker: h.spec.broker, state, phase: h.phase, streamState: stream,
+      id: h.spec.id, broker: h.spec.broker, state, phase, streamState: stream,
       lastEventAt: h.lastEventAt, eventsIn: h.eventsIn, restarts: h.restarts,
       reconnects: h.restarts + (h.health?.reconnects ?? 0), queueDepth: h.queueDepth,
-      lastError: h.lastError ?? h.health?.lastError ?? null, nextRestartAt: h.nextRestartAt, health: h.health, everStarted: h.everStarted,
+      lastError: h.lastError ?? h.health?.lastError ?? null, nextRestartAt: h.life.phase === 'backoff' ? h.life.nextRestartAt : null, health: h.health, everStarted: h.everStarted,
     };
   }
 
-  private async launch(h: ActorHandle): Promise<void> {
-    const pool = h.pool!;
-    const run = new ActorRun();
-    h.run = run;
-    h.phase = 'starting';
+  private async launch(h: ActorHandle, slot: WorkerSlot): Promise<void> {
     h.startedAt = this.clock.now();
     h.runEvents = 0;
     h.queueDepth = 0;
-    const ctrl = new MessageChannel();
-    const data = new MessageChannel();
-    run.ctrlPort = ctrl.port1;
-    run.dataPort = data.port1;
-    let endSeen!: () => void;
-    run.ended = new Promise<void>((resolve) => (endSeen = resolve));
-    data.port1.on('message', (msg: DataMessage) => {
-      if ('end' in msg) {
-        run.endSeen = true;
-        endSeen();
-        return;
-      }
-      this.onEvents(h, msg.events);
+    const run = slot.launch({
+      task: {
+        actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {},
+        logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
+        ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
+      },
+      onEvents: (events) => this.onEvents(h, events),
     });
-    const task: ActorTask = {
-      actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {}, controlPort: ctrl.port2, dataPort: data.port2,
-      logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
-      ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
-    };
-    run.task = pool.run(task, { transferList: [ctrl.port2, data.port2] as any, signal: run.abort.signal });
-    run.control = Comlink.wrap<ActorControl>(nodeEndpoint(ctrl.port1));
+    h.life = { phase: 'starting', slot, run };
     run.task.then(
       () => this.onExit(h, run, null),
       (err: unknown) => this.onExit(h, run, err),
     );
     try {
       await this.call(run, () => run.control.start(), this.o.startTimeoutMs, 'start');
-      if (h.run !== run || h.phase !== 'starting') return;
-      h.phase = 'running';
+      const now = h.life as ActorLife; // changed while start() was awaited
+      if (now.phase !== 'starting' || now.run !== run) return;
+      h.life = { phase: 'running', slot, run, pingTimer: this.schedulePings(h, run) };
       h.everStarted = true;
       h.lastError = null;
       this.o.log.info({ actor: h.spec.id, broker: h.spec.broker, restarts: h.restarts }, 'actor started');
-      this.schedulePings(h, run);
     } catch (err) {
-      const phase = h.phase as ActorPhase;
-      if (h.run !== run || phase === 'stopping' || phase === 'stopped') return;
-      h.lastError = errText(err);
+      const phase = (h.life as ActorLife).phase; // changed while start() was awaited
+      if (runOf(h) !== run || phase === 'stopping' || phase === 'stopped') return;
+      h.lastError = errorText(err);
       this.o.log.error({ actor: h.spec.id, err: h.lastError }, 'actor failed to start');
       run.kill(h.lastError);
     }
+  }
+
+  /** Clears the timers of the phase being left. */
+  private leave(h: ActorHandle): void {
+    if (h.life.phase === 'running') this.clock.clearInterval(h.life.pingTimer);
+    if (h.life.phase === 'backoff') this.clock.clearTimeout(h.life.restartTimer);
   }
 
   private onEvents(h: ActorHandle, events: BrokerEvent[]): void {
@@ -283,14 +261,13 @@ export class Supervisor {
     try {
       this.o.sink(events);
     } catch (err) {
-      this.o.log.error({ actor: h.spec.id, err: errText(err) }, 'processor rejected a batch');
+      this.o.log.error({ actor: h.spec.id, err: errorText(err) }, 'processor rejected a batch');
     }
   }
 
-  private schedulePings(h: ActorHandle, run: ActorRun): void {
-    this.clock.clearInterval(h.pingTimer);
-    h.pingTimer = this.clock.setInterval(() => {
-      if (h.run !== run || h.pinging) return;
+  private schedulePings(h: ActorHandle, run: WorkerRun): TimerHandle {
+    return this.clock.setInterval(() => {
+      if (runOf(h) !== run || h.pinging) return;
       h.pinging = true;
       this.call(run, () => run.control.status(), this.o.pingTimeoutMs, 'status')
         .then((health) => {
@@ -301,8 +278,8 @@ export class Supervisor {
           if (this.clock.now() - h.startedAt > this.o.stableAfterMs) h.attempt = 0;
         })
         .catch((err: unknown) => {
-          if (h.run !== run || h.phase !== 'running') return;
-          h.lastError = `unresponsive: ${errText(err)}`;
+          if (h.life.phase !== 'running' || h.life.run !== run) return;
+          h.lastError = `unresponsive: ${errorText(err)}`;
           this.o.log.error({ actor: h.spec.id }, 'actor missed its ping (hung?); terminating its worker');
           run.kill(h.lastError);
         })
@@ -312,43 +289,33 @@ export class Supervisor {
     }, this.o.pingIntervalMs);
   }
 
-  private onExit(h: ActorHandle, run: ActorRun, err: unknown): void {
-    if (h.run !== run) return;
-    this.clock.clearInterval(h.pingTimer);
-    this.closeRun(run);
-    if (h.phase === 'stopping' || h.phase === 'stopped') return;
+  private onExit(h: ActorHandle, run: WorkerRun, err: unknown): void {
+    if (runOf(h) !== run) return;
+    if (h.life.phase === 'running') this.clock.clearInterval(h.life.pingTimer);
+    run.close();
+    const life = h.life;
+    if (life.phase !== 'starting' && life.phase !== 'running') return; // stopping: stop() owns the run
     h.restarts++;
-    h.lastError = run.abortReason ?? (err ? errText(err) : (h.lastError ?? 'actor exited'));
+    h.lastError = run.abortReason ?? (err ? errorText(err) : (h.lastError ?? 'actor exited'));
     h.streamState = 'disconnected';
-    h.phase = 'backoff';
-    const delay = backoffDelay(h.attempt++, this.o.backoff);
-    h.nextRestartAt = this.clock.now() + delay;
-    this.o.log.warn({ actor: h.spec.id, err: h.lastError, restartInMs: delay, restarts: h.restarts }, 'actor died; restarting after backoff');
-    h.restartTimer = this.clock.setTimeout(() => {
-      h.nextRestartAt = null;
-      if (h.phase !== 'backoff') return;
-      void this.launch(h);
+    const delay = backoffDelay(h.attempt++, this.o.backoff, this.random);
+    const restartTimer = this.clock.setTimeout(() => {
+      if (h.life.phase !== 'backoff' || h.life.restartTimer !== restartTimer) return;
+      void this.launch(h, life.slot);
     }, delay);
-  }
-
-  private closeRun(run: ActorRun): void {
-    if (run.closed) return;
-    run.closed = true;
-    run.control?.[Comlink.releaseProxy]?.();
-    run.ctrlPort?.close();
-    // Let queued data-plane messages drain before closing: events posted before the end marker still count.
-    setImmediate(() => run.dataPort?.close());
+    h.life = { phase: 'backoff', slot: life.slot, run, restartTimer, nextRestartAt: this.clock.now() + delay };
+    this.o.log.warn({ actor: h.spec.id, err: h.lastError, restartInMs: delay, restarts: h.restarts }, 'actor died; restarting after backoff');
   }
 
   /** A control call that cannot hang: it times out, and fails at once if the worker dies. */
-  private call<T>(run: ActorRun, fn: () => Promise<T>, timeoutMs: number, what: string, exitIsSuccess = false): Promise<T> {
+  private call<T>(run: WorkerRun, fn: () => Promise<T>, timeoutMs: number, what: string, exitIsSuccess = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
       const done = () => this.clock.clearTimeout(timer);
       run.task.then(
         // A clean exit can overtake the reply to stop(): the task and the control port are different channels.
         () => { done(); if (exitIsSuccess) resolve(undefined as T); else reject(new Error(`${what}: actor exited`)); },
-        (err: unknown) => { done(); reject(new Error(`${what}: actor died: ${errText(err)}`)); },
+        (err: unknown) => { done(); reject(new Error(`${what}: actor died: ${errorText(err)}`)); },
       );
       fn().then(
         (v) => { done(); resolve(v); },
@@ -360,9 +327,4 @@ export class Supervisor {
   private delay(ms: number): Promise<void> {
     return sleep(this.clock, ms);
   }
-}
-
-function errText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }

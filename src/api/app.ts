@@ -6,16 +6,14 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Pipeline } from '../app/pipeline.js';
-import type { Clock } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
 import { StorageError } from '../db/errors.js';
-import type { Storage } from '../db/types.js';
 import { bearerMatches } from './auth.js';
 import { HttpError } from './errors.js';
 import { hostRefusal, isAllowedHost } from './host.js';
-import { installLimits, readApiLimits, type ApiLimits } from './limits.js';
+import { installLimits, readApiLimits } from './limits.js';
+import type { ApiDeps } from './deps.js';
 import { METRICS_CONTENT_TYPE, Registry, registerPipelineMetrics, renderWithProcess, type MetricsInput } from './metrics.js';
 import { registerData } from './routes/data.js';
 import { registerEvents } from './routes/events.js';
@@ -30,33 +28,7 @@ import { riskMetrics } from '../risk/metrics.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { RiskService } from '../risk/service.js';
 
-export interface ApiDeps {
-  pipeline: Pick<Pipeline, 'processor' | 'supervisor' | 'startActor' | 'stopActor'>;
-  storage: Storage;
-  /**
-   * Where GET routes read (openReadStorage: a small pool of its own with a statement timeout),
-   * so API queries never queue on the writer's connections. Default: `storage`.
-   */
-  reader?: Storage;
-  log: Logger;
-  /** When set, every route needs `Authorization: Bearer <token>`. */
-  token?: string;
-  /** Plugin flags for actors started through POST /v1/streaming/start (e.g. the sim's --rate). */
-  actorFlags?: Record<string, string | boolean | undefined>;
-  /** Timers of the request timeout, /v1/events and its tickets; tests pass a FakeClock. */
-  clock?: Clock;
-  /** "now" for relative timeline ranges; tests pin it. */
-  now?: () => number;
-  /**
-   * The prom-client registry behind GET /metrics. buildApi makes one when absent and registers
-   * the pipeline families on it; route modules add their own (see src/api/metrics/registry.ts).
-   */
-  metrics?: Registry;
-  /** Concurrency limit, request timeout, statement timeout (default: readApiLimits() from the environment). */
-  limits?: ApiLimits;
-  /** The risk engine (serve starts it with the alert loop); made on first use, without the loop, when absent. */
-  risk?: RiskService;
-}
+export type { ApiDeps } from './deps.js';
 
 /** Routes that are cheap and never touch the database: not counted, not timed, no token needed for /healthz. */
 const UNLIMITED = { config: { unlimited: true } } as const;
@@ -138,7 +110,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const { processor, supervisor } = deps.pipeline;
     return {
       stats: processor.stats(),
-      latency: { buckets: processor.latency.buckets, count: processor.latency.count, sumMs: processor.latency.sumMs },
+      latency: processor.latencyHistogram(),
       actors: supervisor.status(),
     };
   };

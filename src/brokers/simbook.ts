@@ -3,7 +3,7 @@
  * simulators), so that the demo holds the same contracts at several brokers and their
  * canonical keys can be compared. Greeks come from Black-Scholes so the numbers look real.
  */
-import { occKey, type OptionRight } from '../core/contract.js';
+import { occKey, type ContractKey, type OptionRight } from '../core/contract.js';
 
 export interface SimContract {
   underlying: string;
@@ -49,7 +49,7 @@ export function defaultContracts(now = Date.now()): SimContract[] {
   ];
 }
 
-export function simContractKey(c: SimContract): string {
+export function simContractKey(c: SimContract): ContractKey {
   return occKey({ root: c.root, expiry: c.expiry, right: c.right, strike: c.strike });
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, FakeClock } from '../core/clock.js';
+import type { Clock, ManualClock } from '../core/clock.js';
 import type { ReplayFeed } from './kit/replay.js';
 import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
@@ -29,7 +29,7 @@ export interface BrokerPlugin<Config = unknown> {
    * The same stream over replay transports (npm run replay): its sockets and REST calls are fed
    * from `feed`, its clock is the replay's manual clock. Absent: the broker cannot be replayed.
    */
-  replay?(config: Config, ctx: StreamContext & { clock: FakeClock }, feed: ReplayFeed): BrokerStream;
+  replay?(config: Config, ctx: StreamContext & { clock: ManualClock }, feed: ReplayFeed): BrokerStream;
 }
 
 export type PluginFlags = Record<string, string | boolean | undefined>;
@@ -50,10 +50,45 @@ export interface PluginEnvVar {
   secret?: boolean;
 }
 
+/** A simulator of the broker that `npm run sim -- <name>` starts on its own. */
+export interface PluginSimulator {
+  /** The name on the command line (`npm run sim -- <name>`). */
+  name: string;
+  /** One line for `npm run sim -- --help`. */
+  what: string;
+  /** Starts it on 127.0.0.1 (port 0 = any free port); import the simulator lazily in here. */
+  start(port: number): Promise<RunningSimulator>;
+}
+
+export interface RunningSimulator {
+  /** The --broker that connects to it. */
+  broker: string;
+  /** The environment that points `npm run ingest` at it. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Where a broker connects first, for the preflight check (src/app/preflight.ts). */
+export interface PreflightEndpoint {
+  host: string;
+  port: number;
+  /** "the IBKR Client Portal gateway at https://localhost:5000" */
+  what: string;
+  /** The one-line fix printed when nothing answers there. */
+  fix: string;
+}
+
+/** host and port of a URL (default ports by scheme), for PluginManifest.endpoint. */
+export function endpointOfUrl(raw: string): { host: string; port: number } {
+  const u = new URL(raw);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) || (u.protocol === 'https:' || u.protocol === 'wss:' ? 443 : 80) };
+}
+
 /**
- * What a plugin says about itself without being loaded: the CLI and API read flags, env and help
- * from here (src/brokers/registry.ts), so a new broker needs no edits outside its folder but one
- * line in the registry. Kept free of heavy imports: every command reads every manifest.
+ * What a plugin says about itself without being loaded: the CLI and API read flags, env, help,
+ * simulators and the preflight endpoint from here (src/brokers/registry.ts), so a new broker
+ * needs no edits outside its folder but one line in the registry. Kept free of heavy imports:
+ * every command reads every manifest (simulators are imported inside `start`).
  */
 export interface PluginManifest {
   id: string;
@@ -61,6 +96,13 @@ export interface PluginManifest {
   description: string;
   flags: PluginFlag[];
   env: PluginEnvVar[];
+  /** Simulators of this broker for `npm run sim` (none: the broker has no standalone simulator). */
+  simulators?: PluginSimulator[];
+  /**
+   * Where the broker connects first, from its parsed config (the plugin's parseConfig result):
+   * probed before streaming so a missing gateway ends the command with one line. Absent: no probe.
+   */
+  endpoint?(config: unknown): PreflightEndpoint;
   /** Loads the plugin itself (lazily: a worker loads only the broker it runs). */
   load(): Promise<BrokerPlugin<any>>;
 }

@@ -4,7 +4,7 @@ import { systemClock } from '../core/clock.js';
 import { createLogger, redactText } from '../core/logger.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
 import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorText } from '../core/errors.js';
 import { durationMs, parseArgs, type Flags } from './args.js';
 import { PLUGIN_FLAGS } from './ingest.js';
 
@@ -49,7 +49,7 @@ export async function checkBroker(id: string, flags: Flags, timeoutMs: number): 
   try {
     config = plugin.parseConfig(process.env, flags);
   } catch (err) {
-    result.config = redactText(err instanceof Error ? err.message : String(err));
+    result.config = redactText(errorText(err));
     return result;
   }
   const accounts = new Set<string>();
@@ -82,7 +82,7 @@ export async function checkBroker(id: string, flags: Flags, timeoutMs: number): 
     const health = stream.health();
     if (health.lastError && !result.error && !result.connected) result.error = health.lastError;
   } catch (err) {
-    result.error = redactText(err instanceof Error ? err.message : String(err));
+    result.error = redactText(errorText(err));
   } finally {
     clearTimeout(timer);
     checking = false;
@@ -113,7 +113,7 @@ export async function runDoctor(argv: string[]): Promise<number> {
     report.database = { ok: true, backend: target.embeddedDir ? 'embedded' : storage.kind, target: target.label, migrations: Number(m.n) };
     await storage.close();
   } catch (err) {
-    report.database = { ok: false, error: redactText(err instanceof Error ? err.message : String(err)) };
+    report.database = { ok: false, error: redactText(errorText(err)) };
     report.ok = false;
   }
   await Promise.all(ids.map(async (id) => {

@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorText } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration / flags / unreachable dependency. */
@@ -8,7 +8,7 @@ export const EXIT_CONFIG = 2;
 
 /** Prints an error as one line (no stack unless LOG_LEVEL=debug) and returns the exit code. */
 export function reportFatal(command: string, err: unknown): number {
-  const message = redactText(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  const message = redactText(errorText(err)).replace(/\s+/g, ' ').trim();
   process.stderr.write(`riskwire ${command}: ${message}\n`);
   if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace') {
     if (err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);

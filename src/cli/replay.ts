@@ -4,8 +4,8 @@ import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { advanceTo, driveReplay, readRecordings, ReplayFeed, type Recording } from '../brokers/kit/replay.js';
 import { BROKER_IDS, loadPlugin, parseBrokerList } from '../brokers/registry.js';
-import { FakeClock } from '../core/clock.js';
-import { ConfigError } from '../core/errors.js';
+import { ManualClock } from '../core/clock.js';
+import { ConfigError, errorText } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { openStorage } from '../db/index.js';
 import { parseArgs } from './args.js';
@@ -63,11 +63,11 @@ export async function replaySession(session: Recording, pipeline: Pipeline, log:
   const { meta, records } = session;
   const plugin = await loadPlugin(meta.broker);
   if (!plugin.replay) throw new ConfigError(`recordings of broker ${meta.broker} cannot be replayed yet`);
-  const clock = new FakeClock(meta.startedAt);
+  const clock = new ManualClock(meta.startedAt);
   const feed = new ReplayFeed();
   const slog = log.child({ actor: meta.actor, recording: meta.session });
   const stream = plugin.replay(meta.config, { emit: (e) => pipeline.processor.ingest([e]), log: slog, clock }, feed);
-  const started = stream.start().catch((err: unknown) => slog.warn({ err: err instanceof Error ? err.message : String(err) }, 'replayed stream did not start (as live?)'));
+  const started = stream.start().catch((err: unknown) => slog.warn({ err: errorText(err) }, 'replayed stream did not start (as live?)'));
   const { early } = await driveReplay(clock, records, feed, { speed });
   // Records nobody asked for: the replayed stream took another path than the live one.
   if (early > 0) slog.warn({ records: early }, 'replay: records arrived before the stream asked for them');

@@ -1,43 +1,14 @@
-import { startCpapiSimulator } from '../brokers/ibkr/sim/cpapi/index.js';
-import { startTwsSimulator } from '../brokers/ibkr/sim/tws/index.js';
-import { startTastySimulator } from '../brokers/tasty/sim/index.js';
+import { MANIFESTS } from '../brokers/registry.js';
+import type { PluginSimulator, RunningSimulator } from '../brokers/types.js';
 import { ConfigError } from '../core/errors.js';
 import { intFlag, parseArgs } from './args.js';
 
 /**
  * `npm run sim -- <name> [--port=N]`: one simulated broker on its own, and the environment that
- * points `npm run ingest` at it. The table below is the only list of simulators (kept small: one
- * line per simulator, the start and the env it hands over).
+ * points `npm run ingest` at it. The simulators are the ones the plugins declare in their
+ * manifests (PluginManifest.simulators), in registry order.
  */
-interface Running {
-  broker: string;
-  env: Record<string, string>;
-  close(): Promise<void>;
-}
-
-const SIMULATORS: Record<string, { what: string; start(port: number): Promise<Running> }> = {
-  tasty: {
-    what: 'Tastytrade REST + DXLink + account streamer',
-    start: async (port) => {
-      const s = await startTastySimulator({ port });
-      return { broker: 'tasty', env: s.env, close: () => s.close() };
-    },
-  },
-  ibkr: {
-    what: 'IBKR Client Portal gateway (REST + WebSocket)',
-    start: async (port) => {
-      const s = await startCpapiSimulator({ port });
-      return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: s.url, IBKR_TLS_INSECURE: '1' }, close: () => s.close() };
-    },
-  },
-  'ibkr-tws': {
-    what: 'IBKR TWS / IB Gateway socket API',
-    start: async (port) => {
-      const s = await startTwsSimulator({ port });
-      return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'tws', IBKR_TWS_HOST: s.host, IBKR_TWS_PORT: String(s.port) }, close: () => s.close() };
-    },
-  },
-};
+const SIMULATORS: Record<string, PluginSimulator> = Object.fromEntries(MANIFESTS.flatMap((m) => m.simulators ?? []).map((s) => [s.name, s]));
 
 export const SIM_HELP = `Usage: npm run sim -- ${Object.keys(SIMULATORS).join('|')} [--port=N]
 
@@ -57,10 +28,10 @@ export async function runSim(argv: string[]): Promise<number> {
     process.stdout.write(`${SIM_HELP}\n`);
     return 0;
   }
-  const sim = name ? SIMULATORS[name] : undefined;
+  const sim = name && Object.hasOwn(SIMULATORS, name) ? SIMULATORS[name] : undefined;
   if (!sim) throw new ConfigError(`${name ? `unknown simulator "${name}"` : 'which simulator?'}: use npm run sim -- ${Object.keys(SIMULATORS).join('|')}`);
   const port = intFlag(flags, 'port', 0, 0, 65535);
-  let running: Running;
+  let running: RunningSimulator;
   try {
     running = await sim.start(port);
   } catch (err) {

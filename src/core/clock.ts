@@ -53,8 +53,12 @@ export const systemClock: Clock = (() => {
 
 interface FakeTimer { id: number; at: number; fn: () => void; every?: number }
 
-/** A manually advanced clock for tests. Timers fire in time order during advance(). */
-export class FakeClock implements Clock {
+/**
+ * A manually advanced clock: timers fire in time order during advance(). `npm run replay` runs
+ * a recorded session on it (time is the recording's); tests use FakeClock (tests/helpers), which
+ * adds advanceAsync().
+ */
+export class ManualClock implements Clock {
   private t: number;
   private timers = new Map<number, FakeTimer>();
   private nextId = 1;
@@ -106,16 +110,5 @@ export class FakeClock implements Clock {
       due.fn();
     }
     this.t = end;
-  }
-  /** advance() and then let promise continuations run, repeatedly, for async code under test. */
-  async advanceAsync(ms: number, step = ms): Promise<void> {
-    let left = ms;
-    while (left > 0) {
-      const d = Math.min(step, left);
-      this.advance(d);
-      left -= d;
-      for (let i = 0; i < 10; i++) await Promise.resolve();
-      await new Promise((r) => setImmediate(r));
-    }
   }
 }

@@ -7,6 +7,14 @@
 
 export type OptionRight = 'C' | 'P';
 
+/**
+ * A canonical contract key: the padded 21-character OCC symbol for an option, the symbol as
+ * given for anything else. A branded string: it is still a string everywhere one is read, but
+ * only occKey(), canonicalOcc() and contractKey() make one, so a raw broker symbol cannot pass
+ * for a key where the type asks for ContractKey.
+ */
+export type ContractKey = string & { readonly __brand: 'ContractKey' };
+
 export interface OptionContract {
   /** OCC root, 1-6 characters: letters, digits (adjusted roots like 'AAPL1'). */
   root: string;
@@ -47,7 +55,7 @@ export function normaliseExpiry(expiry: string): string {
 }
 
 /** Builds the 21-char OCC key. Throws ContractKeyError on anything that cannot be represented. */
-export function occKey(c: OptionContract): string {
+export function occKey(c: OptionContract): ContractKey {
   const root = c.root.trim().toUpperCase();
   if (!ROOT_RE.test(root)) throw new ContractKeyError(`invalid option root "${c.root}": 1-6 letters or digits`);
   if (c.right !== 'C' && c.right !== 'P') throw new ContractKeyError(`invalid option right "${String(c.right)}": C or P`);
@@ -59,7 +67,7 @@ export function occKey(c: OptionContract): string {
   if (milli > 99_999_999) throw new ContractKeyError(`invalid strike ${c.strike}: above 99999.999`);
   const iso = normaliseExpiry(c.expiry);
   const yymmdd = iso.slice(2, 4) + iso.slice(5, 7) + iso.slice(8, 10);
-  return `${root.padEnd(6, ' ')}${yymmdd}${c.right}${String(milli).padStart(8, '0')}`;
+  return `${root.padEnd(6, ' ')}${yymmdd}${c.right}${String(milli).padStart(8, '0')}` as ContractKey;
 }
 
 /** Parses an OCC key (padded 21 chars, or the unpadded form 'SPY251219C00500000'). */
@@ -82,8 +90,18 @@ export function isOccKey(key: string): boolean {
 }
 
 /** Normalises any accepted OCC spelling to the canonical padded key. */
-export function canonicalOcc(key: string): string {
+export function canonicalOcc(key: string): ContractKey {
   return occKey(parseOcc(key));
+}
+
+/**
+ * The one normaliser into a ContractKey: any accepted OCC spelling (padded or compact) becomes
+ * the canonical padded key; anything else (an underlying's symbol) is kept as given, trimmed.
+ */
+export function contractKey(raw: string): ContractKey {
+  const s = raw.trim();
+  if (isOccKey(raw) || /^[A-Z0-9]{1,6}\s*\d{6}[CP]\d{8}$/.test(s)) return canonicalOcc(raw);
+  return s as ContractKey;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock } from './clock.js';
+import { errorText } from './errors.js';
 
 export type RowKind = 'snapshot' | 'trade' | 'positions';
 
@@ -25,7 +26,7 @@ export interface DeadLetter {
 
 export function deadLetterEntry(kind: RowKind, row: unknown, err: unknown, now: number): DeadLetterEntry {
   const code = err && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : null;
-  return { at: new Date(now).toISOString(), kind, code, reason: err instanceof Error ? err.message : String(err), row };
+  return { at: new Date(now).toISOString(), kind, code, reason: errorText(err), row };
 }
 
 export class FileDeadLetter implements DeadLetter {

@@ -38,23 +38,6 @@ export class SeenWindow {
   }
 }
 
-/** SeenWindows by stream key. */
-export class DedupeIndex {
-  private seen = new Map<string, SeenWindow>();
-
-  constructor(private readonly windowPerContract = 4096) {}
-
-  check(streamKey: string, eventTs: number, seq: number): Verdict {
-    let s = this.seen.get(streamKey);
-    if (!s) this.seen.set(streamKey, (s = new SeenWindow(this.windowPerContract)));
-    return s.check(eventTs, seq);
-  }
-
-  get size(): number {
-    return this.seen.size;
-  }
-}
-
 /** True when (ts, seq) is strictly newer than (curTs, curSeq). */
 export function isNewer(ts: number, seq: number, curTs: number, curSeq: number): boolean {
   return ts > curTs || (ts === curTs && seq > curSeq);

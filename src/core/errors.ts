@@ -8,7 +8,10 @@ export class ConfigError extends Error {
   }
 }
 
-export const configError = (message: string) => new ConfigError(message);
-
 export const missingEnv = (names: string[], what: string) =>
   new ConfigError(`${what} needs ${names.join(' and ')}: set ${names.length > 1 ? 'them' : 'it'} in the environment`);
+
+/** The text of a thrown value: an Error's message, else the value as a string. The one rule for logs, status fields and replies. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

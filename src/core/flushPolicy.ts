@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { backoffDelay, EQUAL_JITTER } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { JournalUnavailableError, type Journal } from './journal.js';
+import { errorText } from './errors.js';
 
 /**
  * The flush policy: rows wait in a bounded queue and go to the database in batches when
@@ -201,7 +202,7 @@ export class Flusher<T extends object> {
       this.journal.append(rows);
     } catch (err) {
       this.journalFailed(err, rows.length);
-      throw new JournalUnavailableError(err instanceof Error ? err.message : String(err), { cause: err });
+      throw new JournalUnavailableError(errorText(err), { cause: err });
     }
     this.s.spilledRows += rows.length;
     this.armTimer(this.clock.now());
@@ -291,7 +292,7 @@ export class Flusher<T extends object> {
 
   private journalFailed(err: unknown, rows: number): void {
     this.s.journalWriteErrors++;
-    this.s.lastJournalError = err instanceof Error ? err.message : String(err);
+    this.s.lastJournalError = errorText(err);
     if (this.s.journalWriteErrors === 1 || this.s.journalWriteErrors % 20 === 0) {
       this.log.error({ err: this.s.lastJournalError, rows, failures: this.s.journalWriteErrors, pending: this.queue.length },
         'JOURNAL WRITE FAILED: rows kept in memory only; a stop now would lose them (check JOURNAL_DIR: space, permissions)');
@@ -377,7 +378,7 @@ export class Flusher<T extends object> {
         this.inFlightBatches.delete(batch);
         this.s.retries++;
         this.s.consecutiveFailures++;
-        this.s.lastError = err instanceof Error ? err.message : String(err);
+        this.s.lastError = errorText(err);
         const delay = backoffDelay(this.s.consecutiveFailures - 1, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs, jitter: EQUAL_JITTER });
         this.retryAt = Math.max(this.retryAt, this.clock.now() + delay);
         if (this.s.consecutiveFailures === 1 || this.s.consecutiveFailures % 20 === 0) {
@@ -403,7 +404,7 @@ export class Flusher<T extends object> {
       if (this.hooks.isRetryable(err)) throw err;
       if (batch.length === 1) {
         this.s.rejected++;
-        this.log.error({ err: err instanceof Error ? err.message : String(err), row: batch[0] }, 'row rejected by the database (permanent error)');
+        this.log.error({ err: errorText(err), row: batch[0] }, 'row rejected by the database (permanent error)');
         this.hooks.onRejected?.(batch[0], err);
         this.settleSegments(batch);
         return;

@@ -8,6 +8,7 @@ import { MemoryJournal, type Journal } from './journal.js';
 import type { PositionSet } from './journalRows.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { BrokerEvent, GreekSnapshot, GreeksEvent, Position, QuoteEvent, TradeRow } from './types.js';
+import { errorText } from './errors.js';
 
 /**
  * The core processor: one per process, on the main thread. It keeps the positions, quotes and
@@ -179,7 +180,7 @@ export class Processor {
       this.counters.deadLettered++;
     } catch (e) {
       this.counters.deadLetterErrors++;
-      this.log.error({ err: e instanceof Error ? e.message : String(e), kind, row }, 'dead-letter file not writable: the rejected row is only in this log line');
+      this.log.error({ err: errorText(e), kind, row }, 'dead-letter file not writable: the rejected row is only in this log line');
     }
   }
 
@@ -303,6 +304,16 @@ export class Processor {
 
   heldPositions(broker?: string): Position[] {
     return [...this.holdings(broker)].map((h) => h.position);
+  }
+
+  /** The received→persisted latency histogram (count per bucket, total count, sum), for /metrics. */
+  latencyHistogram(): { buckets: readonly number[]; count: number; sumMs: number } {
+    return { buckets: this.latency.buckets, count: this.latency.count, sumMs: this.latency.sumMs };
+  }
+
+  /** Starts a fresh latency window (benchmarks measure one load level at a time). */
+  resetLatency(): void {
+    this.latency.reset();
   }
 
   stats(): ProcessorStats {

@@ -5,6 +5,7 @@
  * ON CONFLICT DO NOTHING).
  */
 import { redactText } from '../core/logger.js';
+import { errorText } from '../core/errors.js';
 
 export class StorageError extends Error {
   /** True when the same statement may succeed later (connection lost, server restarting, deadlock). */
@@ -86,7 +87,7 @@ export function isRowRejection(err: unknown): boolean {
 export function toStorageError(err: unknown, what: string): StorageError {
   if (err instanceof StorageError) return err;
   const code = codeOf(err) ?? (err instanceof AggregateError ? err.errors.map(codeOf).find(Boolean) : undefined);
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorText(err);
   // Driver messages can echo connection strings: never let a password through.
   const message = `${what} failed${code ? ` (${code})` : ''}: ${redactText(detail).replace(/\s+/g, ' ')}`;
   return new StorageError(message, isRetryableError(err), code, err);

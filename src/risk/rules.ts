@@ -5,7 +5,7 @@
  * (the CLI exits 2). Parsing is pure; only loadRules reads the file.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, errorText } from '../core/errors.js';
 import type { BetaEntry } from './types.js';
 
 export type LimitMetric = 'delta' | 'bwd' | 'vega' | 'theta' | 'gamma' | 'dollar_delta';
@@ -67,7 +67,7 @@ export function parseRules(text: string, where: string): RiskRules {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    return fail(`not valid JSON (${(err as Error).message}): fix the syntax (see specs/risk.md for the format)`);
+    return fail(`not valid JSON (${errorText(err)}): fix the syntax (see specs/risk.md for the format)`);
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return fail('must be a JSON object: see specs/risk.md for the format');
   const o = doc as Record<string, unknown>;
@@ -126,7 +126,7 @@ export function loadRules(env: Record<string, string | undefined> = process.env)
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`RISK_RULES_FILE ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix the path or unset it for the defaults`);
+    throw new ConfigError(`RISK_RULES_FILE ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? errorText(err)}): fix the path or unset it for the defaults`);
   }
   return parseRules(text, file);
 }

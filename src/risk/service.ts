@@ -22,6 +22,7 @@ import { buildRiskReport, type RiskFilter, type RiskReport } from './report.js';
 import type { RiskRules } from './rules.js';
 import { marketKey, type RiskInputs } from './types.js';
 import { WebhookSender } from './webhook.js';
+import { errorText } from '../core/errors.js';
 
 export interface AlertJson {
   id: number | null;
@@ -227,7 +228,7 @@ export class RiskService {
       return transitions;
     } catch (err) {
       this.counters.evaluationErrors++;
-      this.o.log.warn({ err: (err as Error).message }, 'risk evaluation failed; retrying on the next tick');
+      this.o.log.warn({ err: errorText(err) }, 'risk evaluation failed; retrying on the next tick');
       return [];
     } finally {
       this.counters.lastEvaluationMs = performance.now() - started;
@@ -248,7 +249,7 @@ export class RiskService {
       try {
         fn(json);
       } catch (err) {
-        this.o.log.warn({ err: (err as Error).message }, 'alert listener failed');
+        this.o.log.warn({ err: errorText(err) }, 'alert listener failed');
       }
     }
     this.webhook?.send({ event: t.kind === 'open' ? 'alert.opened' : 'alert.closed', alert: json });

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { backoffDelay, EQUAL_JITTER } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import { redactText } from '../core/logger.js';
+import { errorText } from '../core/errors.js';
 
 export interface WebhookOptions {
   url: string;
@@ -97,7 +98,7 @@ export class WebhookSender {
       if (this.attempt === 0) this.o.log.warn({ status: res.status }, 'alert webhook answered with an error; retrying');
       return false;
     } catch (err) {
-      if (this.attempt === 0) this.o.log.warn({ err: redactText((err as Error).message) }, 'alert webhook unreachable; retrying');
+      if (this.attempt === 0) this.o.log.warn({ err: redactText(errorText(err)) }, 'alert webhook unreachable; retrying');
       return false;
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { LatestGreeks } from '../../src/core/processor.js';
 import { EventHub, GREEKS_EVERY_MS, STATUS_EVERY_MS, type HubClient } from '../../src/api/events/hub.js';
 import { MAX_TICKETS, TicketBook, TICKET_TTL_MS } from '../../src/api/events/tickets.js';

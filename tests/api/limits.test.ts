@@ -5,7 +5,7 @@ import { buildApi } from '../../src/api/app.js';
 import type { ApiLimits } from '../../src/api/limits.js';
 import { readAppConfig } from '../../src/app/config.js';
 import { Pipeline } from '../../src/app/pipeline.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { MemoryJournal } from '../../src/core/journal.js';
 import { StorageError } from '../../src/db/errors.js';
 import type { SnapshotRecord, Storage } from '../../src/db/types.js';

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalOcc, ContractKeyError, isOccKey, occKey, parseOcc, underlyingOfRoot } from '../../src/core/contract.js';
+import { canonicalOcc, contractKey, ContractKeyError, isOccKey, occKey, parseOcc, underlyingOfRoot } from '../../src/core/contract.js';
 
 describe('OCC contract key', () => {
+  it('contractKey() normalises every OCC spelling to the padded key and keeps other keys as given', () => {
+    const padded = occKey({ root: 'SPY', expiry: '2025-12-19', right: 'C', strike: 500 });
+    expect(contractKey('SPY251219C00500000')).toBe(padded);
+    expect(contractKey(' SPY   251219C00500000 ')).toBe(padded);
+    expect(contractKey(padded)).toBe(padded);
+    expect(contractKey('SPY')).toBe('SPY');
+    expect(contractKey(' AAPL ')).toBe('AAPL');
+  });
+
   it('builds the 21-character key with the root padded to 6', () => {
     const key = occKey({ root: 'SPY', expiry: '2025-12-19', right: 'C', strike: 500 });
     expect(key).toBe('SPY   251219C00500000');

@@ -1,7 +1,7 @@
 /** Regression (fault suite): a closed flusher must stop retrying, or a process stopped while the database is down never exits. */
 import pino from 'pino';
 import { expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { DEFAULT_FLUSH, Flusher } from '../../src/core/flushPolicy.js';
 import { MemoryJournal } from '../../src/core/journal.js';
 

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { DEFAULT_FLUSH, Flusher, type FlushOptions } from '../../src/core/flushPolicy.js';
 import { MemoryJournal } from '../../src/core/journal.js';
 

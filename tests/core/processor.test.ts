@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Processor } from '../../src/core/processor.js';
 import type { GreekSnapshot, GreeksEvent, Position } from '../../src/core/types.js';
 

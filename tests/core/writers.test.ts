@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { MemoryDeadLetter } from '../../src/core/deadLetter.js';
 import { DEFAULT_FLUSH, Flusher } from '../../src/core/flushPolicy.js';
 import { MemoryJournal } from '../../src/core/journal.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { plugin } from '../../src/brokers/ibkr/index.js';
 import { CpapiStream } from '../../src/brokers/ibkr/cpapi/stream.js';
 

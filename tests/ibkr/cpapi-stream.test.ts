@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { BrokerEvent, GreeksEvent } from '../../src/core/types.js';
 import { parseIbkrConfig } from '../../src/brokers/ibkr/config.js';
 import { CpapiStream, type CpapiStreamOptions } from '../../src/brokers/ibkr/cpapi/stream.js';

@@ -1,6 +1,6 @@
 /** TWS line rotation (pure, fake clock): a 300-contract book on 100 lines, paced. */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { LineScheduler } from '../../src/brokers/ibkr/tws/lines.js';
 
 const keys = (n: number) => Array.from({ length: n }, (_, i) => `C${i}`);

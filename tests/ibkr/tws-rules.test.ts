@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { backoffDelay } from '../../src/core/backoff.js';
 import { TWS_BACKOFF } from '../../src/brokers/ibkr/tws/stream.js';
 import { Heartbeat } from '../../src/brokers/ibkr/tws/heartbeat.js';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { BrokerEvent, GreeksEvent } from '../../src/core/types.js';
 import { parseIbkrConfig } from '../../src/brokers/ibkr/config.js';
 import type { TwsApi } from '../../src/brokers/ibkr/tws/api.js';

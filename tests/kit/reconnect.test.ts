@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Reconnector } from '../../src/brokers/kit/reconnect.js';
 
 const exact = { baseMs: 100, maxMs: 800, jitter: { min: 1, max: 1 } };

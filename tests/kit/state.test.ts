@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { BrokerEvent } from '../../src/core/types.js';
 import { StateMachine } from '../../src/brokers/kit/state.js';
 import { StreamReporter } from '../../src/brokers/kit/reporter.js';

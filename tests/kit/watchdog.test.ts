@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Watchdog } from '../../src/brokers/kit/watchdog.js';
 
 describe('liveness watchdog on fake time', () => {

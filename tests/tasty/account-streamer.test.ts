@@ -1,7 +1,7 @@
 /** Account streamer: message mapping (pure) and the connection lifecycle on a FakeClock with a fake socket. */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { TradeEvent } from '../../src/core/types.js';
 import {
   AccountStreamer,

@@ -1,6 +1,6 @@
 /** Chunked, paced DXLink subscriptions (pure, fake clock). */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { SubscriptionPacer, type SubscriptionBatch } from '../../src/brokers/tasty/pacer.js';
 import type { Sub } from '../../src/brokers/tasty/subscriptions.js';
 

@@ -1,7 +1,7 @@
 /** The stream controller with a fake REST and a fake DXLink connection: timers on a FakeClock. */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 import type { BrokerEvent } from '../../src/core/types.js';
 import { parseTastyConfig } from '../../src/brokers/tasty/config.js';
 import type { FeedConnection, FeedConnector, FeedHandlers } from '../../src/brokers/tasty/dxlink.js';

@@ -17,6 +17,7 @@ import type { LatestGreeks } from '../../core/processor.js';
 import { liveGreeksJson } from '../json.js';
 import { alertSourceOf, type AlertJson, type RiskPort } from '../riskPort.js';
 import { Conflator } from './conflate.js';
+import { errorText } from '../../core/errors.js';
 
 export const GREEKS_EVERY_MS = 500;
 export const STATE_POLL_MS = 1000;
@@ -148,7 +149,7 @@ export class EventHub {
       this.lastRisk = doc;
       this.broadcast('risk', doc);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       // once per distinct failure, not once a second
       if (msg !== this.riskError) this.src.log.warn({ err: msg }, 'risk summary failed for /v1/events');
       this.riskError = msg;

@@ -11,7 +11,7 @@ import { DEFAULT_LIMIT } from '../../db/snapshots.js';
 import { riskTimeline } from '../../db/timeline.js';
 import { loadRules, resolveBenchmark, type RiskRules } from '../../risk/rules.js';
 import { loadTimelineWeights } from '../../risk/timelineWeights.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { badRequest, HttpError } from '../errors.js';
 import { snapshotJson, timelineJson, tradeJson } from '../json.js';
 import { parseInstant, parseLimit, parseText, timelineQueryFrom, type RawParams } from '../params.js';
@@ -19,6 +19,7 @@ import { fromQuery } from '../query.js';
 import { parseTradeBody } from '../tradeBody.js';
 import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../schemas/queries.js';
 import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
+import { errorText } from '../../core/errors.js';
 
 const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
 const TRADE_PARAMS = paramNames(TRADE_QUERY);
@@ -84,7 +85,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     // later, exactly once: 202. Only a journal that refuses too gives 503 (nothing accepted).
     const accepted = await deps.pipeline.processor.acceptTrade(trade).catch((err: unknown) => {
       if (err instanceof JournalUnavailableError) throw new HttpError(503, `database unavailable and the journal cannot be written (${err.message}): retry later`, { 'retry-after': '5' });
-      if (isRowRejection(err)) throw badRequest(`the database refused this trade: ${(err as Error).message}`);
+      if (isRowRejection(err)) throw badRequest(`the database refused this trade: ${errorText(err)}`);
       throw err;
     });
     if (accepted.status === 'journaled') {

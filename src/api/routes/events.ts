@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { systemClock } from '../../core/clock.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 import { EventHub } from '../events/hub.js';
 import { SseClient } from '../events/sse.js';
 import type { TicketBook } from '../events/tickets.js';

@@ -11,7 +11,7 @@ import { resolveBenchmark } from '../../risk/rules.js';
 import { alertJson, type RiskQuery, type RiskService } from '../../risk/service.js';
 import { parseDuration, parseText, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 
 const FILTER_PARAMS = ['account', 'underlying', 'broker', 'benchmark'] as const;
 

@@ -14,7 +14,7 @@ import { conflict, notFound } from '../errors.js';
 import { CONTROL_BODY_SCHEMA } from '../schemas/streaming.js';
 import { validator } from '../validation.js';
 import { isoOrNull } from '../json.js';
-import type { ApiDeps } from '../app.js';
+import type { ApiDeps } from '../deps.js';
 
 const checkControlBody = validator(CONTROL_BODY_SCHEMA, 'body');
 

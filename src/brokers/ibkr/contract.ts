@@ -1,4 +1,4 @@
-import { occKey, underlyingOfRoot, type OptionRight } from '../../core/contract.js';
+import { occKey, underlyingOfRoot, type ContractKey, type OptionRight } from '../../core/contract.js';
 
 /** The parts of an IBKR option contract needed for its canonical key (both transports). */
 export interface IbkrOptionContract {
@@ -18,7 +18,7 @@ export interface IbkrOptionContract {
  * how SPX weeklies become SPXW while the underlying stays SPX); otherwise the symbol.
  * Decision record: specs/ibkr.md "SPX vs SPXW".
  */
-export function ibkrContractKey(c: IbkrOptionContract): { contractKey: string; underlying: string } {
+export function ibkrContractKey(c: IbkrOptionContract): { contractKey: ContractKey; underlying: string } {
   const right = normaliseRight(c.right);
   const root = (c.tradingClass && c.tradingClass.trim()) || impliedRoot(c.symbol, c.expiry);
   const contractKey = occKey({ root, expiry: c.expiry, right, strike: c.strike });

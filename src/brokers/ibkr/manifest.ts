@@ -1,4 +1,5 @@
-import type { PluginManifest } from '../types.js';
+import { endpointOfUrl, type PluginManifest } from '../types.js';
+import type { IbkrConfig } from './config.js';
 
 export const manifest: PluginManifest = {
   id: 'ibkr',
@@ -20,5 +21,30 @@ export const manifest: PluginManifest = {
     { name: 'IBKR_TWS_MAX_REQUESTS_PER_SEC', help: 'tws: reqMktData + cancelMktData per second (default 35% of the lines)' },
     { name: 'IBKR_TWS_LINE_DWELL_MS', help: 'tws: a rotating line without Greeks is released after this (default 5000)' },
   ],
+  simulators: [
+    {
+      name: 'ibkr',
+      what: 'IBKR Client Portal gateway (REST + WebSocket)',
+      start: async (port) => {
+        const s = await (await import('./sim/cpapi/index.js')).startCpapiSimulator({ port });
+        return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: s.url, IBKR_TLS_INSECURE: '1' }, close: () => s.close() };
+      },
+    },
+    {
+      name: 'ibkr-tws',
+      what: 'IBKR TWS / IB Gateway socket API',
+      start: async (port) => {
+        const s = await (await import('./sim/tws/index.js')).startTwsSimulator({ port });
+        return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'tws', IBKR_TWS_HOST: s.host, IBKR_TWS_PORT: String(s.port) }, close: () => s.close() };
+      },
+    },
+  ],
+  endpoint: (c) => {
+    const i = c as IbkrConfig;
+    if (i.transport === 'tws') {
+      return { host: i.twsHost, port: i.twsPort, what: `TWS / IB Gateway at ${i.twsHost}:${i.twsPort}`, fix: 'start TWS or IB Gateway with the API enabled, or set IBKR_TWS_HOST / IBKR_TWS_PORT (npm run sim -- ibkr-tws for a simulator)' };
+    }
+    return { ...endpointOfUrl(i.gatewayUrl), what: `the IBKR Client Portal gateway at ${i.gatewayUrl}`, fix: 'start the gateway and log in, or set IBKR_GATEWAY_URL (npm run sim -- ibkr for a simulator)' };
+  },
   load: async () => (await import('./index.js')).plugin,
 };

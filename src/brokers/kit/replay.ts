@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FakeClock } from '../../core/clock.js';
+import type { ManualClock } from '../../core/clock.js';
 import type { WireMeta, WireRecord } from './wire.js';
 
 export interface Recording {
@@ -141,7 +141,7 @@ async function settle(): Promise<void> {
  * way (so its timers fire at their own times, with its async work settled in between), and hands
  * each record to `dispatch` at its receipt time.
  */
-export async function driveReplay(clock: FakeClock, records: WireRecord[], feed: ReplayFeed, opts: ReplayRunOptions = {}): Promise<{ early: number }> {
+export async function driveReplay(clock: ManualClock, records: WireRecord[], feed: ReplayFeed, opts: ReplayRunOptions = {}): Promise<{ early: number }> {
   const realDelay = (ms: number) => (opts.speed && Number.isFinite(opts.speed) && ms > 0 ? sleepReal(ms / opts.speed) : Promise.resolve());
   let early = 0;
   await settle();
@@ -156,7 +156,7 @@ export async function driveReplay(clock: FakeClock, records: WireRecord[], feed:
   return { early };
 }
 
-export async function advanceTo(clock: FakeClock, t: number, realDelay: (ms: number) => Promise<unknown> = () => Promise.resolve()): Promise<void> {
+export async function advanceTo(clock: ManualClock, t: number, realDelay: (ms: number) => Promise<unknown> = () => Promise.resolve()): Promise<void> {
   while (clock.now() < t) {
     const due = clock.nextDue();
     const to = due !== null && due < t ? Math.max(due, clock.now()) : t;

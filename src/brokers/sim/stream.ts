@@ -2,6 +2,7 @@ import { defaultContracts, SimMarket, simContractKey } from '../simbook.js';
 import { emptyHealth, type BrokerStream, type StreamContext, type StreamHealth } from '../types.js';
 import type { Position } from '../../core/types.js';
 import type { TimerHandle } from '../../core/clock.js';
+import { maybe, SentLedger, startTicker, type Ticker } from '../simkit/index.js';
 import type { SimConfig } from './config.js';
 
 /**
@@ -15,10 +16,13 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   const contracts = defaultContracts(ctx.clock.now());
   const keys = contracts.map(simContractKey);
   const market = new SimMarket(contracts, cfg.seed);
+  const rand = () => market.random();
   const seqs = new Array<number>(contracts.length).fill(0);
   const health: StreamHealth = emptyHealth();
-  const sent = { uniqueGreeks: 0, duplicatesSent: 0, outOfOrderSent: 0, malformedSent: 0 };
-  let timer: TimerHandle | undefined;
+  // The ledger counts the unique updates sent (each is unique by construction: no keys kept).
+  const ledger = new SentLedger<number[]>(undefined, false);
+  const sent = { duplicatesSent: 0, outOfOrderSent: 0, malformedSent: 0 };
+  let ticker: Ticker | undefined;
   let crashTimer: TimerHandle | undefined;
   let next = 0;
   let carry = 0;
@@ -39,17 +43,17 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
     const now = ctx.clock.now();
     const rows: number[][] = [];
     for (let k = 0; k < n; k++) {
-      if (cfg.count > 0 && sent.uniqueGreeks >= cfg.count) break;
+      if (cfg.count > 0 && ledger.size >= cfg.count) break;
       const i = next++ % contracts.length;
       const g = market.step(i, now);
-      const late = cfg.ooo > 0 && market.random() < cfg.ooo;
+      const late = maybe(rand, cfg.ooo);
       if (late) sent.outOfOrderSent++;
       const ts = late ? now - 1 - Math.floor(market.random() * 5000) : now;
       const spread = Math.max(0.01, g.price * 0.02);
       const row = [i, ts, ++seqs[i], g.iv, g.delta, g.gamma, g.theta, g.vega, g.rho, g.price - spread / 2, g.price + spread / 2, market.spotOf(contracts[i].underlying)];
       rows.push(row);
-      sent.uniqueGreeks++;
-      if (cfg.dup > 0 && market.random() < cfg.dup) {
+      ledger.record(row);
+      if (maybe(rand, cfg.dup)) {
         rows.push(row);
         sent.duplicatesSent++;
       }
@@ -88,16 +92,13 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
     if (msg.d.length > 0) health.lastEventAt = receivedAt;
   }
 
-  let lastTick = 0;
-  function tick(): void {
+  function tick(_now: number, sinceLastMs: number): void {
     // Paced by elapsed time, not by tick count: a late timer on a busy machine still offers the configured rate.
-    const now = ctx.clock.now();
-    carry += (cfg.rate * Math.min(1000, now - lastTick)) / 1000;
-    lastTick = now;
+    carry += (cfg.rate * Math.min(1000, sinceLastMs)) / 1000;
     const n = Math.floor(carry);
     carry -= n;
     if (n > 0) consume(produceFrame(n));
-    if (cfg.malformed > 0 && market.random() < cfg.malformed) {
+    if (maybe(rand, cfg.malformed)) {
       sent.malformedSent++;
       consume('{"t":"g","d":[[0,1,');
     }
@@ -110,8 +111,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       health.subscriptions = contracts.length;
       setState('connected');
       ctx.log.info({ rate: cfg.rate, accounts: cfg.accounts, contracts: contracts.length }, 'sim market streaming');
-      lastTick = ctx.clock.now();
-      timer = ctx.clock.setInterval(tick, cfg.tickMs);
+      ticker = startTicker({ clock: ctx.clock, periodMs: cfg.tickMs, onTick: tick });
       if (cfg.crashAfter > 0) {
         crashTimer = ctx.clock.setTimeout(() => {
           throw new Error('sim: crash requested by --crash-after');
@@ -119,14 +119,14 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       }
     },
     async stop() {
-      ctx.clock.clearInterval(timer);
+      ticker?.stop();
       ctx.clock.clearTimeout(crashTimer);
-      timer = undefined;
+      ticker = undefined;
       setState('stopped');
     },
     async resubscribe() {
       accounts.forEach((account, a) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, a) }));
     },
-    health: () => ({ ...health, details: { ...sent, accounts: cfg.accounts, contracts: contracts.length } }),
+    health: () => ({ ...health, details: { uniqueGreeks: ledger.size, ...sent, accounts: cfg.accounts, contracts: contracts.length } }),
   };
 }

@@ -23,6 +23,7 @@ import { Reconnector } from '../kit/reconnect.js';
 import { StateMachine } from '../kit/state.js';
 import { Watchdog } from '../kit/watchdog.js';
 import { BROKER } from './positions.js';
+import { errorText } from '../../core/errors.js';
 
 export const ACCOUNT_STREAMER_SOURCE = 'account-streamer';
 /** A fill fetched from the order history after a reconnect (trades.source). */
@@ -252,7 +253,7 @@ export class AccountStreamer {
     try {
       this.token = await this.o.authToken();
     } catch (err) {
-      if (this.gen.isCurrent(gen)) this.retry(`no access token: ${(err as Error).message}`);
+      if (this.gen.isCurrent(gen)) this.retry(`no access token: ${errorText(err)}`);
       return;
     }
     if (!this.gen.isCurrent(gen) || this.isStopped()) return;
@@ -264,7 +265,7 @@ export class AccountStreamer {
         onClose: this.gen.guard(gen, (reason: string) => this.retry(reason)),
       });
     } catch (err) {
-      this.retry((err as Error).message);
+      this.retry(errorText(err));
       return;
     }
     this.watchdog.start();
@@ -331,7 +332,7 @@ export class AccountStreamer {
       (err: unknown) => {
         this.stats.catchUpErrors++;
         // The next reconnect tries again from the same point (lastFillAt only moves with fills seen).
-        if (!this.isStopped()) this.o.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'tasty account streamer: fill catch-up from REST failed');
+        if (!this.isStopped()) this.o.log.warn({ err: errorText(err) }, 'tasty account streamer: fill catch-up from REST failed');
       },
     );
   }

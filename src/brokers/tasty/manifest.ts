@@ -1,4 +1,5 @@
-import type { PluginManifest } from '../types.js';
+import { endpointOfUrl, type PluginManifest } from '../types.js';
+import type { TastyConfig } from './config.js';
 
 export const manifest: PluginManifest = {
   id: 'tasty',
@@ -16,5 +17,19 @@ export const manifest: PluginManifest = {
     { name: 'TASTY_SUBSCRIPTION_PACE_MS', help: 'pause between FEED_SUBSCRIPTION messages (default 100)' },
     { name: 'TASTY_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
   ],
+  simulators: [
+    {
+      name: 'tasty',
+      what: 'Tastytrade REST + DXLink + account streamer',
+      start: async (port) => {
+        const s = await (await import('./sim/index.js')).startTastySimulator({ port });
+        return { broker: 'tasty', env: s.env, close: () => s.close() };
+      },
+    },
+  ],
+  endpoint: (c) => {
+    const t = c as TastyConfig;
+    return { ...endpointOfUrl(t.apiUrl), what: `the Tastytrade API at ${t.apiUrl}`, fix: 'check TASTY_API_URL and the network (npm run sim -- tasty for a simulator)' };
+  },
   load: async () => (await import('./index.js')).plugin,
 };

@@ -23,6 +23,7 @@ import { decodeFeedData, FeedSchema, parseFrame } from './feed-data.js';
 import { accountNumbersOf, BROKER, mapPositions, type TastyPosition } from './positions.js';
 import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
 import { desiredSubscriptions, diffSubscriptions, type Sub } from './subscriptions.js';
+import { errorText } from '../../core/errors.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -116,7 +117,7 @@ export class TastyStream implements BrokerStream {
       if (this.stopped) return;
       await this.openFeed(await this.rest.quoteToken());
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       this.report.lastError = msg;
       await this.stop();
       throw err instanceof TastyRestError ? err : new Error(msg);
@@ -251,7 +252,7 @@ export class TastyStream implements BrokerStream {
     this.pushRefresh = 'running';
     this.refreshPositions()
       .catch((err) => {
-        if (!this.stopped) this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions refresh (account streamer) failed');
+        if (!this.stopped) this.ctx.log.warn({ err: errorText(err) }, 'tasty positions refresh (account streamer) failed');
       })
       .finally(() => {
         const again = this.pushRefresh === 'again';
@@ -267,8 +268,8 @@ export class TastyStream implements BrokerStream {
         await this.refreshPositions();
       } catch (err) {
         if (this.stopped) return;
-        this.report.lastError = (err as Error).message;
-        this.ctx.log.warn({ err: (err as Error).message }, 'tasty position poll failed; next poll will retry');
+        this.report.lastError = errorText(err);
+        this.ctx.log.warn({ err: errorText(err) }, 'tasty position poll failed; next poll will retry');
       }
       this.schedulePoll();
     }, this.config.positionsPollMs);
@@ -319,8 +320,8 @@ export class TastyStream implements BrokerStream {
       }
     } catch (err) {
       if (this.stopped) return;
-      this.report.lastError = (err as Error).message;
-      this.ctx.log.warn({ err: (err as Error).message }, 'tasty quote token rotation failed; retrying in 1 min');
+      this.report.lastError = errorText(err);
+      this.ctx.log.warn({ err: errorText(err) }, 'tasty quote token rotation failed; retrying in 1 min');
       this.timers.rotate = this.ctx.clock.setTimeout(() => void this.rotateToken(), 60_000);
     }
   }
@@ -349,7 +350,7 @@ export class TastyStream implements BrokerStream {
     this.report.reconnects++;
     try {
       // A reconnect is a good moment to re-read positions; a failure here must not block the feed.
-      await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: (err as Error).message }, 'tasty positions re-read failed'));
+      await this.refreshPositions().catch((err) => this.ctx.log.warn({ err: errorText(err) }, 'tasty positions re-read failed'));
       if (this.stopped) return;
       const token = await this.rest.quoteToken();
       if (this.stopped) return;
@@ -357,8 +358,8 @@ export class TastyStream implements BrokerStream {
     } catch (err) {
       this.rebuilding = false;
       if (this.stopped) return;
-      this.report.lastError = (err as Error).message;
-      this.ctx.log.warn({ err: (err as Error).message }, 'tasty feed rebuild failed');
+      this.report.lastError = errorText(err);
+      this.ctx.log.warn({ err: errorText(err) }, 'tasty feed rebuild failed');
       this.scheduleRebuild('rebuild failed');
       return;
     }
@@ -473,7 +474,7 @@ export class TastyStream implements BrokerStream {
     try {
       this.ctx.emit(e);
     } catch (err) {
-      this.ctx.log.error({ err: (err as Error).message }, 'tasty emit failed');
+      this.ctx.log.error({ err: errorText(err) }, 'tasty emit failed');
     }
   }
 }

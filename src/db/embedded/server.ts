@@ -16,7 +16,7 @@ import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, errorText } from '../../core/errors.js';
 import { pgBinaries } from './binaries.js';
 import { waitLock, pidAlive } from './lock.js';
 import { serverUser, type RunAs } from './owner.js';
@@ -179,7 +179,7 @@ export async function ensureEmbedded(dirIn: string): Promise<{ url: string; star
     await mkdir(dir, { recursive: true });
     if (who) await chown(dir, who.uid, who.gid);
   } catch (err) {
-    throw new ConfigError(`cannot create the embedded database folder ${dir} (${(err as Error).message}): point DATA_DIR at a writable folder, or set DATABASE_URL`);
+    throw new ConfigError(`cannot create the embedded database folder ${dir} (${errorText(err)}): point DATA_DIR at a writable folder, or set DATABASE_URL`);
   }
   const lock = await waitLock(join(dir, 'start.lock'), 120_000, (pid) => new ConfigError(`the embedded database in ${dir} has been starting in process ${pid} for 2 minutes: see ${join(dir, 'server.log')}, stop that process, or set DATABASE_URL`));
   try {

@@ -9,6 +9,7 @@
 import { canonicalOcc, parseOcc, underlyingOfRoot } from '../../../core/contract.js';
 import type { Position } from '../../../core/types.js';
 import { ibkrContractKey } from '../contract.js';
+import { errorText } from '../../../core/errors.js';
 
 export const BROKER = 'ibkr';
 
@@ -89,7 +90,7 @@ export function mapPosition(account: string, raw: unknown): MappedPosition {
       ({ contractKey, underlying } = ibkrContractKey({ symbol, expiry: str(r.expiry), right: str(r.putOrCall), strike, tradingClass: str(r.tradingClass) || null }));
     }
   } catch (err) {
-    return { ok: false, reason: `option ${conid}: ${(err as Error).message}` };
+    return { ok: false, reason: `option ${conid}: ${errorText(err)}` };
   }
   multiplier = multiplier || 100;
   const avgPrice = avgCost !== null ? avgCost / multiplier : num(r.avgPrice);

@@ -29,6 +29,7 @@ import { createRest, wsUrl, type CpapiRest } from './rest.js';
 import { ensureBrokerageSession, fetchPositionRows, portfolioAccounts, primeAccounts, tickle } from './session.js';
 import { openWsSocket, type CpapiSocket, type SocketFactory } from './socket.js';
 import { parseInbound } from './wire.js';
+import { errorText } from '../../../core/errors.js';
 
 export interface CpapiStreamOptions {
   /** Positions re-poll period (default config.positionsPollMs, else 60 s). */
@@ -115,7 +116,7 @@ export class CpapiStream implements BrokerStream {
     try {
       await this.connect();
     } catch (err) {
-      this.report.lastError = (err as Error).message;
+      this.report.lastError = errorText(err);
       this.setState('disconnected', this.report.lastError);
       throw err;
     }
@@ -220,7 +221,7 @@ export class CpapiStream implements BrokerStream {
     try {
       await this.connect();
     } catch (err) {
-      this.report.lastError = (err as Error).message;
+      this.report.lastError = errorText(err);
       this.lose(`reconnect failed: ${this.report.lastError}`);
     }
   }
@@ -270,7 +271,7 @@ export class CpapiStream implements BrokerStream {
       for (const [conid, t] of after) if (!before.has(conid)) this.subscribe(t);
       for (const conid of before) if (!after.has(conid)) this.commands.push(conid, umdCommand(conid));
     } catch (err) {
-      this.ctx.log.warn({ err: (err as Error).message }, 'ibkr: positions poll failed');
+      this.ctx.log.warn({ err: errorText(err) }, 'ibkr: positions poll failed');
     } finally {
       this.polling = false;
     }

@@ -3,6 +3,7 @@
  * fake through TwsStreamOptions.createApi to drive reconnects and heartbeats with a FakeClock.
  */
 import { IBApi, type Contract } from '@stoqey/ib';
+import { errorText } from '../../../core/errors.js';
 
 export interface TwsApi {
   on(event: string, listener: (...args: any[]) => void): unknown;
@@ -56,7 +57,7 @@ function guardDecoder(api: IBApi, hooks: TwsApiHooks): void {
         return;
       } catch (err) {
         decoder.drainQueue?.();
-        hooks.onDecodeError(`decode failed: ${(err as Error).message}`);
+        hooks.onDecodeError(`decode failed: ${errorText(err)}`);
       }
     }
   };

@@ -5,6 +5,7 @@ import type { Contract } from '@stoqey/ib';
 import { canonicalOcc, isOccKey } from '../../../core/contract.js';
 import type { Position } from '../../../core/types.js';
 import { ibkrContractKey } from '../contract.js';
+import { errorText } from '../../../core/errors.js';
 
 export const BROKER = 'ibkr';
 
@@ -63,7 +64,7 @@ export function mapTwsPosition(account: string, contract: Contract, pos: number 
     try {
       key = optionKey(contract);
     } catch (err) {
-      return { ok: false, reason: `position: ${(err as Error).message}` };
+      return { ok: false, reason: `position: ${errorText(err)}` };
     }
     const position: Position = {
       broker: BROKER, account, contractKey: key.contractKey, underlying: key.underlying,

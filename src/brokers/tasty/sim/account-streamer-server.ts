@@ -3,8 +3,8 @@
  * Order (with legs and fills) and CurrentPosition messages, kebab-case, {"type","data"} shaped,
  * to the sockets that subscribed to the account.
  */
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { closeWsServer, Connections, startWsServer } from '../../simkit/index.js';
 import type { SimHolding } from './book.js';
 
 export interface SimFill {
@@ -43,9 +43,8 @@ interface Session {
 export type OrderHistory = Map<string, Record<string, unknown>[]>;
 
 export async function startAccountStreamerServer(history: OrderHistory = new Map()): Promise<AccountStreamerServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const sessions = new Set<Session>();
+  const { wss, port } = await startWsServer();
+  const sessions = new Connections<Session>({ drop: (s) => s.ws.terminate() });
   let opened = 0;
   let heartbeats = 0;
   let orderId = 1000;
@@ -87,7 +86,6 @@ export async function startAccountStreamerServer(history: OrderHistory = new Map
     ws.on('error', () => ws.terminate());
   });
 
-  const port = (wss.address() as AddressInfo).port;
   return {
     url: `ws://127.0.0.1:${port}`,
     connectionsOpened: () => opened,
@@ -147,13 +145,7 @@ export async function startAccountStreamerServer(history: OrderHistory = new Map
     sendRaw(text) {
       for (const s of sessions) if (s.ws.readyState === s.ws.OPEN) s.ws.send(text);
     },
-    closeAll() {
-      for (const s of sessions) s.ws.terminate();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.ws.terminate();
-        wss.close(() => resolve());
-      }),
+    closeAll: () => sessions.closeAll(),
+    close: () => closeWsServer(wss),
   };
 }

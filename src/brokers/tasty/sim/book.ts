@@ -3,7 +3,6 @@
  * SPY 500 call at both, long and short), as REST position items (kebab-case, like the API).
  */
 import { defaultContracts, simContractKey, thirdFriday, type SimContract } from '../../simbook.js';
-import { occToStreamer } from '../symbols.js';
 
 export interface SimHolding {
   /** OCC symbol (options) or ticker (equities). */
@@ -77,9 +76,4 @@ export function positionItem(account: string, h: SimHolding, now = Date.now()): 
     'created-at': new Date(now - 86_400_000).toISOString(),
     'updated-at': new Date(now).toISOString(),
   };
-}
-
-/** The DXLink symbol the real API would stream for a holding. */
-export function streamerSymbolOfHolding(h: SimHolding): string {
-  return h.instrumentType === 'Equity Option' ? occToStreamer(h.symbol) : h.symbol;
 }

@@ -7,8 +7,8 @@
  * Knobs change behaviour while running: rate, duplicates, out-of-order, NaN, numbers as text,
  * mixed-type messages, silence, token rejection, ERROR messages, close 1012.
  */
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { closeWsServer, Connections, maybe, startTicker, startWsServer } from '../../simkit/index.js';
 import { KNOWN_FIELDS, wireValue, type DxEvent, type MarketFeed } from './market-feed.js';
 
 export interface DxKnobs {
@@ -65,7 +65,6 @@ interface Session {
   ws: WebSocket;
   setup: boolean;
   authorized: boolean;
-  silenced: boolean;
   lastInbound: number;
   channels: Map<number, Channel>;
   keepalive: NodeJS.Timeout;
@@ -96,17 +95,20 @@ export interface DxServer {
 const sub = (type: string, symbol: string) => `${type}:${symbol}`;
 
 export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) => boolean, knobs: DxKnobs = defaultDxKnobs()): Promise<DxServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-  const sessions = new Set<Session>();
+  const { wss, port } = await startWsServer();
+  const sessions = new Connections<Session>({
+    drop: (s) => s.ws.terminate(),
+    close: (s, code, reason) => s.ws.close(code, reason),
+  });
   const auths: DxServer['auths'] = [];
   const subscriptionMessages: SubscriptionRecord[] = [];
   let pendingDuplicates: DxEvent[] = [];
   let tooLong = 0;
+  const rand = () => feed.market.random();
 
   /** Sends one message; false when it did not go out (silent, or the socket is closing). */
   const out = (s: Session, msg: Record<string, unknown>): boolean => {
-    if (knobs.silent || s.silenced || s.ws.readyState !== s.ws.OPEN) return false;
+    if (knobs.silent || sessions.isSilenced(s) || s.ws.readyState !== s.ws.OPEN) return false;
     s.ws.send(JSON.stringify(msg));
     return true;
   };
@@ -160,7 +162,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     else for (const [t, v, evs] of pairs) record(out(s, { type: 'FEED_DATA', channel: id, data: [t, v] }), evs);
   };
 
-  const live = () => [...sessions].filter((s) => s.authorized && !s.silenced && !knobs.silent);
+  const live = () => [...sessions].filter((s) => s.authorized && !sessions.isSilenced(s) && !knobs.silent);
 
   const tick = () => {
     const now = Date.now();
@@ -171,11 +173,11 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     for (const k of wanted) {
       const [type, symbol] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
       if (type === 'Greeks') {
-        const older = knobs.outOfOrderRate > 0 && feed.market.random() < knobs.outOfOrderRate ? feed.nextGreeks(symbol, now - 1 - Math.floor(feed.market.random() * 500), knobs.nanRate, true) : null;
+        const older = maybe(rand, knobs.outOfOrderRate) ? feed.nextGreeks(symbol, now - 1 - Math.floor(feed.market.random() * 500), knobs.nanRate, true) : null;
         const ev = feed.nextGreeks(symbol, now, knobs.nanRate);
         if (ev) events.push(ev);
         if (older) events.push(older); // the older event arrives after the newer one
-        if (ev && knobs.duplicateRate > 0 && feed.market.random() < knobs.duplicateRate) pendingDuplicates.push(ev);
+        if (ev && maybe(rand, knobs.duplicateRate)) pendingDuplicates.push(ev); // sent again next tick
       } else if (type === 'Quote') {
         events.push(feed.quote(symbol, now));
       }
@@ -191,14 +193,9 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     }
   };
 
-  // Fixed-rate ticks: the next tick is due tickMs after the previous one was due, not after it
-  // finished, so the offered rate holds when a tick takes a few milliseconds of work.
-  let dueAt = Date.now() + knobs.tickMs;
-  let timer = setTimeout(function loop() {
-    tick();
-    dueAt = Math.max(dueAt + knobs.tickMs, Date.now() - 10 * knobs.tickMs);
-    timer = setTimeout(loop, Math.max(0, dueAt - Date.now()));
-  }, knobs.tickMs);
+  // Fixed-rate ticks: the offered rate holds when a tick takes a few milliseconds of work; the
+  // period is read before every tick (tests change knobs.tickMs while running).
+  const ticker = startTicker({ mode: 'fixed-rate', periodMs: () => knobs.tickMs, onTick: () => tick() });
 
   const onMessage = (s: Session, text: string) => {
     s.lastInbound = Date.now();
@@ -281,7 +278,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
 
   wss.on('connection', (ws) => {
     const s: Session = {
-      ws, setup: false, authorized: false, silenced: false, lastInbound: Date.now(), channels: new Map(),
+      ws, setup: false, authorized: false, lastInbound: Date.now(), channels: new Map(),
       keepalive: setInterval(() => {
         if (Date.now() - s.lastInbound > knobs.clientTimeoutMs) {
           out(s, { type: 'ERROR', channel: 0, error: 'TIMEOUT', message: 'no keepalive from client' });
@@ -308,7 +305,6 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     ws.on('error', () => ws.terminate());
   });
 
-  const port = (wss.address() as AddressInfo).port;
   return {
     url: `ws://127.0.0.1:${port}/realtime`,
     knobs,
@@ -321,26 +317,18 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
       for (const s of sessions) for (const ch of s.channels.values()) for (const k of ch.subs) all.add(k);
       return all;
     },
-    closeAll(code = 1012, reason = 'reconnection required') {
-      for (const s of sessions) s.ws.close(code, reason);
-    },
-    silenceConnections() {
-      for (const s of sessions) s.silenced = true;
-    },
+    closeAll: (code = 1012, reason = 'reconnection required') => sessions.closeAll(code, reason),
+    silenceConnections: () => sessions.silenceAll(),
     sendError(error, message) {
       for (const s of sessions) out(s, { type: 'ERROR', channel: 0, error, message });
     },
     sendRaw(text) {
       for (const s of sessions) if (s.ws.readyState === s.ws.OPEN) s.ws.send(text);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        clearTimeout(timer);
-        for (const s of sessions) {
-          clearInterval(s.keepalive);
-          s.ws.terminate();
-        }
-        wss.close(() => resolve());
-      }),
+    close: () => {
+      ticker.stop();
+      for (const s of sessions) clearInterval(s.keepalive);
+      return closeWsServer(wss);
+    },
   };
 }

@@ -5,6 +5,7 @@
  * the unique Greeks events it sent.
  */
 import { defaultContracts, type SimContract } from '../../simbook.js';
+import type { SentLedger } from '../../simkit/index.js';
 import { startAccountStreamerServer, type AccountStreamerServer, type SimFill } from './account-streamer-server.js';
 import { defaultBook, SIM_ACCOUNTS, type SimHolding } from './book.js';
 import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dxlink-server.js';
@@ -53,7 +54,9 @@ export interface TastySimulator {
   /** Replaces an account's holdings (the next position poll sees it). */
   setHoldings(account: string, holdings: SimHolding[]): void;
   holdings(account: string): SimHolding[];
-  /** Every unique Greeks event (symbol, time, sequence) that reached a subscriber. */
+  /** Every unique Greeks event (symbol, time, sequence) that reached a subscriber, in send order (the simulator kit's ledger). */
+  ledger: SentLedger<SentGreeks>;
+  /** The ledger's entries. */
   sentGreeks(): SentGreeks[];
   /** Quote tokens issued so far. */
   quoteTokensIssued(): number;
@@ -122,6 +125,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
     },
     setHoldings: (account, holdings) => void book.set(account, holdings),
     holdings: (account) => book.get(account) ?? [],
+    ledger: feed.ledger,
     sentGreeks: () => feed.sentGreeks(),
     quoteTokensIssued: () => issued,
     async close() {

@@ -5,6 +5,7 @@
  */
 import { SimMarket, simContractKey, type SimContract } from '../../simbook.js';
 import { occToStreamer } from '../symbols.js';
+import { SentLedger } from '../../simkit/index.js';
 import type { GreekValues } from '../../../core/types.js';
 
 /** A dxFeed event: field name → value. Numbers may be NaN (sent as the string "NaN"). */
@@ -30,7 +31,8 @@ export class MarketFeed {
   private lastGreeks = new Map<string, DxEvent>();
   private lastTime = new Map<string, { time: number; seq: number }>();
   private keyOf = new Map<string, string>();
-  private sent = new Map<string, SentGreeks>();
+  /** Every unique Greeks event (symbol, time, sequence) that reached a subscriber, in send order. */
+  readonly ledger = new SentLedger<SentGreeks>((g) => `${g.symbol}|${g.time}|${g.sequence}`);
   private lateSeq = 0;
 
   constructor(readonly contracts: SimContract[], seed = 7) {
@@ -88,12 +90,10 @@ export class MarketFeed {
 
   /** Notes that a Greeks event reached at least one subscriber. */
   recordSent(ev: DxEvent): void {
-    const key = `${ev.eventSymbol}|${ev.time}|${ev.sequence}`;
-    if (this.sent.has(key)) return;
     const symbol = String(ev.eventSymbol);
     let contractKey = this.keyOf.get(symbol);
     if (contractKey === undefined) this.keyOf.set(symbol, (contractKey = simContractKey(this.contracts[this.bySymbol.get(symbol)!])));
-    this.sent.set(key, {
+    this.ledger.record({
       contractKey, symbol, time: Number(ev.time), sequence: Number(ev.sequence),
       iv: nullIfNaN(Number(ev.volatility)), delta: nullIfNaN(Number(ev.delta)), gamma: nullIfNaN(Number(ev.gamma)),
       theta: nullIfNaN(Number(ev.theta)), vega: nullIfNaN(Number(ev.vega)), rho: nullIfNaN(Number(ev.rho)),
@@ -101,7 +101,7 @@ export class MarketFeed {
   }
 
   sentGreeks(): SentGreeks[] {
-    return [...this.sent.values()];
+    return this.ledger.entries();
   }
 }
 

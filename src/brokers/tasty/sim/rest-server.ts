@@ -4,7 +4,7 @@
  * slow answers, 429 (with Retry-After) and 5xx. Counts requests per route.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../simkit/index.js';
 import { positionItem, type SimHolding } from './book.js';
 
 export interface RestKnobs {
@@ -161,20 +161,12 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
       if (!res.headersSent) send(res, 500, { error: { code: 'internal', message: 'simulator error' } });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const bound = (server.address() as AddressInfo).port;
+  const bound = (await listen(server, port)).port;
   return {
     url: `http://127.0.0.1:${bound}`,
     knobs,
     counts,
     totalRequests: () => [...counts.values()].reduce((a, b) => a + b, 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => closeServer(server),
   };
 }

@@ -11,11 +11,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { systemClock, type Clock, type TimerHandle } from '../../../../core/clock.js';
+import { systemClock, type Clock } from '../../../../core/clock.js';
 import { defaultContracts, SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
+import { chance, closeServer, Connections, HoldBack, listen, SentLedger, startTicker } from '../../../simkit/index.js';
 import { defaultBook, positionRow, spreadBook, UNDERLYING_CONIDS, type SimBook } from './book.js';
 import { makeSelfSignedCert } from './cert.js';
 import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
@@ -78,7 +78,9 @@ export interface CpapiSimulator {
    */
   knobs: { duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean; mute: boolean };
   stats: CpapiSimStats;
-  /** Unique greeks updates sent, in send order (the client's merged view at each `_updated`). */
+  /** Every unique greeks update sent, in send order (the client's merged view at each `_updated`): the simulator kit's ledger. */
+  ledger: SentLedger<RecordedGreeks>;
+  /** The ledger's entries. */
   greeksSent(): RecordedGreeks[];
   /** Conids currently subscribed (and not expired) on any open socket. */
   liveSubscriptions(): number[];
@@ -95,7 +97,7 @@ interface Conn {
   lastTicAt: number;
   subs: Map<number, Subscription>;
   /** A frame held back to be sent after the next one (out-of-order knob), per conid. */
-  held: Map<number, string>;
+  held: HoldBack<number, string>;
 }
 
 export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promise<CpapiSimulator> {
@@ -120,9 +122,8 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     smdRequests: new Map(), smdPeakPerSec: 0, expiredSubscriptions: 0,
   };
   const session = { id: newSessionId(rand), authenticated: true, competing: false, accountsPrimed: false };
-  const conns = new Set<Conn>();
-  const recorded: RecordedGreeks[] = [];
-  const recordedKeys = new Set<string>();
+  const conns = new Connections<Conn>({ drop: (c) => c.ws.terminate() });
+  const ledger = new SentLedger<RecordedGreeks>();
   const restTimes: number[] = [];
   const price = new Map<number, number>(book.contracts.map((c, i) => [i, market.step(i, clock.now()).price]));
 
@@ -203,7 +204,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
 
   function onConnection(ws: WebSocket): void {
     stats.connections++;
-    const c: Conn = { ws, lastTicAt: clock.now(), subs: new Map(), held: new Map() };
+    const c: Conn = { ws, lastTicAt: clock.now(), subs: new Map(), held: new HoldBack() };
     conns.add(c);
     ws.on('close', () => conns.delete(c));
     ws.on('error', () => conns.delete(c));
@@ -259,10 +260,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     }
     if (knobs.silent) {
       // Falling silent never swallows a frame held back for reordering: what was recorded is sent.
-      for (const c of conns) {
-        for (const text of c.held.values()) send(c, text);
-        c.held.clear();
-      }
+      for (const c of conns) for (const [, text] of c.held.drain()) send(c, text);
       return;
     }
     if (!session.authenticated || !session.accountsPrimed) return;
@@ -295,45 +293,38 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
 
   function sendFrame(c: Conn, s: Subscription, now: Record<string, string>, ts: number): void {
     const isOption = book.indexOfConid(s.conid) >= 0;
-    const held = c.held.get(s.conid);
-    const swap = isOption && held === undefined && s.frames >= 2 && rand() < knobs.outOfOrder;
+    const held = c.held.peek(s.conid);
+    const swap = isOption && held === undefined && s.frames >= 2 && chance(rand, knobs.outOfOrder);
     const fields = nextFrame(s, now, rand, { partial: knobs.partial, full: swap || held !== undefined });
     if (Object.keys(fields).length === 0) return;
     const text = JSON.stringify({ server_id: 'q0', conidEx: String(s.conid), conid: s.conid, _updated: ts, ...fields, topic: `smd+${s.conid}` });
     if (isOption && Object.keys(fields).some((id) => id.startsWith('73') || id === '7633')) record(s, ts);
     if (swap) {
-      c.held.set(s.conid, text);
+      c.held.hold(s.conid, text);
       return;
     }
     send(c, text);
-    if (held !== undefined) {
-      send(c, held);
-      c.held.delete(s.conid);
-    }
-    if (rand() < knobs.duplicates) send(c, text);
+    if (held !== undefined) send(c, c.held.take(s.conid)!);
+    if (chance(rand, knobs.duplicates)) send(c, text);
   }
 
   function record(s: Subscription, eventTs: number): void {
     const contract = book.contracts[book.indexOfConid(s.conid)];
-    const r: RecordedGreeks = { conid: s.conid, contractKey: simContractKey(contract), eventTs, ...toldGreeks(s) };
-    const key = JSON.stringify(r);
-    if (recordedKeys.has(key)) return;
-    recordedKeys.add(key);
-    recorded.push(r);
+    ledger.record({ conid: s.conid, contractKey: simContractKey(contract), eventTs, ...toldGreeks(s) });
   }
 
-  const timers: TimerHandle[] = [
-    clock.setInterval(tick, options.rateMs ?? 250),
-    clock.setInterval(() => {
-      for (const c of conns) send(c, { topic: 'system', hb: clock.now() });
-    }, hbMs),
+  const tickers = [
+    startTicker({ clock, periodMs: options.rateMs ?? 250, onTick: tick }),
+    startTicker({
+      clock,
+      periodMs: hbMs,
+      onTick: () => {
+        for (const c of conns) send(c, { topic: 'system', hb: clock.now() });
+      },
+    }),
   ];
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { port } = await listen(server, options.port ?? 0);
 
   return {
     url: `${cert ? 'https' : 'http'}://127.0.0.1:${port}`,
@@ -342,7 +333,8 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     book,
     knobs,
     stats,
-    greeksSent: () => [...recorded],
+    ledger,
+    greeksSent: () => ledger.entries(),
     liveSubscriptions: () => {
       const now = clock.now();
       const out = new Set<number>();
@@ -350,21 +342,16 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
       return [...out].sort((a, b) => a - b);
     },
     openSockets: () => conns.size,
-    dropConnections() {
-      for (const c of conns) c.ws.terminate();
-      conns.clear();
-    },
+    dropConnections: () => conns.dropAll(),
     competeSession() {
       Object.assign(session, { authenticated: false, competing: true });
       for (const c of conns) send(c, { topic: 'sts', args: { authenticated: false, competing: true, connected: true, message: 'competing session', fail: '' } });
     },
     async close() {
-      for (const t of timers) clock.clearInterval(t);
-      for (const c of conns) c.ws.terminate();
-      conns.clear();
+      for (const t of tickers) t.stop();
+      conns.dropAll();
       wss.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }

@@ -7,6 +7,7 @@
  */
 import net from 'node:net';
 import { defaultContracts, SimMarket, type SimContract } from '../../../simbook.js';
+import { Connections, FaultLine, SentLedger, closeServer, listen, startTicker, type FaultKnobs } from '../../../simkit/index.js';
 import { defaultHoldings, toTwsContracts, type TwsSimContract, type TwsSimHolding } from './book.js';
 import { encodeFrame, type Field } from './codec.js';
 import * as msg from './messages.js';
@@ -62,7 +63,9 @@ export interface TwsSimulator {
   dropConnections(): void;
   /** Sends one malformed message to every client. */
   sendMalformed(kind: MalformedKind): void;
-  /** Unique greeks updates sent, per contract key. */
+  /** Every unique greeks update sent, in send order (the simulator kit's ledger). */
+  ledger: SentLedger<SentGreeks>;
+  /** Unique greeks updates sent, per contract key (the ledger grouped). */
   sentGreeks(): Map<string, SentGreeks[]>;
   /** Contract keys with a live market-data request, over all clients. */
   liveContracts(): string[];
@@ -79,9 +82,9 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
   const holdings = (options.holdings ?? defaultHoldings)(contracts, accounts);
   const knobs: TwsSimKnobs = { duplicates: 0, outOfOrder: 0, hung: false, lineLimit: 100, maxRequestsPerSec: 50, ...options.knobs };
   const market = new SimMarket(contracts.map((c) => c.sim), options.seed ?? 7);
-  const sessions = new Set<SimSession>();
+  const sessions = new Connections<SimSession>({ drop: (s) => void s.socket.resetAndDestroy() });
   const requests: Record<SimRequest, number> = { startApi: 0, reqMktData: 0, cancelMktData: 0, reqPositions: 0, cancelPositions: 0, reqCurrentTime: 0, reqMarketDataType: 0, other: 0 };
-  const sent = new Map<string, Map<string, SentGreeks>>();
+  const ledger = new SentLedger<SentGreeks>();
   let connections = 0;
   let paused = false; // between 1100 and 1101/1102: IB is unreachable, nothing flows
 
@@ -106,18 +109,24 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
     rejected: (code) => void (code === 100 ? lineStats.error100++ : lineStats.error101++),
   };
 
-  const record = (g: SentGreeks) => {
-    const byKey = sent.get(g.contractKey) ?? new Map<string, SentGreeks>();
-    sent.set(g.contractKey, byKey);
-    byKey.set(JSON.stringify(g), g);
+  /** A greeks frame, what it says, and the client it is for. */
+  type Update = { s: SimSession; fields: Field[]; g: SentGreeks };
+  // The knobs seen through the kit's fault names (live: tests change sim.knobs while running).
+  const faultKnobs: FaultKnobs = {
+    drop: 0, delayMs: 0, silent: false,
+    get duplicate() { return knobs.duplicates; },
+    get reorder() { return knobs.outOfOrder; },
   };
-
-  /** A greeks frame and what it says. */
-  type Update = { fields: Field[]; g: SentGreeks };
-  const sendUpdate = (s: SimSession, u: Update) => {
-    s.send(u.fields);
-    record(u.g);
-  };
+  // Held back (out-of-order knob) per subscription; recorded once actually sent: an update still
+  // held back was never "sent". A duplicate's copy is the same update (not a new ledger entry).
+  const faults = new FaultLine<SimSubscription, Update>({
+    knobs: faultKnobs,
+    rand: () => market.random(),
+    deliver(u, _sub, copy) {
+      u.s.send(u.fields);
+      if (!copy) ledger.record(u.g);
+    },
+  });
 
   const tickSubscription = (s: SimSession, sub: SimSubscription, update: { g: SentGreeks }, prices: { bid: number; ask: number; last: number }) => {
     const delayed = s.marketDataType >= 3;
@@ -132,23 +141,8 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
       iv: update.g.iv, delta: update.g.delta, optPrice: update.g.optPrice, pvDividend: 0,
       gamma: update.g.gamma, vega: update.g.vega, theta: update.g.theta, undPrice: update.g.undPrice,
     });
-    const mine: Update = { fields, g: update.g };
-    const before = held.get(sub);
-    if (before) {
-      sendUpdate(s, mine);
-      sendUpdate(s, before);
-      held.delete(sub);
-      return;
-    }
-    if (market.random() < knobs.outOfOrder) {
-      // Recorded once actually sent: an update still held back was never "sent".
-      held.set(sub, mine);
-      return;
-    }
-    sendUpdate(s, mine);
-    if (market.random() < knobs.duplicates) s.send(fields);
+    faults.offer(sub, { s, fields, g: update.g });
   };
-  const held = new WeakMap<SimSubscription, Update>();
 
   const tick = () => {
     if (paused || knobs.hung) return;
@@ -175,13 +169,9 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
     sessions.add(session);
     socket.on('close', () => sessions.delete(session));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as net.AddressInfo;
+  const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const intervalMs = options.intervalMs ?? 250;
-  const timer = intervalMs > 0 ? setInterval(tick, intervalMs) : undefined;
+  const ticker = intervalMs > 0 ? startTicker({ periodMs: intervalMs, onTick: tick }) : undefined;
 
   const anyLiveSub = (): [SimSession, SimSubscription] | undefined => {
     for (const s of sessions) for (const sub of s.liveSubscriptions()) return [s, sub];
@@ -189,7 +179,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
   };
 
   return {
-    host: address.address,
+    host: address.host,
     port: address.port,
     serverVersion,
     accounts,
@@ -212,10 +202,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
         }
       }
     },
-    dropConnections() {
-      for (const s of sessions) s.socket.resetAndDestroy();
-      sessions.clear();
-    },
+    dropConnections: () => sessions.dropAll(),
     sendMalformed(kind) {
       const live = anyLiveSub();
       for (const s of sessions) {
@@ -229,9 +216,8 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
         }
       }
     },
-    sentGreeks() {
-      return new Map([...sent].map(([k, v]) => [k, [...v.values()]]));
-    },
+    ledger,
+    sentGreeks: () => ledger.groupBy((g) => g.contractKey),
     liveContracts() {
       const keys = new Set<string>();
       for (const s of sessions) for (const sub of s.liveSubscriptions()) keys.add(sub.contract.contractKey);
@@ -239,10 +225,10 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
     },
     stats: () => ({ connections, activeConnections: sessions.size, requests: { ...requests }, linesInUse: linesInUse(), ...lineStats }),
     async close() {
-      if (timer) clearInterval(timer);
+      ticker?.stop();
+      faults.close();
       for (const s of sessions) s.socket.destroy();
-      sessions.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server);
     },
   };
 }
