@@ -12,6 +12,7 @@ import { apiAB, renderApiAB } from './apiReport.js';
 import { alertCpuAB, riskComputeBench } from './risk.js';
 
 export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--json FILE] [--rows=N] [--seconds=S] [--api-only] [--api-pairs=N] [--api-rate=N] [--api-compare]
+       npm run bench -- --scale [--quick] [--json FILE] [--scale-only=history,cluster,book] [--history-rows=N]
 
 Throughput and latency of the whole pipeline, in one run on this machine, into a fresh
 scratch database on DATABASE_URL's PostgreSQL server (created and dropped by the run):
@@ -37,15 +38,30 @@ Absolute numbers drift between machines and runs: compare the ratios.
   --api-pairs=N  A/B pairs per variant (default 5, quick 2)
   --api-rate=N   sim events/s during the A/B (default 1000)
   --api-compare  also the API without back-pressure (one pair; takes minutes)
+  --scale        instead of the above, the scale scenarios (issue 15 items 2-4, src/bench/scale.ts):
+                 history (10 M rows: timeline day/month vs a naive GROUP BY), cluster (lease
+                 takeover of a killed ingest --cluster process), book.* (big books); JSON keys
+                 history.*, cluster.*, book.*. Heavy: minutes, about 2 GB of scratch database
+  --scale-only=K with --scale: only these sections (comma-separated keys)
+  --history-rows=N  with --scale: rows of generated history (default 10000000, quick 500000)
   --help         this text`;
 
 export async function runBench(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare']);
+  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare', 'scale', 'scale-only', 'history-rows']);
   if (flags.help) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
   }
   const quick = Boolean(flags.quick);
+  if (flags.scale) {
+    if (!process.env.DATABASE_URL) await freshBenchDatabase(undefined); // the one-line ConfigError
+    const { runScale } = await import('./scale.js');
+    const only = typeof flags['scale-only'] === 'string' ? flags['scale-only'].split(',').map((k) => k.trim()).filter(Boolean) : undefined;
+    const historyRows = flags['history-rows'] === undefined ? undefined : intFlag(flags, 'history-rows', 0, 1000, 100_000_000);
+    const log = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
+    const jsonOut = typeof flags.json === 'string' ? flags.json : undefined;
+    return runScale(process.env.DATABASE_URL!, log, { quick, jsonFile: jsonOut, only, historyRows, machine: await machine(quick) }, (s) => process.stderr.write(`bench: ${s}\n`));
+  }
   const rows = intFlag(flags, 'rows', quick ? 50_000 : 200_000, 1000, 10_000_000);
   const seconds = durationMs(flags, 'seconds', quick ? 4000 : 12_000)! / 1000;
   const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;

@@ -35,6 +35,19 @@ export function actorJson(a: ActorStatus, eventsOut: number) {
     last_event_at: isoOrNull(a.lastEventAt), events_in: a.eventsIn, events_out: eventsOut,
     reconnects: a.reconnects, restarts: a.restarts, queue_depth: a.queueDepth,
     last_error: a.lastError, next_restart_at: isoOrNull(a.nextRestartAt),
+    ...linesJson(a.health?.details?.lines),
+  };
+}
+
+/** TWS market-data lines of an actor (its stream's health details.lines), when it has them. */
+function linesJson(l: unknown): { lines?: Record<string, unknown> } {
+  if (!l || typeof l !== 'object') return {};
+  const v = l as Record<string, unknown>;
+  return {
+    lines: {
+      mode: v.mode, contracts: v.contracts, line_limit: v.lines, open_lines: v.openLines, refresh_s: v.refreshS,
+      target_refresh_s: v.targetRefreshS, contracts_with_greeks: v.contractsWithGreeks, cycles: v.cycles, refused: v.refused,
+    },
   };
 }
 

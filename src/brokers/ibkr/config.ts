@@ -16,6 +16,14 @@ export interface IbkrConfig {
   marketDataType: 1 | 2 | 3 | 4;
   /** Positions re-poll period (IBKR_POSITIONS_POLL_MS). Optional so older callers still typecheck. */
   positionsPollMs?: number;
+  /** Client Portal smd/umd commands per second on the websocket (IBKR_SMD_PER_SEC). */
+  smdPerSec?: number;
+  /** TWS market-data lines this client may use (IBKR_TWS_MAX_LINES); past it, lines rotate. */
+  twsMaxLines?: number;
+  /** reqMktData + cancelMktData per second (IBKR_TWS_MAX_REQUESTS_PER_SEC; TWS allows lines / 2). */
+  twsMaxRequestsPerSec?: number;
+  /** A rotating line is released after this long even without Greeks (IBKR_TWS_LINE_DWELL_MS). */
+  twsLineDwellMs?: number;
 }
 
 function isLocalHost(url: URL): boolean {
@@ -54,5 +62,17 @@ export function parseIbkrConfig(env: Record<string, string | undefined>, flags: 
     clientId: envInt(env, 'IBKR_CLIENT_ID', 0, 0, 2 ** 31 - 1),
     marketDataType: mdt,
     positionsPollMs: envInt(env, 'IBKR_POSITIONS_POLL_MS', 60_000, 1000, 86_400_000),
+    smdPerSec: envInt(env, 'IBKR_SMD_PER_SEC', 50, 1, 10_000),
+    ...twsLines(env),
+  };
+}
+
+/** TWS line allowance and pacing: 100 lines by default, market-data requests at 70 % of TWS's lines / 2 per second. */
+function twsLines(env: Record<string, string | undefined>): Pick<IbkrConfig, 'twsMaxLines' | 'twsMaxRequestsPerSec' | 'twsLineDwellMs'> {
+  const twsMaxLines = envInt(env, 'IBKR_TWS_MAX_LINES', 100, 1, 10_000);
+  return {
+    twsMaxLines,
+    twsMaxRequestsPerSec: envInt(env, 'IBKR_TWS_MAX_REQUESTS_PER_SEC', Math.max(2, Math.floor(twsMaxLines * 0.35)), 2, 10_000),
+    twsLineDwellMs: envInt(env, 'IBKR_TWS_LINE_DWELL_MS', 5_000, 100, 600_000),
   };
 }

@@ -16,6 +16,10 @@ export const manifest: PluginManifest = {
     { name: 'IBKR_TWS_PORT', help: 'TWS / IB Gateway port (default 4002)' },
     { name: 'IBKR_CLIENT_ID', help: 'TWS API client id (default 0)' },
     { name: 'IBKR_MARKET_DATA_TYPE', help: '1 live, 2 frozen, 3 delayed, 4 delayed-frozen (default 1)' },
+    { name: 'IBKR_SMD_PER_SEC', help: 'cpapi: smd/umd websocket commands per second (default 50)' },
+    { name: 'IBKR_TWS_MAX_LINES', help: 'tws: market-data lines to use; a bigger book rotates them (default 100)' },
+    { name: 'IBKR_TWS_MAX_REQUESTS_PER_SEC', help: 'tws: reqMktData + cancelMktData per second (default 35% of the lines)' },
+    { name: 'IBKR_TWS_LINE_DWELL_MS', help: 'tws: a rotating line without Greeks is released after this (default 5000)' },
   ],
   simulators: [
     {

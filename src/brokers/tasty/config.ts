@@ -24,6 +24,8 @@ export interface TastyConfig {
   aggregationPeriod: number;
   /** Max subscriptions per FEED_SUBSCRIPTION message (large books would otherwise hit close 1009). */
   subscriptionChunk: number;
+  /** Pause between two FEED_SUBSCRIPTION messages: a big book goes out chunked and paced. */
+  subscriptionPaceMs: number;
   /** A REST call that has not answered after this long counts as failed (and is retried). */
   restTimeoutMs: number;
   oauthScopes: string[];
@@ -71,6 +73,7 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
     keepaliveTimeoutMs: envInt(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),
     aggregationPeriod: 0.1,
     subscriptionChunk: envInt(env, 'TASTY_SUBSCRIPTION_CHUNK', 500, 1, 100_000),
+    subscriptionPaceMs: envInt(env, 'TASTY_SUBSCRIPTION_PACE_MS', 100, 0, 10_000),
     restTimeoutMs: envInt(env, 'TASTY_REST_TIMEOUT_MS', 15_000, 100, 600_000),
     oauthScopes: ['read'],
     accountStreamerUrl: accountStreamerUrlFor(apiUrl, env.TASTY_ACCOUNT_STREAMER_URL),

@@ -19,6 +19,7 @@ import {
 } from '@dxfeed/dxlink-api';
 import { WebSocket as WsWebSocket } from 'ws';
 import type { Clock } from '../../core/clock.js';
+import { SubscriptionPacer, type PacerStats } from './pacer.js';
 import type { Sub } from './subscriptions.js';
 
 export const GREEKS_FIELDS = ['eventType', 'eventSymbol', 'eventTime', 'eventFlags', 'time', 'sequence', 'price', 'volatility', 'delta', 'gamma', 'theta', 'rho', 'vega'];
@@ -39,8 +40,10 @@ export interface FeedHandlers {
 
 export interface FeedOptions {
   aggregationPeriod: number;
-  /** Approximate subscriptions per FEED_SUBSCRIPTION message. */
+  /** Most subscriptions per FEED_SUBSCRIPTION message. */
   subscriptionChunk: number;
+  /** Pause between two FEED_SUBSCRIPTION messages (0 = only the SDK's own batching). */
+  subscriptionPaceMs?: number;
   /** For the drain timeout of drainAndClose. */
   clock: Clock;
 }
@@ -51,6 +54,8 @@ export interface FeedConnection {
   remove(subs: Sub[]): void;
   /** Re-sends every subscription (FEED_SUBSCRIPTION reset:true + add). */
   replaceAll(subs: Sub[]): void;
+  /** Subscription changes not yet sent, batches sent (big books go out chunked and paced). */
+  subscriptionStats?(): PacerStats;
   /** Re-authenticates the live connection with a new token. */
   setToken(token: string): void;
   connectionState(): ConnState;
@@ -83,8 +88,16 @@ export function ensureWebSocketGlobal(): void {
   if (typeof g.WebSocket === 'undefined' || g.WebSocket === WsWebSocket) g.WebSocket = SafeWebSocket;
 }
 
-// The SDK's approximate bytes per subscription in its chunking (key length + 21).
-const BYTES_PER_SUB = 42;
+// The SDK's own byte chunking (key length + 21 per subscription) stays as a backstop for
+// pathologically long symbols; the pacer bounds the count per message.
+const MAX_BYTES_PER_SUB = 128;
+
+/** The private parts of the pinned 0.3.0 DXLinkFeed that pacing needs. */
+interface FeedInternals {
+  subscriptions: Map<string, { type: string; symbol: string }>;
+  processPendings: () => void;
+  resubscribe: () => void;
+}
 
 export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
   ensureWebSocketGlobal();
@@ -112,7 +125,7 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
 
   const feed = new DXLinkFeed(client, FeedContract.AUTO, {
     batchSubscriptionsTime: 50,
-    maxSendSubscriptionChunkSize: Math.max(1, opts.subscriptionChunk) * BYTES_PER_SUB,
+    maxSendSubscriptionChunkSize: Math.max(1, opts.subscriptionChunk) * MAX_BYTES_PER_SUB,
     // Our decoder handles FEED_DATA; the SDK's own parse of multi-type frames would only log noise.
     logLevel: (DXLinkLogLevel.ERROR + 1) as DXLinkLogLevel,
   });
@@ -126,20 +139,46 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
   });
   feed.getChannel().addErrorListener((e) => !closed && handlers.onError(String(e.type), String(e.message ?? '')));
 
+  // Chunked and paced subscriptions: each pacer batch becomes one FEED_SUBSCRIPTION at once.
+  const internals = feedInternals(feed);
+  const pacer = new SubscriptionPacer({
+    clock: opts.clock,
+    chunk: opts.subscriptionChunk,
+    paceMs: opts.subscriptionPaceMs ?? 0,
+    send({ add, remove }) {
+      if (closed) return;
+      if (remove.length > 0) feed.removeSubscriptions(remove.map((s) => ({ type: s.type, symbol: s.symbol })));
+      if (add.length > 0) feed.addSubscriptions(add.map((s) => ({ type: s.type, symbol: s.symbol })));
+      internals.processPendings(); // now, not after the SDK's batching delay (its timer then finds nothing)
+    },
+  });
+  // The SDK replays every subscription at once when its channel reopens (its own reconnects):
+  // replay them through the pacer instead, the whole set, with reset:true on the first message.
+  internals.resubscribe = () => {
+    const all = [...internals.subscriptions.values()].map((s) => ({ type: s.type as Sub['type'], symbol: s.symbol }));
+    internals.subscriptions.clear();
+    if (all.length === 0) return;
+    feed.clearSubscriptions();
+    pacer.requeue(all);
+  };
+
   return {
     channelId: feed.id,
-    add: (subs) => subs.length > 0 && feed.addSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol }))),
-    remove: (subs) => subs.length > 0 && feed.removeSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol }))),
+    add: (subs) => subs.length > 0 && pacer.add(subs),
+    remove: (subs) => subs.length > 0 && pacer.remove(subs),
     replaceAll(subs) {
+      internals.subscriptions.clear();
       feed.clearSubscriptions();
-      if (subs.length > 0) feed.addSubscriptions(subs.map((s) => ({ type: s.type, symbol: s.symbol })));
+      pacer.replaceAll(subs);
     },
+    subscriptionStats: () => pacer.stats(),
     setToken: (t) => client.setAuthToken(t),
     connectionState: () => client.getConnectionState() as ConnState,
     authState: () => client.getAuthState() as AuthState,
     close() {
       if (closed) return;
       closed = true;
+      pacer.close();
       try {
         feed.close();
       } catch {
@@ -171,6 +210,14 @@ export const connectDxLink: FeedConnector = (url, token, handlers, opts) => {
 };
 
 type MessageHandler = (ev: { data: unknown }) => void;
+
+function feedInternals(feed: DXLinkFeed<FeedContract>): FeedInternals {
+  const f = feed as unknown as Partial<FeedInternals>;
+  if (!(f.subscriptions instanceof Map) || typeof f.processPendings !== 'function' || typeof f.resubscribe !== 'function') {
+    throw new Error('unsupported @dxfeed/dxlink-feed: no subscriptions/processPendings/resubscribe to pace (expected 0.3.x)');
+  }
+  return f as FeedInternals;
+}
 
 function tapFrames(client: DXLinkWebSocketClient, onFrame: (text: string) => boolean): void {
   const connector = (client as unknown as { connector?: { handleMessage?: MessageHandler } }).connector;

@@ -15,6 +15,7 @@ export const manifest: PluginManifest = {
     { name: 'MARKET_METRICS_POLL_MS', help: 'IV rank/percentile, IV30, HV30/60/90, beta refresh from /market-metrics (default 300000; 0 = off)' },
     { name: 'TASTY_KEEPALIVE_TIMEOUT_MS', help: 'DXLink silence bound before a rebuild (default 60000)' },
     { name: 'TASTY_SUBSCRIPTION_CHUNK', help: 'subscriptions per FEED_SUBSCRIPTION message (default 500)' },
+    { name: 'TASTY_SUBSCRIPTION_PACE_MS', help: 'pause between FEED_SUBSCRIPTION messages (default 100)' },
     { name: 'TASTY_REST_TIMEOUT_MS', help: 'REST call timeout (default 15000)' },
   ],
   simulators: [

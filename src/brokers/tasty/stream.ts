@@ -170,6 +170,8 @@ export class TastyStream implements BrokerStream {
         skippedEvents: this.skipped,
         inboundMessages: this.inbound,
         connection: this.conn?.connectionState() ?? 'NOT_CONNECTED',
+        subscriptionsPending: this.conn?.subscriptionStats?.().pending ?? 0,
+        subscriptionMessages: this.conn?.subscriptionStats?.().batches ?? 0,
         accountStreamer: this.account ? { state: this.account.currentState, ...this.account.stats } : null,
         marketMetrics: { polls: this.metricsPolls, rows: this.metricsRows },
     });
@@ -368,7 +370,7 @@ export class TastyStream implements BrokerStream {
       onAuthState: (s, p) => this.onAuthState(s, p),
       onError: (type, message) => this.onError(type, message),
       onChannelClosed: () => this.scheduleRebuild('server closed the FEED channel'),
-    }, { aggregationPeriod: this.config.aggregationPeriod, subscriptionChunk: this.config.subscriptionChunk, clock: this.ctx.clock });
+    }, { aggregationPeriod: this.config.aggregationPeriod, subscriptionChunk: this.config.subscriptionChunk, subscriptionPaceMs: this.config.subscriptionPaceMs, clock: this.ctx.clock });
     this.conn.add([...this.subs.values()]);
   }
 

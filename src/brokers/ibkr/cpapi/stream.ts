@@ -21,6 +21,7 @@ import type { BrokerStream, StreamContext, StreamHealth } from '../../types.js';
 import type { IbkrConfig } from '../config.js';
 import { frameEvents } from './events.js';
 import { ConidFieldCache } from './fieldCache.js';
+import { PacedCommands } from './pacer.js';
 import { OPTION_FIELDS, UNDERLYING_FIELDS, smdCommand, umdCommand } from './fields.js';
 import { Holdings, type Target } from './holdings.js';
 import { BROKER, mapPosition, type OptionHolding } from './positions.js';
@@ -79,6 +80,8 @@ export class CpapiStream implements BrokerStream {
   private pollTimer: TimerHandle | undefined;
   private polling = false;
   private counts = { tics: 0, tickles: 0, smdSends: 0, hb: 0, unknownConid: 0 };
+  /** smd/umd commands, paced (a big book would otherwise send hundreds at once). */
+  private readonly commands: PacedCommands;
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, opts: CpapiStreamOptions) {
     this.clock = ctx.clock;
@@ -101,6 +104,7 @@ export class CpapiStream implements BrokerStream {
       onSilence: (silent) => this.lose(`no message from the gateway for ${silent} ms`),
     });
     this.report = new StreamReporter({ broker: BROKER, clock: this.clock, emit: (e) => this.ctx.emit(e) });
+    this.commands = new PacedCommands(this.clock, config.smdPerSec ?? 50, (text) => this.socket?.send(text));
   }
 
   private get state(): StreamState {
@@ -142,7 +146,8 @@ export class CpapiStream implements BrokerStream {
   }
 
   health(): StreamHealth {
-    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts });
+    const paced = this.commands.stats();
+    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts, smdPending: paced.pending, smdPeakPer100ms: paced.peakPerSlot });
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
@@ -228,6 +233,7 @@ export class CpapiStream implements BrokerStream {
       this.clock.clearInterval(t);
       this.timers.delete(name);
     }
+    this.commands.clear();
     this.socket?.close();
     this.socket = null;
     this.subscribed = false;
@@ -263,7 +269,7 @@ export class CpapiStream implements BrokerStream {
       const after = this.holdings.targets();
       if (!this.subscribed) return;
       for (const [conid, t] of after) if (!before.has(conid)) this.subscribe(t);
-      for (const conid of before) if (!after.has(conid)) this.socket?.send(umdCommand(conid));
+      for (const conid of before) if (!after.has(conid)) this.commands.push(conid, umdCommand(conid));
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'ibkr: positions poll failed');
     } finally {
@@ -300,7 +306,8 @@ export class CpapiStream implements BrokerStream {
   }
 
   private subscribe(t: Target): void {
-    this.socket?.send(smdCommand(t.conid, t.kind === 'option' ? OPTION_FIELDS : UNDERLYING_FIELDS));
+    if (!this.socket) return;
+    this.commands.push(t.conid, smdCommand(t.conid, t.kind === 'option' ? OPTION_FIELDS : UNDERLYING_FIELDS));
     this.counts.smdSends++;
   }
 

@@ -20,6 +20,8 @@ export interface TwsApi {
 }
 
 export interface TwsApiOptions {
+  /** @stoqey/ib's own send pacing (every message); default 40. */
+  maxReqPerSec?: number;
   host: string;
   port: number;
   clientId: number;
@@ -62,7 +64,7 @@ function guardDecoder(api: IBApi, hooks: TwsApiHooks): void {
 }
 
 export const createIbApi: TwsApiFactory = (options, hooks) => {
-  const api = new IBApi({ host: options.host, port: options.port, clientId: options.clientId });
+  const api = new IBApi({ host: options.host, port: options.port, clientId: options.clientId, ...(options.maxReqPerSec ? { maxReqPerSec: options.maxReqPerSec } : {}) });
   guardDecoder(api, hooks);
   return api as unknown as TwsApi;
 };

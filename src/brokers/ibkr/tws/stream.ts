@@ -21,6 +21,7 @@ import { greeksEvent, quoteEvent } from './events.js';
 import { Heartbeat } from './heartbeat.js';
 import { classifyNotice } from './notices.js';
 import { BROKER, mapTwsPosition, type MappedPosition } from './positions.js';
+import { LineScheduler } from './lines.js';
 import { SubscriptionBook, type Subscription } from './subscriptions.js';
 import { cleanComputation, cleanPrice, computationRank, computationSignature, isEmptyComputation, priceField } from './ticks.js';
 
@@ -83,6 +84,9 @@ export class TwsStream implements BrokerStream {
   private readonly createApi: TwsApiFactory;
   private readonly counts = { duplicates: 0, superseded: 0, stale: 0, empty: 0, resubscribes: 0 };
   private readonly warnedDelayed = new Set<number>();
+  /** Market-data lines: at most twsMaxLines open, requests paced, rotation when the book is bigger. */
+  private readonly lines: LineScheduler;
+  private wanted = new Map<string, MappedPosition>();
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, private readonly opts: TwsStreamOptions = {}) {
     this.createApi = opts.createApi ?? createIbApi;
@@ -92,6 +96,15 @@ export class TwsStream implements BrokerStream {
       if (state === 'degraded' || state === 'disconnected') ctx.log.warn({ state, reason }, 'tws: state');
       else ctx.log.info({ state, reason }, 'tws: state');
     });
+    this.lines = new LineScheduler({
+      clock: ctx.clock,
+      maxLines: config.twsMaxLines ?? 100,
+      maxRequestsPerSec: config.twsMaxRequestsPerSec ?? 35,
+      maxDwellMs: config.twsLineDwellMs ?? 5_000,
+      open: (key) => this.openLine(key),
+      close: (key) => this.closeLine(key),
+    });
+    this.lines.suspend();
     this.heartbeat = new Heartbeat(ctx.clock, {
       intervalMs: config.heartbeatMs,
       replyTimeoutMs: opts.replyTimeoutMs,
@@ -118,6 +131,7 @@ export class TwsStream implements BrokerStream {
     this.reconnect.cancel();
     for (const t of [this.readyTimer, this.competingTimer]) this.ctx.clock.clearTimeout(t);
     this.heartbeat.stop();
+    this.lines.close();
     // Cancel the market data first and keep reading a moment: ticks TWS sent before it saw the
     // cancels are still on the wire and must be stored (their requests stay known until then).
     const session = this.session;
@@ -136,7 +150,10 @@ export class TwsStream implements BrokerStream {
   }
 
   health(): StreamHealth {
-    return this.report.health(this.subs.size, { transport: 'tws', host: this.config.twsHost, port: this.config.twsPort, accounts: this.session?.managed ?? [], ...this.counts });
+    return this.report.health(this.subs.size, {
+      transport: 'tws', host: this.config.twsHost, port: this.config.twsPort, accounts: this.session?.managed ?? [], ...this.counts,
+      lines: this.lines.stats(),
+    });
   }
 
   // ---- session lifecycle -------------------------------------------------------------------
@@ -144,7 +161,9 @@ export class TwsStream implements BrokerStream {
   private connect(): void {
     const id = this.gen.next();
     const { twsHost: host, twsPort: port, clientId } = this.config;
-    const api = this.createApi({ host, port, clientId }, { onDecodeError: (m) => this.malformed(m) });
+    // The library paces every message it sends; leave it headroom above the market-data requests.
+    const maxReqPerSec = Math.max(40, (this.config.twsMaxRequestsPerSec ?? 35) + 5);
+    const api = this.createApi({ host, port, clientId, maxReqPerSec }, { onDecodeError: (m) => this.malformed(m) });
     const session: Session = { id, api, ready: false, bootstrapped: false, managed: [], loading: null, socketError: null };
     this.session = session;
     // Farm and competing-session trouble belong to the old connection; TWS re-announces what persists.
@@ -222,6 +241,7 @@ export class TwsStream implements BrokerStream {
     this.heartbeat.stop();
     this.ctx.clock.clearTimeout(this.readyTimer);
     this.subs.clear(); // requests die with the socket
+    this.lines.suspend();
     if (!session) return;
     session.api.removeAllListeners();
     try {
@@ -284,19 +304,29 @@ export class TwsStream implements BrokerStream {
     return wanted;
   }
 
-  /** Makes the live requests match the held option contracts: one reqMktData per contract. */
+  /**
+   * Makes the live requests match the held option contracts: the line scheduler hands out
+   * lines (one reqMktData per contract while the book fits, rotation past the allowance).
+   */
   private syncSubscriptions(session: Session): void {
     if (!session.ready || this.session !== session) return;
-    const wanted = this.wantedContracts();
-    for (const key of this.subs.contractKeys()) {
-      if (!wanted.has(key)) session.api.cancelMktData(this.subs.remove(key)!.reqId);
-    }
-    for (const [key, m] of wanted) {
-      if (this.subs.byContract(key)) continue;
-      const reqId = this.nextReqId++;
-      this.subs.add(reqId, key, m.position.underlying, m.marketData!);
-      session.api.reqMktData(reqId, m.marketData!, '', false, false);
-    }
+    this.wanted = this.wantedContracts();
+    this.lines.setContracts(this.wanted.keys());
+    this.lines.resume();
+  }
+
+  private openLine(key: string): void {
+    const session = this.session;
+    const m = this.wanted.get(key);
+    if (!session?.ready || !m?.marketData || this.subs.byContract(key)) return;
+    const reqId = this.nextReqId++;
+    this.subs.add(reqId, key, m.position.underlying, m.marketData);
+    session.api.reqMktData(reqId, m.marketData, '', false, false);
+  }
+
+  private closeLine(key: string): void {
+    const sub = this.subs.remove(key);
+    if (sub) this.session?.api.cancelMktData(sub.reqId);
   }
 
   /** Cancels and re-sends every market-data request (and, when data was lost, the positions request). */
@@ -312,14 +342,10 @@ export class TwsStream implements BrokerStream {
     }
   }
 
-  /** New request ids for `subs`: ticks still in flight for the old ids are then recognisably stale. */
-  private rerequest(session: Session, subs: Subscription[]): void {
+  /** New request ids for `subs` (paced by the line scheduler): ticks still in flight for the old ids are then recognisably stale. */
+  private rerequest(_session: Session, subs: Subscription[]): void {
     this.counts.resubscribes++;
-    for (const sub of subs) {
-      this.subs.remove(sub.contractKey);
-      session.api.cancelMktData(sub.reqId);
-    }
-    this.syncSubscriptions(session);
+    this.lines.requeue(subs.map((s) => s.contractKey));
   }
 
   // ---- ticks ---------------------------------------------------------------------------------
@@ -341,6 +367,7 @@ export class TwsStream implements BrokerStream {
     this.dataFlowing();
     // Duplicates are emitted with the previous (eventTs, seq): the processor drops and counts them.
     this.emit(greeksEvent(sub, c.value, rank, stamp, now));
+    this.lines.gotGreeks(sub.contractKey);
   }
 
   private onPrice(reqId: number, tickType: number, price?: number): void {
@@ -369,6 +396,14 @@ export class TwsStream implements BrokerStream {
   // ---- notices -------------------------------------------------------------------------------
 
   private onNotice(code: number, message: string, reqId: number | undefined): void {
+    // 101 max tickers / 100 pacing: the request never became a line.
+    const lineSub = (Number(code) === 101 || Number(code) === 100) && reqId !== undefined ? this.subs.byRequest(reqId) : undefined;
+    if (lineSub) {
+      this.subs.remove(lineSub.contractKey);
+      this.report.lastError = `${code} ${message}`;
+      this.ctx.log.warn({ code, contractKey: lineSub.contractKey, lines: this.lines.stats().openLines }, Number(code) === 101 ? 'tws: market data line refused (101): fewer lines than configured' : 'tws: request paced out (100)');
+      return Number(code) === 101 ? this.lines.refusedLine(lineSub.contractKey) : this.lines.failedLine(lineSub.contractKey);
+    }
     const action = classifyNotice(Number(code), message, reqId);
     const log = this.ctx.log;
     switch (action.kind) {

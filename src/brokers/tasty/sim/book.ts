@@ -2,7 +2,7 @@
  * The simulated Tastytrade book: two accounts holding contracts of the shared simbook (the
  * SPY 500 call at both, long and short), as REST position items (kebab-case, like the API).
  */
-import { defaultContracts, simContractKey, type SimContract } from '../../simbook.js';
+import { defaultContracts, simContractKey, thirdFriday, type SimContract } from '../../simbook.js';
 import type { SimFuturesBook } from '../../simfutures.js';
 import { futureOptionStreamerSymbol, futureStreamerSymbol, occToStreamer } from '../symbols.js';
 
@@ -49,6 +49,24 @@ export function futuresHoldings(fb: SimFuturesBook): SimHolding[] {
     { symbol: fb.future.key, instrumentType: 'Future', underlying: `/${fb.future.contract.root}`, quantity: q(fb.future.key), multiplier: fb.future.multiplier, averageOpenPrice: px(fb.future.key) },
     ...fb.options.map((o): SimHolding => ({ symbol: o.key, instrumentType: 'Future Option', underlying: o.future.key, quantity: q(o.key), multiplier: o.multiplier, averageOpenPrice: px(o.key) })),
   ];
+}
+
+/** Account number i (0-based) of a simulated big book: 5WT00001, 5WT00002, ... */
+export const simAccount = (i: number) => `5WT${String(i + 1).padStart(5, '0')}`;
+
+/**
+ * A big book for scale runs: `n` distinct SPY options (calls and puts, four monthly expiries,
+ * strikes from 300 in steps of 0.5), dealt round-robin over `accounts` accounts.
+ */
+export function bigBook(n: number, accounts: number, now = Date.now()): { contracts: SimContract[]; book: Map<string, SimHolding[]> } {
+  const expiries = [1, 2, 3, 4].map((m) => thirdFriday(now, m));
+  const contracts: SimContract[] = Array.from({ length: n }, (_, i) => ({
+    underlying: 'SPY', root: 'SPY', expiry: expiries[Math.floor(i / 2) % 4], right: i % 2 ? 'P' : 'C', strike: 300 + Math.floor(i / 8) * 0.5, multiplier: 100,
+  }));
+  const book = new Map<string, SimHolding[]>();
+  for (let a = 0; a < Math.max(1, accounts); a++) book.set(simAccount(a), []);
+  contracts.forEach((c, i) => book.get(simAccount(i % Math.max(1, accounts)))!.push(optionHolding(c, i % 3 === 0 ? -2 : 1)));
+  return { contracts, book };
 }
 
 /** One position item as GET /accounts/{a}/positions returns it. */

@@ -38,11 +38,19 @@ export interface DxKnobs {
   closeOnReject: boolean;
   /** Send the AUTH_STATE UNAUTHORIZED greeting after SETUP (servers that skip it exist). */
   greeting: boolean;
+  /**
+   * A client message longer than this (bytes) closes the connection with 1009 "message too
+   * long", as a full-chain FEED_SUBSCRIPTION does on the real service (0 = no limit). The real
+   * limit is not published: 64 KiB fails a 5,000-contract book in one message (~450 KB), as
+   * a ~20k-symbol chain fails there, and passes chunks of 500 subscriptions (~25 KB).
+   */
+  maxMessageBytes: number;
 }
 
 export const defaultDxKnobs = (): DxKnobs => ({
   tickMs: 100, duplicateRate: 0, outOfOrderRate: 0, nanRate: 0, numbersAsStrings: false, mixTypes: false,
   reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true,
+  maxMessageBytes: 65_536,
 });
 
 interface Channel {
@@ -62,7 +70,7 @@ interface Session {
   keepalive: NodeJS.Timeout;
 }
 
-export interface SubscriptionRecord { channel: number; reset: boolean; add: string[]; remove: string[] }
+export interface SubscriptionRecord { channel: number; reset: boolean; add: string[]; remove: string[]; /** wall-clock ms of arrival */ at: number; /** message size in bytes */ bytes: number }
 
 export interface DxServer {
   url: string;
@@ -70,6 +78,8 @@ export interface DxServer {
   /** AUTH messages seen, with the verdict. */
   auths: { token: string; accepted: boolean }[];
   subscriptionMessages: SubscriptionRecord[];
+  /** Connections closed with 1009 because a client message exceeded knobs.maxMessageBytes. */
+  tooLongClosures(): number;
   connections(): number;
   /** Every connection's current subscriptions, as 'Type:symbol'. */
   subscriptions(): Set<string>;
@@ -93,6 +103,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
   const auths: DxServer['auths'] = [];
   const subscriptionMessages: SubscriptionRecord[] = [];
   let pendingDuplicates: DxEvent[] = [];
+  let tooLong = 0;
   const rand = () => feed.market.random();
 
   /** Sends one message; false when it did not go out (silent, or the socket is closing). */
@@ -252,7 +263,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
       const list = (v: unknown) => (Array.isArray(v) ? v : []).map((x) => x as { type?: unknown; symbol?: unknown }).filter((x) => typeof x.type === 'string' && typeof x.symbol === 'string');
       const add = list(m.add).map((x) => sub(String(x.type), String(x.symbol)));
       const remove = list(m.remove).map((x) => sub(String(x.type), String(x.symbol)));
-      subscriptionMessages.push({ channel: id, reset: m.reset === true, add, remove });
+      subscriptionMessages.push({ channel: id, reset: m.reset === true, add, remove, at: Date.now(), bytes: Buffer.byteLength(text) });
       if (m.reset === true) ch.subs.clear();
       for (const k of remove) ch.subs.delete(k);
       const fresh = add.filter((k) => !ch.subs.has(k) && KNOWN_FIELDS[k.slice(0, k.indexOf(':'))]);
@@ -278,7 +289,15 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
       }, knobs.keepaliveMs),
     };
     sessions.add(s);
-    ws.on('message', (data, isBinary) => onMessage(s, isBinary ? '' : data.toString()));
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+      if (knobs.maxMessageBytes > 0 && bytes > knobs.maxMessageBytes) {
+        tooLong++;
+        ws.close(1009, 'message too long');
+        return;
+      }
+      onMessage(s, isBinary ? '' : data.toString());
+    });
     ws.on('close', () => {
       clearInterval(s.keepalive);
       sessions.delete(s);
@@ -291,6 +310,7 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     knobs,
     auths,
     subscriptionMessages,
+    tooLongClosures: () => tooLong,
     connections: () => sessions.size,
     subscriptions() {
       const all = new Set<string>();

@@ -13,7 +13,7 @@ import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dx
 import { MarketFeed, type SentGreeks } from './market-feed.js';
 import { defaultRestKnobs, startRestServer, type RestKnobs, type RestServer } from './rest-server.js';
 
-export { SIM_ACCOUNTS, optionHolding, type SimHolding } from './book.js';
+export { SIM_ACCOUNTS, bigBook, optionHolding, simAccount, type SimHolding } from './book.js';
 export type { SentGreeks } from './market-feed.js';
 export type { SimFill } from './account-streamer-server.js';
 

@@ -2,14 +2,16 @@
  * Runs the Tastytrade simulator as its own process (for the benchmark, and for trying
  * `npm run ingest -- --broker=tasty` by hand):
  *
- *   npx tsx src/brokers/tasty/sim/main.ts [--contracts=N] [--tick-ms=100]
+ *   npx tsx src/brokers/tasty/sim/main.ts [--contracts=N] [--accounts=N] [--tick-ms=100] [--max-message-bytes=65536]
  *
+ * --contracts=N: a big book of N SPY options (four expiries), dealt round-robin over --accounts
+ * accounts (default 1). --max-message-bytes: the DXLink message size past which the simulator
+ * closes with 1009 (default 65536).
  * Prints one JSON line with the environment that points the tasty plugin at it
  * (TASTY_API_URL, TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN). SIGUSR1 silences the feed;
  * SIGTERM/SIGINT print {"sentGreeks": n} (unique Greeks events sent) and exit.
  */
-import { defaultContracts, type SimContract } from '../../simbook.js';
-import { optionHolding, startTastySimulator } from './index.js';
+import { bigBook, startTastySimulator } from './index.js';
 
 const arg = (name: string, dflt: number) => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -24,18 +26,13 @@ const arg = (name: string, dflt: number) => {
 
 const count = arg('contracts', 0);
 const tickMs = arg('tick-ms', 100);
-/** A large book: SPY calls and puts around the money, one account holding all of them. */
-function book(n: number): SimContract[] {
-  const base = defaultContracts()[0];
-  return Array.from({ length: n }, (_, i) => ({ ...base, right: i % 2 ? 'P' : 'C', strike: 400 + Math.floor(i / 2) }));
-}
-
-const contracts = count > 0 ? book(count) : undefined;
-const account = '5WT00001';
+const accounts = arg('accounts', 1);
+const maxMessageBytes = arg('max-message-bytes', 65_536);
+const big = count > 0 ? bigBook(count, accounts) : undefined;
 const sim = await startTastySimulator({
-  contracts,
-  book: contracts ? new Map([[account, contracts.map((c, i) => optionHolding(c, i % 3 === 0 ? -2 : 1))]]) : undefined,
-  dxlink: { tickMs },
+  contracts: big?.contracts,
+  book: big?.book,
+  dxlink: { tickMs, maxMessageBytes },
 });
 process.stdout.write(`${JSON.stringify({ env: sim.env, accounts: sim.accounts })}\n`);
 process.on('SIGUSR1', () => {

@@ -48,6 +48,13 @@ export function defaultBook(now: number, contracts = defaultContracts(now)): Sim
   };
 }
 
+/** A big book: every contract held once, dealt round-robin over `accounts` accounts (DU2000001, ...). */
+export function spreadBook(contracts: SimContract[], accounts: number): SimBook {
+  const base = defaultBook(0, contracts);
+  const ids = Array.from({ length: Math.max(1, accounts) }, (_, i) => `DU${2_000_001 + i}`);
+  return { ...base, accounts: ids, holdings: contracts.map((_, index) => ({ account: ids[index % ids.length], index, quantity: index % 3 === 0 ? -1 : 2 })) };
+}
+
 /** "SPX    DEC2026 5000 P [SPXW  261218P05000000 100]", as the gateway writes option descriptions. */
 export function contractDesc(c: SimContract): string {
   const [y, m] = c.expiry.split('-');

@@ -14,9 +14,9 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { systemClock, type Clock } from '../../../../core/clock.js';
-import { SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
+import { defaultContracts, SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
 import { chance, closeServer, Connections, HoldBack, listen, SentLedger, startTicker } from '../../../simkit/index.js';
-import { defaultBook, positionRow, UNDERLYING_CONIDS, type SimBook } from './book.js';
+import { defaultBook, positionRow, spreadBook, UNDERLYING_CONIDS, type SimBook } from './book.js';
 import { makeSelfSignedCert } from './cert.js';
 import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
 import { CpapiFutures } from './futures.js';
@@ -45,6 +45,8 @@ export interface CpapiSimOptions {
   binaryFrames?: boolean;
   seed?: number;
   contracts?: SimContract[];
+  /** Accounts over which every contract is held once (a big book); default: the two-account demo book. */
+  spreadAccounts?: number;
   /** Serve plain http even when openssl is available. */
   plainHttp?: boolean;
   /** Carry the futures book (src/brokers/simfutures.ts) in the first account. Default false. */
@@ -63,6 +65,8 @@ export interface CpapiSimStats {
   rateLimited: number;
   /** smd commands received, per conid. */
   smdRequests: Map<number, number>;
+  /** Most smd commands received in any one second. */
+  smdPeakPerSec: number;
   expiredSubscriptions: number;
 }
 
@@ -104,7 +108,8 @@ interface Conn {
 
 export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promise<CpapiSimulator> {
   const clock = options.clock ?? systemClock;
-  const book = defaultBook(clock.now(), options.contracts);
+  const smdTimes: number[] = [];
+  const book = options.spreadAccounts ? spreadBook(options.contracts ?? defaultContracts(clock.now()), options.spreadAccounts) : defaultBook(clock.now(), options.contracts);
   const market = new SimMarket(book.contracts, options.seed ?? 7);
   const rand = market.random.bind(market);
   const futures = options.futures ? new CpapiFutures(futuresBook(clock.now()), book.accounts[0], rand) : null;
@@ -122,7 +127,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
   };
   const stats: CpapiSimStats = {
     connections: 0, rejectedUpgrades: 0, tics: 0, tickles: 0, ticExpiries: 0, ssodhInits: 0, accountsCalls: 0, restCalls: 0, rateLimited: 0,
-    smdRequests: new Map(), expiredSubscriptions: 0,
+    smdRequests: new Map(), smdPeakPerSec: 0, expiredSubscriptions: 0,
   };
   const session = { id: newSessionId(rand), authenticated: true, competing: false, accountsPrimed: false };
   const conns = new Connections<Conn>({ drop: (c) => c.ws.terminate() });
@@ -233,6 +238,10 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
         return;
       }
       stats.smdRequests.set(conid, (stats.smdRequests.get(conid) ?? 0) + 1);
+      const at = clock.now();
+      while (smdTimes.length > 0 && smdTimes[0] <= at - 1000) smdTimes.shift();
+      smdTimes.push(at);
+      stats.smdPeakPerSec = Math.max(stats.smdPeakPerSec, smdTimes.length);
       const existing = c.subs.get(conid);
       if (existing) existing.subscribedAt = clock.now();
       else {

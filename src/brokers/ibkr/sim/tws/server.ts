@@ -72,7 +72,7 @@ export interface TwsSimulator {
   sentGreeks(): Map<string, SentGreeks[]>;
   /** Contract keys with a live market-data request, over all clients. */
   liveContracts(): string[];
-  stats(): { connections: number; activeConnections: number; requests: Record<SimRequest, number> };
+  stats(): { connections: number; activeConnections: number; requests: Record<SimRequest, number>; linesInUse: number; peakLines: number; error100: number; error101: number };
   close(): Promise<void>;
 }
 
@@ -90,7 +90,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
     holdings.push(...extra.holdings);
   }
   let esPrice = ES_PRICE;
-  const knobs: TwsSimKnobs = { duplicates: 0, outOfOrder: 0, hung: false, ...options.knobs };
+  const knobs: TwsSimKnobs = { duplicates: 0, outOfOrder: 0, hung: false, lineLimit: 100, maxRequestsPerSec: 50, ...options.knobs };
   const market = new SimMarket(contracts.map((c) => c.sim), options.seed ?? 7);
   const sessions = new Connections<SimSession>({ drop: (s) => void s.socket.resetAndDestroy() });
   const requests: Record<SimRequest, number> = { startApi: 0, reqMktData: 0, cancelMktData: 0, reqPositions: 0, cancelPositions: 0, reqCurrentTime: 0, reqMarketDataType: 0, other: 0 };
@@ -98,7 +98,26 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
   let connections = 0;
   let paused = false; // between 1100 and 1101/1102: IB is unreachable, nothing flows
 
-  const host: SimHost = { serverVersion, accounts, contracts, holdings, knobs, now: () => Date.now(), count: (r) => void requests[r]++ };
+  const lineStats = { peakLines: 0, error100: 0, error101: 0 };
+  let recent: number[] = []; // market-data requests of the last second
+  const linesInUse = () => {
+    let n = 0;
+    for (const s of sessions) n += s.liveSubscriptions().length;
+    return n;
+  };
+  const host: SimHost = {
+    serverVersion, accounts, contracts, holdings, knobs, now: () => Date.now(), count: (r) => void requests[r]++,
+    linesInUse,
+    paced() {
+      const now = Date.now();
+      recent = recent.filter((t) => t > now - 1000);
+      if (knobs.maxRequestsPerSec > 0 && recent.length >= knobs.maxRequestsPerSec) return false;
+      recent.push(now);
+      return true;
+    },
+    lineOpened: () => void (lineStats.peakLines = Math.max(lineStats.peakLines, linesInUse())),
+    rejected: (code) => void (code === 100 ? lineStats.error100++ : lineStats.error101++),
+  };
 
   /** A greeks frame, what it says, and the client it is for. */
   type Update = { s: SimSession; fields: Field[]; g: SentGreeks };
@@ -215,7 +234,7 @@ export async function startTwsSimulator(options: TwsSimulatorOptions = {}): Prom
       for (const s of sessions) for (const sub of s.liveSubscriptions()) keys.add(sub.contract.contractKey);
       return [...keys].sort();
     },
-    stats: () => ({ connections, activeConnections: sessions.size, requests: { ...requests } }),
+    stats: () => ({ connections, activeConnections: sessions.size, requests: { ...requests }, linesInUse: linesInUse(), ...lineStats }),
     async close() {
       ticker?.stop();
       faults.close();

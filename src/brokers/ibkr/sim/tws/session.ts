@@ -14,6 +14,13 @@ export interface TwsSimKnobs {
   outOfOrder: number;
   /** A hung TWS: no currentTime replies and no ticks (the socket stays open). */
   hung: boolean;
+  /**
+   * Market-data lines of the account, over all clients (real TWS: 100 by default): a
+   * reqMktData past it gets error 101 "Max number of tickers has been reached". 0 = no limit.
+   */
+  lineLimit: number;
+  /** reqMktData + cancelMktData per sliding second (real TWS: lines / 2); past it error 100. 0 = no limit. */
+  maxRequestsPerSec: number;
 }
 
 export type SimRequest = 'startApi' | 'reqMktData' | 'cancelMktData' | 'reqPositions' | 'cancelPositions' | 'reqCurrentTime' | 'reqMarketDataType' | 'other';
@@ -27,6 +34,14 @@ export interface SimHost {
   readonly knobs: TwsSimKnobs;
   now(): number;
   count(request: SimRequest): void;
+  /** Live market-data requests over all clients. */
+  linesInUse(): number;
+  /** Records a market-data request; false when it is past the pacing limit. */
+  paced(): boolean;
+  /** A live line was added (for the peak). */
+  lineOpened(): void;
+  /** An error 100/101 was sent. */
+  rejected(code: 100 | 101): void;
 }
 
 export interface SimSubscription {
@@ -102,9 +117,11 @@ export class SimSession {
         return;
       case msg.OUT.REQ_MKT_DATA:
         this.host.count('reqMktData');
+        if (!this.host.paced()) return this.pacingViolation(Number(f[2]));
         return this.onReqMktData(f);
       case msg.OUT.CANCEL_MKT_DATA:
         this.host.count('cancelMktData');
+        if (!this.host.paced()) return this.pacingViolation(Number(f[2]));
         this.subs.delete(Number(f[2]));
         return;
       case msg.OUT.REQ_CURRENT_TIME:
@@ -116,6 +133,11 @@ export class SimSession {
     }
   }
 
+  private pacingViolation(reqId: number): void {
+    this.host.rejected(100);
+    this.send(msg.errorMessage(this.version, reqId, 100, 'Max rate of messages per second has been exceeded:max=' + this.host.knobs.maxRequestsPerSec));
+  }
+
   /** REQ_MKT_DATA v11: [1, 11, reqId, conId, symbol, secType, expiry, strike, right, multiplier, exchange, ...]. */
   private onReqMktData(f: string[]): void {
     const reqId = Number(f[2]);
@@ -124,7 +146,13 @@ export class SimSession {
     const contract = this.host.contracts.find((c) => c.ib.conId === conId);
     if (!contract) return this.send(msg.errorMessage(this.version, reqId, 200, 'No security definition has been found for the request'));
     if (!exchange) return this.send(msg.errorMessage(this.version, reqId, 321, 'Error validating request.-\'bW\' : cause - Please enter exchange'));
+    const limit = this.host.knobs.lineLimit;
+    if (limit > 0 && this.host.linesInUse() >= limit) {
+      this.host.rejected(101);
+      return this.send(msg.errorMessage(this.version, reqId, 101, `Max number of tickers has been reached:max=${limit}`));
+    }
     this.subs.set(reqId, { reqId, contract, live: true, computed: false });
+    this.host.lineOpened();
     if (this.marketDataType !== 1) this.send(msg.marketDataType(reqId, this.marketDataType));
   }
 }
