@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { systemClock } from './clock.js';
 
-export type RowKind = 'snapshot' | 'trade' | 'positions';
+export type RowKind = 'snapshot' | 'trade' | 'positions' | 'quote';
 
 export interface DeadLetterEntry {
   at: string;

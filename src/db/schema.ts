@@ -112,10 +112,30 @@ export const closingMarks = pgTable(
   (t) => [primaryKey({ name: 'closing_marks_pkey', columns: [t.contractKey, t.day] })],
 );
 
+/** Latest quote per symbol (migration 0005): stream or REST, with the Greeks of option symbols. */
+export const quotes = pgTable('quotes', {
+  symbol: text('symbol').primaryKey(),
+  bid: doublePrecision('bid'),
+  ask: doublePrecision('ask'),
+  mid: doublePrecision('mid'),
+  mark: doublePrecision('mark'),
+  last: doublePrecision('last'),
+  source: text('source', { enum: ['stream', 'rest'] }).notNull(),
+  broker: text('broker').notNull(),
+  eventTs: tstz('event_ts').notNull(),
+  receivedAt: tstz('received_at').notNull(),
+  iv: doublePrecision('iv'),
+  delta: doublePrecision('delta'),
+  gamma: doublePrecision('gamma'),
+  theta: doublePrecision('theta'),
+  vega: doublePrecision('vega'),
+  persistedAt: tstz('persisted_at').notNull().default(sql`clock_timestamp()`),
+});
+
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
   checksum: text('checksum').notNull(),
   appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
-export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, quotes, riskwireMigrations };

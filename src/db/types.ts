@@ -1,4 +1,4 @@
-import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
+import type { GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
 export interface WriteResult {
@@ -49,6 +49,10 @@ export interface Storage {
   /** Replaces the open positions of (broker, account) with `positions` (closed ones removed). */
   replacePositions(broker: string, account: string, positions: Position[], at: number): Promise<void>;
   writeTrades(rows: TradeRow[]): Promise<WriteResult>;
+  /** (Optional only for test doubles.) Upserts the latest quote per symbol (a row never replaces one received later); inserted = rows sent. */
+  writeQuotes?(rows: QuoteRow[]): Promise<WriteResult>;
+  /** The stored quotes of these symbols (absent symbols are absent). */
+  readQuotes?(symbols: string[]): Promise<QuoteRow[]>;
   querySnapshots(filter: SnapshotFilter): Promise<SnapshotRecord[]>;
   /** Newest snapshot per (broker, account, contract_key) by event_ts, then seq. */
   latestSnapshots(filter: Omit<SnapshotFilter, 'limit' | 'from'>): Promise<SnapshotRecord[]>;
