@@ -9,6 +9,7 @@ import { sleep, systemClock, type Clock, type TimerHandle } from '../core/clock.
 import type { BrokerEvent, StreamState } from '../core/types.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
 import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * Runs one actor per broker, each in its own piscina pool of one worker thread (so each gets
@@ -111,6 +112,8 @@ export const SUPERVISOR_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, j
 
 export class Supervisor {
   private actors = new Map<string, ActorHandle>();
+  /** The watchlist every actor gets at launch and on change (specs/quotes.md). */
+  private watchlist: WatchSymbol[] = [];
   private readonly clock: Clock;
   private readonly o: Required<Omit<SupervisorOptions, 'clock'>>;
 
@@ -201,6 +204,24 @@ export class Supervisor {
     await this.call(run, () => run.control.resubscribe(), this.o.startTimeoutMs, 'resubscribe');
   }
 
+  /**
+   * Replaces the watchlist of every actor: running ones get it now (a message to the worker),
+   * starting and restarted ones at launch. Resolves when every running actor took it.
+   */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    this.watchlist = [...symbols];
+    const runs = [...this.actors.values()].filter((h) => h.phase === 'running' && h.run).map((h) => ({ h, run: h.run! }));
+    await Promise.all(runs.map(({ h, run }) =>
+      this.call(run, () => run.control.setWatchlist(this.watchlist), this.o.startTimeoutMs, 'setWatchlist').catch((err: unknown) => {
+        this.o.log.warn({ actor: h.spec.id, err: errText(err) }, 'actor did not take the new watchlist');
+      }),
+    ));
+  }
+
+  currentWatchlist(): WatchSymbol[] {
+    return [...this.watchlist];
+  }
+
   /** Test and fault-suite hook: make an actor's worker misbehave. */
   async inject(id: string, fault: Fault): Promise<void> {
     const run = this.actors.get(id)?.run;
@@ -245,10 +266,12 @@ export class Supervisor {
       }
       this.onEvents(h, msg.events);
     });
+    const sentWatchlist = this.watchlist;
     const task: ActorTask = {
       actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {}, controlPort: ctrl.port2, dataPort: data.port2,
       logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
       ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
+      ...(this.watchlist.length > 0 ? { watchlist: this.watchlist } : {}),
     };
     run.task = pool.run(task, { transferList: [ctrl.port2, data.port2] as any, signal: run.abort.signal });
     run.control = Comlink.wrap<ActorControl>(nodeEndpoint(ctrl.port1));
@@ -264,6 +287,10 @@ export class Supervisor {
       h.lastError = null;
       this.o.log.info({ actor: h.spec.id, broker: h.spec.broker, restarts: h.restarts }, 'actor started');
       this.schedulePings(h, run);
+      // The watchlist changed while the actor was starting: it gets the current one now.
+      if (this.watchlist !== sentWatchlist) {
+        void this.call(run, () => run.control.setWatchlist(this.watchlist), this.o.startTimeoutMs, 'setWatchlist').catch(() => undefined);
+      }
     } catch (err) {
       const phase = h.phase as ActorPhase;
       if (h.run !== run || phase === 'stopping' || phase === 'stopped') return;

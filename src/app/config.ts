@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { envInt } from '../cli/args.js';
 import type { FlushOptions } from '../core/flushPolicy.js';
+import { indexSymbols, parseWatchlist, type WatchSymbol } from '../quotes/symbols.js';
 
 /** Process-wide settings from the environment (interface.md, "Environment"). */
 export interface AppConfig {
@@ -19,6 +20,12 @@ export interface AppConfig {
   shutdownDrainMs?: number;
   /** How long POST /v1/trades waits for the database before journaling the trade and answering 202 (TRADE_ACCEPT_WAIT_MS). */
   tradeAcceptWaitMs?: number;
+  /** WATCHLIST: symbols streamed whether held or not (specs/quotes.md). Optional so older callers still typecheck. */
+  watchlist?: WatchSymbol[];
+  /** QUOTE_TTL_MS: a quote older than this is stale and REST is asked (default 3000). */
+  quoteTtlMs?: number;
+  /** QUOTE_REST_PER_SEC: most REST quote requests per second, per broker (default 2). */
+  quoteRestPerSec?: number;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -34,6 +41,9 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
+    watchlist: parseWatchlist(env.WATCHLIST, indexSymbols(env)),
+    quoteTtlMs: envInt(env, 'QUOTE_TTL_MS', 3_000, 1, 86_400_000),
+    quoteRestPerSec: envInt(env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

@@ -10,6 +10,7 @@ import { Processor } from '../core/processor.js';
 import { isRowRejection } from '../db/errors.js';
 import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * The composition root: brokers (actors in workers) → processor → storage. Used by ingest,
@@ -68,6 +69,19 @@ export class Pipeline {
       isRetryable: (err) => !isRowRejection(err),
     });
     this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
+    if (opts.config.watchlist && opts.config.watchlist.length > 0) void this.setWatchlist(opts.config.watchlist);
+  }
+
+  /** The watched symbols now (WATCHLIST, then POST/DELETE /v1/watchlist). */
+  watchlist(): WatchSymbol[] {
+    return this.supervisor.currentWatchlist();
+  }
+
+  /** Replaces the watchlist: the processor keeps watched Greeks, every actor streams the symbols. */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    const unique = [...new Map(symbols.map((s) => [s.symbol, s])).values()];
+    this.processor.setWatchlist(unique.map((s) => s.symbol));
+    await this.supervisor.setWatchlist(unique);
   }
 
   async startActor(spec: ActorSpec): Promise<void> {

@@ -3,6 +3,7 @@ import type { Clock, FakeClock } from '../core/clock.js';
 import type { ReplayFeed } from './kit/replay.js';
 import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * A broker plugin: everything Riskwire knows about one broker, and nothing about workers or
@@ -82,6 +83,12 @@ export interface BrokerStream {
   /** Re-reads positions and re-sends every subscription. */
   resubscribe(): Promise<void>;
   health(): StreamHealth;
+  /**
+   * The watchlist (specs/quotes.md): symbols streamed whether held or not, replacing the
+   * previous list. Called before start() with the initial list and at any time after. Streams
+   * without it ignore watchlists.
+   */
+  setWatchlist?(symbols: WatchSymbol[]): Promise<void>;
 }
 
 export interface StreamHealth {

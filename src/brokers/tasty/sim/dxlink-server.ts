@@ -38,11 +38,13 @@ export interface DxKnobs {
   closeOnReject: boolean;
   /** Send the AUTH_STATE UNAUTHORIZED greeting after SETUP (servers that skip it exist). */
   greeting: boolean;
+  /** Streamer symbols that have gone quiet: subscribed, yet no event of any type is sent for them. */
+  quietSymbols: string[];
 }
 
 export const defaultDxKnobs = (): DxKnobs => ({
   tickMs: 100, duplicateRate: 0, outOfOrderRate: 0, nanRate: 0, numbersAsStrings: false, mixTypes: false,
-  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true,
+  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true, quietSymbols: [],
 });
 
 interface Channel {
@@ -157,8 +159,10 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     for (const s of live()) for (const ch of s.channels.values()) for (const k of ch.subs) wanted.add(k);
     const events: DxEvent[] = [...pendingDuplicates];
     pendingDuplicates = [];
+    const quiet = new Set(knobs.quietSymbols);
     for (const k of wanted) {
       const [type, symbol] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+      if (quiet.has(symbol)) continue;
       if (type === 'Greeks') {
         const older = knobs.outOfOrderRate > 0 && feed.market.random() < knobs.outOfOrderRate ? feed.nextGreeks(symbol, now - 1 - Math.floor(feed.market.random() * 500), knobs.nanRate, true) : null;
         const ev = feed.nextGreeks(symbol, now, knobs.nanRate);
