@@ -119,4 +119,10 @@ export class SimMarket {
   random(): number {
     return this.rand();
   }
+  /** Moves the spot of an underlying no contract of the book steps (a watched index, an ETF). */
+  walk(underlying: string): number {
+    const s = this.spotOf(underlying) * (1 + (this.rand() - 0.5) * 0.002);
+    this.spot[underlying] = s;
+    return s;
+  }
 }
