@@ -85,6 +85,8 @@ export interface ProcessorStats {
   positionWriteErrors: number;
   trades: FlushStats;
   positions: FlushStats;
+  /** The `quotes` writer (optional so hand-made stats in tests still typecheck). */
+  quotes?: FlushStats;
   /** Rows (any kind) kept in the dead-letter file; deadLetterErrors: rows it could not even record. */
   deadLettered: number;
   deadLetterErrors: number;
@@ -388,6 +390,7 @@ export class Processor {
       flush: this.flusher.stats(),
       trades: this.tradeFlusher.stats(),
       positions,
+      quotes: this.quoteFlusher.stats(),
       positionWriteErrors: positions.retries + positions.rejected,
       latency: this.latency.summary(),
     };
