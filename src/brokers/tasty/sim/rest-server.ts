@@ -25,6 +25,8 @@ export interface RestKnobs {
    * answers 429 without Retry-After, as Tastytrade does. null = unlimited.
    */
   quotesPerSecond: number | null;
+  /** The next n GET /market-data/by-type calls answer 429 (no Retry-After), whatever the rate. */
+  quotes429: number;
 }
 
 export interface RestState {
@@ -50,7 +52,7 @@ export interface RestServer {
   close(): Promise<void>;
 }
 
-export const defaultRestKnobs = (): RestKnobs => ({ delayMs: 0, fail429: 0, retryAfterSec: 1, fail5xx: 0, accessTtlSec: 900, quoteTokenTtlMs: 86_400_000, quotesPerSecond: null });
+export const defaultRestKnobs = (): RestKnobs => ({ delayMs: 0, fail429: 0, retryAfterSec: 1, fail5xx: 0, accessTtlSec: 900, quoteTokenTtlMs: 86_400_000, quotesPerSecond: null, quotes429: 0 });
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -153,7 +155,9 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
       for (const type of MARKET_DATA_TYPES) {
         for (const sym of (url.searchParams.get(type) ?? '').split(',')) if (sym.trim()) asked.push([type, sym.trim()]);
       }
-      if (knobs.quotesPerSecond !== null && byTypeWindow.length >= knobs.quotesPerSecond) {
+      const forced = knobs.quotes429 > 0;
+      if (forced) knobs.quotes429--;
+      if (forced || (knobs.quotesPerSecond !== null && byTypeWindow.length >= knobs.quotesPerSecond)) {
         byTypeCalls.push({ at: now, symbols: asked.length, status: 429 });
         // Tastytrade throttles with a bare 429: no Retry-After, no rate-limit headers.
         return send(res, 429, { error: { code: 'too_many_requests', message: 'Rate limit exceeded' } });
