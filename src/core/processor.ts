@@ -522,7 +522,9 @@ function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): QuoteState {
 
 /** A quote key's state as a `quotes` row: mid from bid/ask, mark = the broker's mark, else mid. */
 function quoteRow(broker: string, symbol: string, q: QuoteState): QuoteRow {
-  const m = mid(q.bid, q.ask);
+  const raw = mid(q.bid, q.ask);
+  // (523.77 + 525.87) / 2 is 524.8199999999999 in binary: prices are decimals, keep them so.
+  const m = raw === null ? null : Math.round(raw * 1e9) / 1e9;
   return {
     symbol, broker, source: 'stream', bid: q.bid, ask: q.ask, mid: m, mark: q.mark ?? m, last: q.last,
     eventTs: q.eventTs, receivedAt: q.receivedAt ?? q.eventTs,

@@ -30,7 +30,7 @@ export function snapshotItemToRow(item: unknown, symbol: string, receivedAt: num
   const last = parsePrice(it[FIELD.last]);
   const mark = parsePrice(it[FIELD.mark]);
   if (bid === null && ask === null && last === null && mark === null) return null;
-  const mid = bid !== null && ask !== null && ask >= bid ? (bid + ask) / 2 : null;
+  const mid = bid !== null && ask !== null && ask >= bid ? Math.round(((bid + ask) / 2) * 1e9) / 1e9 : null;
   const updated = Number(it._updated);
   return {
     symbol, broker: 'ibkr', source: 'rest', bid, ask, mid, mark: mark ?? mid, last,

@@ -39,7 +39,7 @@ export function byTypeItemToRow(item: unknown, asked: Map<string, WatchSymbol>, 
   if (!asked.has(key)) return null;
   const bid = finiteOrNull(it.bid);
   const ask = finiteOrNull(it.ask);
-  const mid = finiteOrNull(it.mid) ?? (bid !== null && ask !== null ? (bid + ask) / 2 : null);
+  const mid = finiteOrNull(it.mid) ?? (bid !== null && ask !== null ? Math.round(((bid + ask) / 2) * 1e9) / 1e9 : null);
   const updated = Date.parse(String(it['updated-at'] ?? ''));
   return {
     symbol: key, broker: 'tasty', source: 'rest', bid, ask, mid, mark: finiteOrNull(it.mark) ?? mid, last: finiteOrNull(it.last),
