@@ -86,7 +86,8 @@ describe('quote routes (app.inject)', () => {
     const cases: [string, string, unknown, RegExp][] = [
       ['GET', '/v1/quotes', undefined, /symbols must be a comma list/],
       ['GET', '/v1/quotes?symbols=S%20P%20Y%24', undefined, /is not a symbol/],
-      ['POST', '/v1/watchlist', { symbol: 'SPY' }, /unknown field symbol/],
+      ['POST', '/v1/watchlist', { symbol: 'SPY' }, /symbols must be a list/],
+      ['POST', '/v1/watchlist', { symbols: ['SPY'], extra: 1 }, /unknown field extra/],
       ['POST', '/v1/watchlist', { symbols: [] }, /symbols must be a list/],
       ['POST', '/v1/watchlist', { symbols: 'SPY' }, /symbols must be a list/],
       ['POST', '/v1/watchlist', { symbols: ['/ES'] }, /is not a symbol/],
