@@ -15,7 +15,7 @@ import type { QuoteAnswer } from '../quotes/service.js';
 import { configuredRestBrokers, createQuoteService, REST_QUOTE_BROKERS } from '../quotes/setup.js';
 import { indexSymbols, parseSymbol } from '../quotes/symbols.js';
 import { grid } from '../risk/format.js';
-import { parseArgs } from './args.js';
+import { durationMs, parseArgs } from './args.js';
 
 export const QUOTE_HELP = `Usage: npm run quote -- SYMBOL... [--json] [--broker=tasty,ibkr]
 
@@ -33,6 +33,8 @@ SPY251219C00500000).
                   age_ms, source, broker, event_ts, received_at, stale, iv, delta, gamma,
                   theta, vega; note when REST could not help)
   --broker=LIST   REST brokers to ask, in order (default every configured one: tasty, ibkr)
+  --wait=D        a symbol in a 429 cooldown is asked again when the cooldown ends within D
+                  (default 5s; 0 = answer at once with the last quote known, marked stale)
   ${DEMO_FLAG_HELP}
   --help          this text
 
@@ -48,7 +50,7 @@ export function splitArgs(argv: string[]): { symbols: string[]; flags: string[] 
 
 export async function runQuote(argv: string[]): Promise<number> {
   const { symbols: raw, flags: flagArgs } = splitArgs(argv);
-  const flags = parseArgs(flagArgs, 'quote', { help: 'boolean', json: 'boolean', broker: 'string', demo: 'boolean' });
+  const flags = parseArgs(flagArgs, 'quote', { help: 'boolean', json: 'boolean', broker: 'string', demo: 'boolean', wait: 'string' });
   if (flags.help) {
     process.stdout.write(`${QUOTE_HELP}\n`);
     return 0;
@@ -60,6 +62,7 @@ export async function runQuote(argv: string[]): Promise<number> {
   for (const b of brokers ?? []) {
     if (!(REST_QUOTE_BROKERS as readonly string[]).includes(b)) throw new ConfigError(`--broker=${b} has no REST quotes: use ${REST_QUOTE_BROKERS.join(', ')}`);
   }
+  const waitMs = durationMs(flags, 'wait', 5_000)!;
   const config = readAppConfig();
   const log = createLogger({ name: 'quote', level: process.env.LOG_LEVEL ?? 'warn' });
   let storage: Storage | null = null;
@@ -80,7 +83,7 @@ export async function runQuote(argv: string[]): Promise<number> {
     if (service.queues().length === 0 && configuredRestBrokers(process.env).length === 0) {
       log.info('quote: no broker credentials configured; stale quotes cannot be refreshed over REST');
     }
-    const answers = await service.lookup(symbols);
+    const answers = await service.lookup(symbols, { waitMs });
     await pendingWrite.catch(() => undefined);
     if (flags.json) for (const a of answers) process.stdout.write(`${JSON.stringify(a)}\n`);
     else process.stdout.write(`${quoteTable(answers)}\n`);

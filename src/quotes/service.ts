@@ -6,7 +6,7 @@
  * in this process or in another one (`npm run quote` while `ingest` runs) gets it from there.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../core/clock.js';
+import { sleep, type Clock } from '../core/clock.js';
 import type { QuoteRow } from '../core/types.js';
 import type { RestOutcome, RestQuoteQueue } from './restQueue.js';
 import type { WatchSymbol } from './symbols.js';
@@ -64,7 +64,12 @@ export class QuoteService {
     return this.o.queues;
   }
 
-  async lookup(symbols: WatchSymbol[]): Promise<QuoteAnswer[]> {
+  /**
+   * `waitMs` (the one-shot CLI): a symbol refused for a 429 cooldown is asked again when its
+   * cooldown ends, if that is within `waitMs`; the API answers at once (0).
+   */
+  async lookup(symbols: WatchSymbol[], opts: { waitMs?: number } = {}): Promise<QuoteAnswer[]> {
+    const deadline = this.o.clock.now() + (opts.waitMs ?? 0);
     const keys = symbols.map((s) => s.symbol);
     const best = new Map<string, QuoteRow>();
     const consider = (r: QuoteRow) => {
@@ -94,7 +99,13 @@ export class QuoteService {
           outcomes.set(s.symbol, { ok: false, reason: 'error', message: 'no broker with REST quotes is configured' });
           return;
         }
-        outcomes.set(s.symbol, await queue.request(s));
+        let o = await queue.request(s);
+        // Cooling down after a 429: wait for the end of the cooldown when the caller can.
+        while (!o.ok && (o.reason === 'cooldown' || o.reason === 'rate-limited') && o.retryAt !== undefined && o.retryAt <= deadline) {
+          await sleep(this.o.clock, Math.max(1, o.retryAt - this.o.clock.now() + 1));
+          o = await queue.request(s);
+        }
+        outcomes.set(s.symbol, o);
       }));
       const got: QuoteRow[] = [];
       for (const o of outcomes.values()) {

@@ -113,4 +113,28 @@ describe('REST quote queue', () => {
     expect(c.source).toBe('rest');
     expect(calls.length).toBe(1);
   });
+
+  it('a caller that can wait (the CLI) asks again when the cooldown ends, and gets the quote', async () => {
+    const clock = new FakeClock();
+    let n = 0;
+    const { fetcher, calls } = fakeFetcher(clock, { status: () => (n++ === 0 ? 429 : null) });
+    const queue = new RestQuoteQueue(fetcher, { clock, ratePerSec: 2, random: () => 1 });
+    const service = new QuoteService({ clock, ttlMs: 3000, queues: [queue] });
+    const pending = service.lookup([parseSymbol('XSP')], { waitMs: 5000 });
+    await clock.advanceAsync(2000, 20);
+    const [a] = await pending;
+    expect(a).toMatchObject({ symbol: 'XSP', source: 'rest', stale: false });
+    expect(calls.length).toBe(2);
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(1000); // after the 1 s cooldown, not before
+    // Without waiting, the same situation answers at once with the reason.
+    n = 0;
+    clock.advance(3001);
+    const [b] = await (async () => {
+      const p = service.lookup([parseSymbol('XSP')]);
+      await clock.advanceAsync(200, 20);
+      return p;
+    })();
+    expect(b).toMatchObject({ source: 'rest', stale: true });
+    expect(b!.note).toMatch(/429/);
+  });
 });
