@@ -320,19 +320,6 @@ export class Processor {
     return out;
   }
 
-  /** Per symbol: when its newest quote arrived, and from which broker (status, greeks view). */
-  quoteFreshness(): { symbol: string; broker: string; receivedAt: number; eventTs: number }[] {
-    const out = new Map<string, { symbol: string; broker: string; receivedAt: number; eventTs: number }>();
-    for (const [broker, b] of this.brokers) {
-      for (const [symbol, q] of b.quotes) {
-        if (!q.receivedAt) continue;
-        const cur = out.get(symbol);
-        if (!cur || cur.receivedAt < q.receivedAt) out.set(symbol, { symbol, broker, receivedAt: q.receivedAt, eventTs: q.eventTs });
-      }
-    }
-    return [...out.values()].sort((a, b) => a.symbol.localeCompare(b.symbol));
-  }
-
   /** Queues the current state of one quote key for `quotes` (one pending row per symbol). */
   private queueQuote(broker: string, key: string, q: QuoteState): void {
     if (!q.receivedAt) return;
