@@ -14,6 +14,9 @@ import { RestQuoteQueue } from '../../src/quotes/restQueue.js';
 import { QuoteService } from '../../src/quotes/service.js';
 import { parseSymbol } from '../../src/quotes/symbols.js';
 import { silentLog, startRig, waitFor, type Rig } from '../ibkr/cpapi-helpers.js';
+import { createRest } from '../../src/brokers/ibkr/cpapi/rest.js';
+import { resolveConid } from '../../src/brokers/ibkr/cpapi/secdef.js';
+import { simContractKey } from '../../src/brokers/simbook.js';
 
 const TTL = 600;
 const XSP = UNDERLYING_CONIDS.XSP!;
@@ -66,6 +69,20 @@ describe('watchlist and quotes at the IBKR Client Portal simulator', () => {
     } finally {
       service.close();
       rig.sim.knobs.quietConids = [];
+    }
+  });
+
+  it('resolves watched symbols to conids with secdef: stocks, indices, and OCC options by expiry and strike', async () => {
+    const rest = createRest(rig.sim.url, true, { clock: systemClock });
+    try {
+      expect(await resolveConid(rest, parseSymbol('SPY'))).toBe(UNDERLYING_CONIDS.SPY);
+      expect(await resolveConid(rest, parseSymbol('XSP'))).toBe(XSP);
+      const i = rig.sim.book.contracts.findIndex((c) => c.underlying === 'SPX');
+      expect(await resolveConid(rest, parseSymbol(simContractKey(rig.sim.book.contracts[i]!)))).toBe(rig.sim.book.optionConid(i));
+      expect(await resolveConid(rest, parseSymbol('SPY251219C00999000'))).toBeNull(); // no such strike
+      expect(await resolveConid(rest, parseSymbol('/ESH7'))).toBeNull(); // futures: not resolved here
+    } finally {
+      rest.close();
     }
   });
 });
