@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { StreamHealth } from '../brokers/types.js';
 import type { BrokerEvent } from '../core/types.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /** What the supervisor hands an actor's worker (structured-cloned; ports transferred). */
 export interface ActorTask {
@@ -16,6 +17,8 @@ export interface ActorTask {
   allowFaults: boolean;
   /** Record every inbound wire message of this actor into this folder (--record). */
   recordDir?: string;
+  /** The watchlist at launch (a restarted actor gets the current one). */
+  watchlist?: WatchSymbol[];
 }
 
 /** Data plane: a batch of events, or the end marker posted after a clean stop. */
@@ -30,4 +33,6 @@ export interface ActorControl {
   status(): Promise<StreamHealth>;
   resubscribe(): Promise<void>;
   inject(fault: Fault): Promise<void>;
+  /** Replaces the watchlist of the running stream (no-op for streams without watchlists). */
+  setWatchlist(symbols: WatchSymbol[]): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.
 import type { Fault } from './protocol.js';
 import { PiscinaWorkerHost, type WorkerHost, type WorkerRun, type WorkerSlot } from './worker-host.js';
 import { errorText } from '../core/errors.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * Runs one actor per broker, each in its own piscina pool of one worker thread (so each gets
@@ -104,6 +105,8 @@ export const SUPERVISOR_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 30_000, j
 
 export class Supervisor {
   private actors = new Map<string, ActorHandle>();
+  /** The watchlist every actor gets at launch and on change (specs/quotes.md). */
+  private watchlist: WatchSymbol[] = [];
   private readonly clock: Clock;
   private readonly o: Required<Omit<SupervisorOptions, 'clock' | 'host' | 'random'>>;
   private readonly host: WorkerHost;
@@ -187,6 +190,24 @@ export class Supervisor {
     await this.call(run, () => run.control.resubscribe(), this.o.startTimeoutMs, 'resubscribe');
   }
 
+  /**
+   * Replaces the watchlist of every actor: running ones get it now (a message to the worker),
+   * starting and restarted ones at launch. Resolves when every running actor took it.
+   */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    this.watchlist = [...symbols];
+    const runs = [...this.actors.values()].flatMap((h) => { const run = h.life.phase === 'running' ? runOf(h) : null; return run ? [{ h, run }] : []; });
+    await Promise.all(runs.map(({ h, run }) =>
+      this.call(run, () => run.control.setWatchlist(this.watchlist), this.o.startTimeoutMs, 'setWatchlist').catch((err: unknown) => {
+        this.o.log.warn({ actor: h.spec.id, err: errorText(err) }, 'actor did not take the new watchlist');
+      }),
+    ));
+  }
+
+  currentWatchlist(): WatchSymbol[] {
+    return [...this.watchlist];
+  }
+
   /** Test and fault-suite hook: make an actor's worker misbehave. */
   async inject(id: string, fault: Fault): Promise<void> {
     const h = this.actors.get(id);
@@ -215,11 +236,13 @@ export class Supervisor {
     h.startedAt = this.clock.now();
     h.runEvents = 0;
     h.queueDepth = 0;
+    const sentWatchlist = this.watchlist;
     const run = slot.launch({
       task: {
         actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {},
         logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
         ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
+        ...(this.watchlist.length > 0 ? { watchlist: this.watchlist } : {}),
       },
       onEvents: (events) => this.onEvents(h, events),
     });
@@ -236,6 +259,10 @@ export class Supervisor {
       h.everStarted = true;
       h.lastError = null;
       this.o.log.info({ actor: h.spec.id, broker: h.spec.broker, restarts: h.restarts }, 'actor started');
+      // The watchlist changed while the actor was starting: it gets the current one now.
+      if (this.watchlist !== sentWatchlist) {
+        void this.call(run, () => run.control.setWatchlist(this.watchlist), this.o.startTimeoutMs, 'setWatchlist').catch(() => undefined);
+      }
     } catch (err) {
       const phase = (h.life as ActorLife).phase; // changed while start() was awaited
       if (runOf(h) !== run || phase === 'stopping' || phase === 'stopped') return;

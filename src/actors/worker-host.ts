@@ -22,7 +22,7 @@ export interface WorkerLaunch {
 /** One run of an actor's worker. */
 export interface WorkerRun {
   /** The control plane; a call may hang, the supervisor times every call. */
-  readonly control: Pick<ActorControl, 'start' | 'stop' | 'status' | 'resubscribe' | 'inject'>;
+  readonly control: Pick<ActorControl, 'start' | 'stop' | 'status' | 'resubscribe' | 'inject' | 'setWatchlist'>;
   /** Settles when the worker's task ends: resolves on a clean exit, rejects when it died or was killed. */
   readonly task: Promise<unknown>;
   /** Resolves when the worker posted its end marker after a clean stop. */

@@ -51,7 +51,13 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
   const control: ActorControl = {
-    start: () => stream.start(),
+    start: async () => {
+      if (task.watchlist && task.watchlist.length > 0) await stream.setWatchlist?.(task.watchlist);
+      await stream.start();
+    },
+    setWatchlist: async (symbols) => {
+      await stream.setWatchlist?.(symbols);
+    },
     async stop() {
       await stream.stop();
       recording?.recorder.close();

@@ -21,7 +21,7 @@ import { registerEvents } from './routes/events.js';
 import { isPagePath, registerPage } from './routes/page.js';
 import { registerRisk } from './routes/risk.js';
 import { TicketBook } from './events/tickets.js';
-import { registerStreaming } from './routes/streaming.js';
+import { registerStreaming, watchedFreshness } from './routes/streaming.js';
 import { schemaErrorFormatter, validatorCompiler } from './validation.js';
 import { systemClock } from '../core/clock.js';
 import { processorLiveState } from '../risk/live.js';
@@ -29,6 +29,11 @@ import { riskMetrics } from '../risk/metrics.js';
 import { registerRedisMetrics } from './metrics/redis.js';
 import { loadRules, resolveBenchmark } from '../risk/rules.js';
 import { RiskService } from '../risk/service.js';
+import { envInt } from '../core/env.js';
+import type { QuoteService } from '../quotes/service.js';
+import { createQuoteService } from '../quotes/setup.js';
+import { registerQuotes } from './routes/quotes.js';
+import { registerQuoteMetrics } from './metrics/quotes.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -121,9 +126,25 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   if (redis) registerRedisMetrics(metrics, () => redis.stats());
   const routeDeps = { ...deps, metrics, limits };
 
-  registerStreaming(app, routeDeps);
+  const quoteTtlMs = deps.quoteTtlMs ?? envInt(process.env, 'QUOTE_TTL_MS', 3000, 1, 86_400_000);
+  let quotes = deps.quotes;
+  const quoteService = () => (quotes ??= createQuoteService({
+    env: process.env, clock: deps.clock ?? systemClock, log: deps.log, ttlMs: quoteTtlMs,
+    ratePerSec: envInt(process.env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
+    memory: (symbols) => deps.pipeline.processor.latestQuotes(symbols),
+    readQuotes: (deps.reader ?? deps.storage).readQuotes?.bind(deps.reader ?? deps.storage),
+    writeQuotes: deps.storage.writeQuotes?.bind(deps.storage),
+  }));
+  registerQuoteMetrics(metrics, {
+    queues: () => quotes?.queues() ?? [],
+    freshness: () => watchedFreshness(deps.pipeline, (deps.clock ?? systemClock).now()).map((f) => ({ symbol: f.symbol, ageMs: f.age_ms })),
+  });
+  app.addHook('onClose', async () => quotes?.close());
+
+  registerStreaming(app, { ...routeDeps, quoteTtlMs });
   registerData(app, routeDeps);
   registerMarketMetrics(app, routeDeps);
+  registerQuotes(app, routeDeps, quoteService);
   let risk = deps.risk;
   const riskService = () => (risk ??= new RiskService({
     storage: deps.storage, rules: loadRules(), benchmark: resolveBenchmark(undefined), clock: systemClock, log: deps.log,

@@ -7,6 +7,7 @@ import type { Pipeline } from '../app/pipeline.js';
 import type { Clock } from '../core/clock.js';
 import type { Storage } from '../db/types.js';
 import type { RiskService } from '../risk/service.js';
+import type { QuoteService } from '../quotes/service.js';
 import type { ApiLimits } from './limits.js';
 import type { Registry } from './metrics.js';
 
@@ -36,4 +37,8 @@ export interface ApiDeps {
   limits?: ApiLimits;
   /** The risk engine (serve starts it with the alert loop); made on first use, without the loop, when absent. */
   risk?: RiskService;
+  /** The quote cache (/v1/quotes); made on first use from the environment's broker credentials when absent. */
+  quotes?: QuoteService;
+  /** QUOTE_TTL_MS (default from the environment, else 3000). */
+  quoteTtlMs?: number;
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { envInt } from '../cli/args.js';
 import { ConfigError } from '../core/errors.js';
 import type { FlushOptions } from '../core/flushPolicy.js';
+import { indexSymbols, parseWatchlist, type WatchSymbol } from '../quotes/symbols.js';
 
 /** Process-wide settings from the environment (interface.md, "Environment"). */
 export interface AppConfig {
@@ -22,6 +23,12 @@ export interface AppConfig {
   tradeAcceptWaitMs?: number;
   /** REDIS_URL: the optional Redis fan-out (src/redis); unset = none. */
   redisUrl?: string;
+  /** WATCHLIST: symbols streamed whether held or not (specs/quotes.md). Optional so older callers still typecheck. */
+  watchlist?: WatchSymbol[];
+  /** QUOTE_TTL_MS: a quote older than this is stale and REST is asked (default 3000). */
+  quoteTtlMs?: number;
+  /** QUOTE_REST_PER_SEC: most REST quote requests per second, per broker (default 2). */
+  quoteRestPerSec?: number;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -38,6 +45,9 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
     redisUrl: redisUrl(env.REDIS_URL),
+    watchlist: parseWatchlist(env.WATCHLIST, indexSymbols(env)),
+    quoteTtlMs: envInt(env, 'QUOTE_TTL_MS', 3_000, 1, 86_400_000),
+    quoteRestPerSec: envInt(env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

@@ -12,6 +12,7 @@ import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
 import { RedisSink, type RedisSinkOptions } from '../redis/sink.js';
 import { feedFromProcessor } from '../redis/wire.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * The composition root: brokers (actors in workers) → processor → storage. Used by ingest,
@@ -81,6 +82,19 @@ export class Pipeline {
       this.redisOff = feedFromProcessor(this.processor, this.redis);
       this.redis.start();
     }
+    if (opts.config.watchlist && opts.config.watchlist.length > 0) void this.setWatchlist(opts.config.watchlist);
+  }
+
+  /** The watched symbols now (WATCHLIST, then POST/DELETE /v1/watchlist). */
+  watchlist(): WatchSymbol[] {
+    return this.supervisor.currentWatchlist();
+  }
+
+  /** Replaces the watchlist: the processor keeps watched Greeks, every actor streams the symbols. */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    const unique = [...new Map(symbols.map((s) => [s.symbol, s])).values()];
+    this.processor.setWatchlist(unique.map((s) => s.symbol));
+    await this.supervisor.setWatchlist(unique);
   }
 
   async startActor(spec: ActorSpec): Promise<void> {

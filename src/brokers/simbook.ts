@@ -34,7 +34,7 @@ export function thirdFriday(now: number, monthsAhead: number): string {
   return new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), day)).toISOString().slice(0, 10);
 }
 
-export const SPOT: Record<string, number> = { SPY: 520, SPX: 5200, AAPL: 190, QQQ: 440 };
+export const SPOT: Record<string, number> = { SPY: 520, SPX: 5200, AAPL: 190, QQQ: 440, XSP: 520 };
 
 /** The default book. The first contract (SPY 500 call) is held at every simulated broker. */
 export function defaultContracts(now = Date.now()): SimContract[] {
@@ -118,5 +118,11 @@ export class SimMarket {
   }
   random(): number {
     return this.rand();
+  }
+  /** Moves the spot of an underlying no contract of the book steps (a watched index, an ETF). */
+  walk(underlying: string): number {
+    const s = this.spotOf(underlying) * (1 + (this.rand() - 0.5) * 0.002);
+    this.spot[underlying] = s;
+    return s;
   }
 }

@@ -3,6 +3,7 @@ import type { Clock, ManualClock } from '../core/clock.js';
 import type { ReplayFeed } from './kit/replay.js';
 import type { WireRecording } from './kit/wire.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
+import type { WatchSymbol } from '../quotes/symbols.js';
 
 /**
  * A broker plugin: everything Riskwire knows about one broker, and nothing about workers or
@@ -62,7 +63,15 @@ export interface PluginSimulator {
   /** One line for `npm run sim -- --help`. */
   what: string;
   /** Starts it on 127.0.0.1 (port 0 = any free port); import the simulator lazily in here. */
-  start(port: number): Promise<RunningSimulator>;
+  start(port: number, knobs?: SimulatorKnobs): Promise<RunningSimulator>;
+}
+
+/** Market-data knobs of `npm run sim` (specs/quotes.md); a simulator ignores what it does not serve. */
+export interface SimulatorKnobs {
+  /** REST quote calls allowed per second before HTTP 429 (null: the simulator's default). */
+  quotesPerSec: number | null;
+  /** Symbols whose stream goes quiet (subscribed, no events). */
+  quiet: string[];
 }
 
 export interface RunningSimulator {
@@ -129,6 +138,12 @@ export interface BrokerStream {
   /** Re-reads positions and re-sends every subscription. */
   resubscribe(): Promise<void>;
   health(): StreamHealth;
+  /**
+   * The watchlist (specs/quotes.md): symbols streamed whether held or not, replacing the
+   * previous list. Called before start() with the initial list and at any time after. Streams
+   * without it ignore watchlists.
+   */
+  setWatchlist?(symbols: WatchSymbol[]): Promise<void>;
 }
 
 export interface StreamHealth {

@@ -11,7 +11,7 @@ import type { Storage } from '../db/types.js';
 import { metricsViewTable } from './metricsView.js';
 import { durationMs, parseArgs } from './args.js';
 import { actorSpecs, PLUGIN_FLAGS } from './ingest.js';
-import { greeksViewTable } from './greeksView.js';
+import { greeksViewTable, watchlistTable } from './greeksView.js';
 
 export const GREEKS_HELP = `Usage: npm run greeks -- --broker=<id|list> [--underlying=SPY] [--once] [--json] [--db]
 
@@ -20,6 +20,8 @@ nothing is written unless --db) and shows a refreshing table (100 columns, fixed
 contract, broker:account, quantity, mark, IV, underlying price, DTE, position delta, gamma,
 theta and vega (greek x qty x multiplier) with a total row, and the age of the last update
 (stale ones marked *), under a header with each actor's state, reconnects and events/s.
+WATCHLIST symbols follow in a second table: bid, ask, mid, IV and delta (options), broker and
+the age of the last quote (older than QUOTE_TTL_MS marked *).
 
   --broker=ID        ${BROKER_IDS.join(', ')}, or a comma list (default: sim)
   --underlying=SYM   only contracts on this underlying
@@ -93,13 +95,13 @@ export async function runGreeks(argv: string[]): Promise<number> {
       const complete = held.length > 0 && held.every((p) => have.has(`${p.broker}|${p.account}|${p.contractKey}`));
       if (!complete && Date.now() - startedAt < timeoutMs) return;
       if (flags.json) for (const s of latest) process.stdout.write(`${JSON.stringify(snapshotJson(s))}\n`);
-      else process.stdout.write(`${render(pipeline, latest, staleMs, rates)}\n`);
+      else process.stdout.write(`${render(pipeline, latest, staleMs, rates, config.quoteTtlMs ?? 3000)}\n`);
       if (!complete) process.stderr.write(`riskwire greeks: timed out after ${Math.round(timeoutMs / 1000)}s with ${latest.length} of ${held.length} held options updated\n`);
       done(latest.length > 0 ? 0 : 1);
       return;
     }
     if (flags.json) return;
-    const text = render(pipeline, latest, staleMs, rates);
+    const text = render(pipeline, latest, staleMs, rates, config.quoteTtlMs ?? 3000);
     process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
   }, flags.once ? 200 : refreshMs);
 
@@ -131,7 +133,7 @@ class RateMeter {
   }
 }
 
-function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rates: RateMeter): string {
+function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rates: RateMeter, quoteTtlMs: number): string {
   const now = Date.now();
   const header = pipeline.supervisor
     .status()
@@ -139,5 +141,7 @@ function render(pipeline: Pipeline, latest: LatestGreeks[], staleMs: number, rat
     .join('\n');
   const body = latest.length ? greeksViewTable(latest, now, staleMs) : '(waiting for the first Greeks...)';
   const metrics = metricsViewTable(pipeline.processor.marketMetrics(), [...new Set(latest.map((s) => s.underlying))].sort(), now);
-  return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}${metrics ? `\n\n${metrics}` : ''}`;
+  const watched = pipeline.watchlist().map((w) => w.symbol);
+  const watch = watched.length ? `\n\n${watchlistTable(watched, pipeline.processor.latestQuotes(watched), now, quoteTtlMs)}` : '';
+  return `${new Date(now).toISOString()}  riskwire greeks\n${header}\n\n${body}${watch}${metrics ? `\n\n${metrics}` : ''}`;
 }

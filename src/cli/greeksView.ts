@@ -79,3 +79,37 @@ export function greeksViewTable(latest: LatestGreeks[], now: number, staleMs: nu
     line([`total (${latest.length})`, '', '', '', '', '', '', num(total.delta, 1, 9), num(total.gamma, 2, 7), num(total.theta, 1, 7), num(total.vega, 1, 8), ''])];
   return [...head, ...rows, ...foot].join('\n');
 }
+
+/**
+ * The watchlist under the greeks table: per watched symbol its latest streamed quote, the
+ * option Greeks when it is one, the broker and the age (past `ttlMs` marked *: a lookup then
+ * asks REST). A symbol with no quote yet shows dashes.
+ */
+export function watchlistTable(
+  symbols: string[],
+  quotes: { symbol: string; bid: number | null; ask: number | null; mid: number | null; iv: number | null; delta: number | null; broker: string; receivedAt: number }[],
+  now: number,
+  ttlMs: number,
+): string {
+  const by = new Map(quotes.map((q) => [q.symbol, q]));
+  const cols: Col[] = [
+    { title: 'watched', width: 17, right: false }, { title: 'bid', width: 9, right: true }, { title: 'ask', width: 9, right: true },
+    { title: 'mid', width: 9, right: true }, { title: 'iv%', width: 5, right: true }, { title: 'delta', width: 6, right: true },
+    { title: 'broker', width: 6, right: false }, { title: 'age', width: 6, right: true },
+  ];
+  const row = (cells: string[]) => cells.map((t, i) => cell(t, cols[i])).join(' ');
+  const lines = [row(cols.map((c) => c.title)), cols.map((c) => '-'.repeat(c.width)).join(' ')];
+  for (const s of symbols) {
+    const q = by.get(s);
+    if (!q) {
+      lines.push(row([shortContract(s), '-', '-', '-', '-', '-', '-', 'none*']));
+      continue;
+    }
+    const age = now - q.receivedAt;
+    lines.push(row([
+      shortContract(s), num(q.bid, 2, 9), num(q.ask, 2, 9), num(q.mid, 2, 9), num(q.iv === null ? null : q.iv * 100, 1, 5), num(q.delta, 3, 6),
+      q.broker, `${Math.min(age / 1000, 999).toFixed(1)}${age > ttlMs ? '*' : 's'}`,
+    ]));
+  }
+  return lines.join('\n');
+}

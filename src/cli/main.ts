@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   replay: async () => (await import('./replay.js')).runReplay,
   risk: async () => (await import('./risk.js')).runRisk,
   alerts: async () => (await import('./alerts.js')).runAlerts,
+  quote: async () => (await import('./quote.js')).runQuote,
 };
 
 const USAGE = `riskwire: broker streams in, one record of options risk out.

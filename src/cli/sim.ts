@@ -16,14 +16,17 @@ Starts one simulated broker on 127.0.0.1 and prints the export lines that point
 npm run ingest at it; runs until Ctrl-C.
 
 ${Object.entries(SIMULATORS).map(([name, s]) => `  ${name.padEnd(10)} ${s.what}`).join('\n')}
-  --port=N   the port to listen on (tasty: its REST API; default: any free port)
-  --help     this text`;
+  --port=N              the port to listen on (tasty: its REST API; default: any free port)
+  --quotes-per-sec=N    REST quote calls allowed per second before HTTP 429 (tasty:
+                        /market-data/by-type, default unlimited; ibkr: the snapshot, default 10)
+  --quiet=SYM[,SYM]     symbols whose stream goes quiet (subscribed, no events): REST must answer
+  --help                this text`;
 
 const shellQuote = (v: string) => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 export async function runSim(argv: string[]): Promise<number> {
   const name = argv[0] && !argv[0].startsWith('--') ? argv[0] : undefined;
-  const flags = parseArgs(name ? argv.slice(1) : argv, 'sim', ['help', 'port']);
+  const flags = parseArgs(name ? argv.slice(1) : argv, 'sim', ['help', 'port', 'quotes-per-sec', 'quiet']);
   if (flags.help) {
     process.stdout.write(`${SIM_HELP}\n`);
     return 0;
@@ -33,7 +36,9 @@ export async function runSim(argv: string[]): Promise<number> {
   const port = intFlag(flags, 'port', 0, 0, 65535);
   let running: RunningSimulator;
   try {
-    running = await sim.start(port);
+    const quotesPerSec = flags['quotes-per-sec'] === undefined ? null : intFlag(flags, 'quotes-per-sec', 2, 1, 10_000);
+    const quiet = typeof flags.quiet === 'string' ? flags.quiet.split(',').map((q) => q.trim()).filter(Boolean) : [];
+    running = await sim.start(port, { quotesPerSec, quiet });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') throw new ConfigError(`port ${port} is not free (${code}): pick another --port, or leave it out for any free port`);

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { systemClock } from './clock.js';
 import { errorText } from './errors.js';
 
-export type RowKind = 'snapshot' | 'trade' | 'positions';
+export type RowKind = 'snapshot' | 'trade' | 'positions' | 'quote';
 
 export interface DeadLetterEntry {
   at: string;

@@ -7,7 +7,7 @@ import { DEFAULT_FLUSH, Flusher, type FlushHooks, type FlushOptions, type FlushS
 import { MemoryJournal, type Journal } from './journal.js';
 import type { PositionSet } from './journalRows.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
-import type { BrokerEvent, GreekSnapshot, GreeksEvent, MarketMetric, Position, QuoteEvent, TradeRow } from './types.js';
+import type { BrokerEvent, GreekSnapshot, GreeksEvent, MarketMetric, Position, QuoteEvent, QuoteRow, TradeRow } from './types.js';
 import { errorText } from './errors.js';
 
 /**
@@ -25,6 +25,8 @@ export interface ProcessorStorage {
   writeTrades(rows: TradeRow[]): Promise<{ inserted: number; duplicates: number }>;
   /** Latest market metrics per symbol (optional: storages without it drop them). */
   writeMarketMetrics?(source: string, rows: MarketMetric[]): Promise<number>;
+  /** Latest quote per symbol (`quotes`); absent: quotes are kept in memory only. */
+  writeQuotes?(rows: QuoteRow[]): Promise<{ inserted: number; duplicates: number }>;
 }
 
 export interface ProcessorOptions {
@@ -56,6 +58,10 @@ interface QuoteState {
   last: number | null;
   mark: number | null;
   eventTs: number;
+  /** When the newest quote or Greeks of this key arrived (0: never a quote, only Greeks). */
+  receivedAt?: number;
+  /** Latest Greeks of an option key (watched options have no snapshot rows to keep them). */
+  greeks?: Pick<GreeksEvent, 'iv' | 'delta' | 'gamma' | 'theta' | 'vega'>;
 }
 
 /** A quote key's cached state after an update: price = broker mark, else mid, else last. */
@@ -94,6 +100,8 @@ export interface ProcessorStats {
   positionWriteErrors: number;
   trades: FlushStats;
   positions: FlushStats;
+  /** The `quotes` writer (optional so hand-made stats in tests still typecheck). */
+  quotes?: FlushStats;
   /** Rows (any kind) kept in the dead-letter file; deadLetterErrors: rows it could not even record. */
   deadLettered: number;
   deadLetterErrors: number;
@@ -129,6 +137,14 @@ export class Processor {
   readonly flusher: Flusher<GreekSnapshot>;
   readonly tradeFlusher: Flusher<TradeRow>;
   readonly positionFlusher: Flusher<PositionSet>;
+  /**
+   * Latest quote per symbol into `quotes`: at most one pending row per symbol (a newer tick
+   * updates the pending row in place), written on the flush interval, never per tick.
+   */
+  readonly quoteFlusher: Flusher<QuoteRow>;
+  private pendingQuotes = new Map<string, QuoteRow>();
+  /** Watched symbols (WATCHLIST, /v1/watchlist): their unheld Greeks are expected, not `not_held` drops. */
+  private watched = new Set<string>();
   private readonly deadLetter?: DeadLetter;
   private readonly isRetryable: (err: unknown) => boolean;
   private readonly tradeAcceptWaitMs: number;
@@ -172,6 +188,19 @@ export class Processor {
     }, opts.journal, () => this.counters.drops.rejected++);
     this.tradeFlusher = make<TradeRow>('trade', { write: (rows) => this.storage.writeTrades(rows) }, opts.tradeJournal ?? new MemoryJournal());
     this.positionFlusher = make<PositionSet>('positions', { write: (sets) => this.writePositionSets(sets) }, opts.positionJournal ?? new MemoryJournal());
+    // Quotes are a cache, not a record: no journal, no eager write per tick; one statement per interval.
+    this.quoteFlusher = new Flusher<QuoteRow>(
+      {
+        write: (rows) => {
+          for (const r of rows) if (this.pendingQuotes.get(r.symbol) === r) this.pendingQuotes.delete(r.symbol);
+          return this.storage.writeQuotes ? this.storage.writeQuotes(rows) : Promise.resolve({ inserted: rows.length, duplicates: 0 });
+        },
+        isRetryable,
+        onRejected: (row, err) => this.reject('quote', row, err),
+      },
+      { ...flush, eagerWhenIdle: false, maxRows: Math.max(flush.maxRows, 1000), maxInFlight: 1 },
+      this.clock, this.log.child({ rows: 'quote' }),
+    );
   }
 
   private get flushers(): Array<Flusher<object>> {
@@ -239,7 +268,7 @@ export class Processor {
         case 'quote':
           b.counters.quotesIn++;
           b.counters.lastEventAt = ev.receivedAt;
-          onQuote(b.quotes, ev);
+          this.queueQuote(ev.broker, ev.key, onQuote(b.quotes, ev));
           break;
         case 'positions':
           this.onPositions(b, ev.broker, ev.account, ev.positions, ev.at);
@@ -302,9 +331,9 @@ export class Processor {
     return [...this.metrics.values()];
   }
 
-  /** Flushes everything pending (snapshots, trades, position sets) and waits for it. */
+  /** Flushes everything pending (snapshots, trades, position sets, quotes) and waits for it. */
   async drain(): Promise<void> {
-    await Promise.all(this.flushers.map((f) => f.drain()));
+    await Promise.all([...this.flushers.map((f) => f.drain()), this.quoteFlusher.drain()]);
   }
 
   /** True while any writer's last attempt failed (the database is down, read-only, timing out...). */
@@ -326,6 +355,40 @@ export class Processor {
 
   close(): void {
     for (const f of this.flushers) f.close();
+    this.quoteFlusher.close();
+  }
+
+  /** The watched symbols (canonical keys); their Greeks are kept even when nobody holds them. */
+  setWatchlist(symbols: Iterable<string>): void {
+    this.watched = new Set(symbols);
+  }
+
+  /** The newest in-memory quote of each symbol across brokers (stream only), as `quotes` rows. */
+  latestQuotes(symbols: string[]): QuoteRow[] {
+    const out: QuoteRow[] = [];
+    for (const symbol of symbols) {
+      let best: QuoteRow | null = null;
+      for (const [broker, b] of this.brokers) {
+        const q = b.quotes.get(symbol);
+        if (!q || !q.receivedAt) continue;
+        if (!best || best.receivedAt < q.receivedAt) best = quoteRow(broker, symbol, q);
+      }
+      if (best) out.push(best);
+    }
+    return out;
+  }
+
+  /** Queues the current state of one quote key for `quotes` (one pending row per symbol). */
+  private queueQuote(broker: string, key: string, q: QuoteState): void {
+    if (!q.receivedAt) return;
+    const row = quoteRow(broker, key, q);
+    const pending = this.pendingQuotes.get(key);
+    if (pending) {
+      Object.assign(pending, row);
+      return;
+    }
+    this.pendingQuotes.set(key, row);
+    this.quoteFlusher.add([row]);
   }
 
   /** Called for every new latest snapshot (debug CLI, API streams). */
@@ -382,6 +445,7 @@ export class Processor {
       flush: this.flusher.stats(),
       trades: this.tradeFlusher.stats(),
       positions,
+      quotes: this.quoteFlusher.stats(),
       positionWriteErrors: positions.retries + positions.rejected,
       latency: this.latency.summary(),
     };
@@ -408,13 +472,13 @@ export class Processor {
       this.counters.drops.invalid++;
       return;
     }
+    const quote = this.noteGreeks(b, ev);
     const holdings = b.contracts.get(ev.contractKey)?.holdings;
     const only = ev.account ? holdings?.get(ev.account) : undefined;
     if (!holdings || holdings.size === 0 || (ev.account && !only)) {
-      this.counters.drops.not_held++;
+      if (!this.watched.has(ev.contractKey)) this.counters.drops.not_held++;
       return;
     }
-    const quote = b.quotes.get(ev.contractKey);
     const underlyingQuote = b.quotes.get(ev.underlying);
     const bid = ev.bid ?? quote?.bid ?? null;
     const ask = ev.ask ?? quote?.ask ?? null;
@@ -444,6 +508,24 @@ export class Processor {
     };
     if (only) emitFor(only);
     else for (const h of holdings.values()) emitFor(h);
+  }
+
+  /** Greeks (and the prices riding along) into the quote cache of the contract; queued for `quotes`. */
+  private noteGreeks(b: BrokerState, ev: GreeksEvent): QuoteState | undefined {
+    let q = b.quotes.get(ev.contractKey);
+    const known = q !== undefined || this.watched.has(ev.contractKey) || ev.bid != null || ev.ask != null;
+    if (!known) return undefined;
+    if (!q) b.quotes.set(ev.contractKey, (q = { bid: null, ask: null, last: null, mark: null, eventTs: ev.eventTs }));
+    q.greeks = { iv: ev.iv, delta: ev.delta, gamma: ev.gamma, theta: ev.theta, vega: ev.vega };
+    if (ev.bid != null) q.bid = ev.bid;
+    if (ev.ask != null) q.ask = ev.ask;
+    if (ev.mark != null) q.mark = ev.mark;
+    if (ev.bid != null || ev.ask != null || !q.receivedAt) {
+      q.receivedAt = Math.max(q.receivedAt ?? 0, ev.receivedAt);
+      q.eventTs = Math.max(q.eventTs, ev.eventTs);
+    }
+    this.queueQuote(ev.broker, ev.contractKey, q);
+    return q;
   }
 
   private onPositions(b: BrokerState, broker: string, account: string, positions: Position[], at: number): void {
@@ -477,7 +559,7 @@ const TIMED_OUT = Symbol('timed out');
  * which can be 0 → receipt time), so comparing event times would let a receipt-stamped quote
  * hide every later broker-stamped one.
  */
-function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): void {
+function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): QuoteState {
   const cur = quotes.get(ev.key);
   if (cur) {
     cur.bid = ev.bid ?? cur.bid;
@@ -485,9 +567,24 @@ function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): void {
     cur.last = ev.last ?? cur.last;
     cur.mark = ev.mark ?? null;
     cur.eventTs = ev.eventTs;
-  } else {
-    quotes.set(ev.key, { bid: ev.bid ?? null, ask: ev.ask ?? null, last: ev.last ?? null, mark: ev.mark ?? null, eventTs: ev.eventTs });
+    cur.receivedAt = Math.max(cur.receivedAt ?? 0, ev.receivedAt);
+    return cur;
   }
+  const q: QuoteState = { bid: ev.bid ?? null, ask: ev.ask ?? null, last: ev.last ?? null, mark: ev.mark ?? null, eventTs: ev.eventTs, receivedAt: ev.receivedAt };
+  quotes.set(ev.key, q);
+  return q;
+}
+
+/** A quote key's state as a `quotes` row: mid from bid/ask, mark = the broker's mark, else mid. */
+function quoteRow(broker: string, symbol: string, q: QuoteState): QuoteRow {
+  const raw = mid(q.bid, q.ask);
+  // (523.77 + 525.87) / 2 is 524.8199999999999 in binary: prices are decimals, keep them so.
+  const m = raw === null ? null : Math.round(raw * 1e9) / 1e9;
+  return {
+    symbol, broker, source: 'stream', bid: q.bid, ask: q.ask, mid: m, mark: q.mark ?? m, last: q.last,
+    eventTs: q.eventTs, receivedAt: q.receivedAt ?? q.eventTs,
+    iv: q.greeks?.iv ?? null, delta: q.greeks?.delta ?? null, gamma: q.greeks?.gamma ?? null, theta: q.greeks?.theta ?? null, vega: q.greeks?.vega ?? null,
+  };
 }
 
 function mid(bid: number | null, ask: number | null): number | null {

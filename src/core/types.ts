@@ -156,6 +156,29 @@ export interface GreekSnapshot extends GreekValues {
   underlyingPrice: number | null;
 }
 
+/**
+ * One row of `quotes` (migration 0005): the latest quote of a symbol (canonical key: ticker,
+ * /ESH7 future, 21-char OCC option), from the stream or from a REST fallback. Option symbols
+ * carry their latest Greeks.
+ */
+export interface QuoteRow {
+  symbol: string;
+  broker: BrokerId;
+  source: 'stream' | 'rest';
+  bid: number | null;
+  ask: number | null;
+  mid: number | null;
+  mark: number | null;
+  last: number | null;
+  eventTs: number;
+  receivedAt: number;
+  iv: number | null;
+  delta: number | null;
+  gamma: number | null;
+  theta: number | null;
+  vega: number | null;
+}
+
 /** A trade row of `trades`. */
 export type TradeRow = Omit<TradeEvent, 'kind'>;
 

@@ -132,6 +132,25 @@ export const marketMetrics = pgTable(
   },
   (t) => [primaryKey({ name: 'market_metrics_pkey', columns: [t.symbol] })],
 );
+/** Latest quote per symbol (migration 0005): stream or REST, with the Greeks of option symbols. */
+export const quotes = pgTable('quotes', {
+  symbol: text('symbol').primaryKey(),
+  bid: doublePrecision('bid'),
+  ask: doublePrecision('ask'),
+  mid: doublePrecision('mid'),
+  mark: doublePrecision('mark'),
+  last: doublePrecision('last'),
+  source: text('source', { enum: ['stream', 'rest'] }).notNull(),
+  broker: text('broker').notNull(),
+  eventTs: tstz('event_ts').notNull(),
+  receivedAt: tstz('received_at').notNull(),
+  iv: doublePrecision('iv'),
+  delta: doublePrecision('delta'),
+  gamma: doublePrecision('gamma'),
+  theta: doublePrecision('theta'),
+  vega: doublePrecision('vega'),
+  persistedAt: tstz('persisted_at').notNull().default(sql`clock_timestamp()`),
+});
 
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
@@ -139,4 +158,4 @@ export const riskwireMigrations = pgTable('riskwire_migrations', {
   appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
-export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, marketMetrics, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, marketMetrics, quotes, riskwireMigrations };

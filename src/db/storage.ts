@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { MARKET_METRICS_UPSERT_SQL, marketMetricParams } from './marketMetrics.js';
 import type { Clock } from '../core/clock.js';
-import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
+import type { GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
 import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
@@ -13,6 +13,7 @@ import { drizzleOver } from './drizzle.js';
 import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, positionParams, validatePositions } from './positions.js';
 import { listPositions, listSnapshots, listTrades } from './queries.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, snapshotParams, validateSnapshots } from './snapshots.js';
+import { QUOTES_SELECT_SQL, QUOTES_UPSERT_SQL, latestPerSymbol, quoteFromDb, quoteParams, validateQuotes } from './quotes.js';
 import { TRADES_INSERT_SQL, tradeParams, validateTrades } from './trades.js';
 import type { PositionRecord, SnapshotRecord, Storage, WriteResult } from './types.js';
 
@@ -107,6 +108,20 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
       if (rows.length === 0) return 0;
       const params = marketMetricParams(source, rows);
       return guardIdempotent('writeMarketMetrics', log, async () => (await driver.execute(MARKET_METRICS_UPSERT_SQL, params)));
+    },
+
+    async writeQuotes(rows: QuoteRow[]): Promise<WriteResult> {
+      if (rows.length === 0) return { inserted: 0, duplicates: 0 };
+      validateQuotes(rows);
+      const latest = latestPerSymbol(rows);
+      await guardIdempotent('writeQuotes', log, () => driver.execute(QUOTES_UPSERT_SQL, quoteParams(latest)));
+      return { inserted: latest.length, duplicates: rows.length - latest.length };
+    },
+
+    async readQuotes(symbols: string[]): Promise<QuoteRow[]> {
+      if (symbols.length === 0) return [];
+      const rows = await guardIdempotent('readQuotes', log, () => driver.query<Record<string, unknown>>(QUOTES_SELECT_SQL, [symbols]));
+      return rows.map(quoteFromDb);
     },
 
     async querySnapshots(filter) {

@@ -1,4 +1,4 @@
-import type { MarketMetric, GreekSnapshot, Position, TradeRow } from '../core/types.js';
+import type { MarketMetric, GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
 export interface WriteResult {
@@ -51,6 +51,10 @@ export interface Storage {
   writeTrades(rows: TradeRow[]): Promise<WriteResult>;
   /** Upserts the latest market metrics per symbol (market_metrics, migration 0006). */
   writeMarketMetrics?(source: string, rows: MarketMetric[]): Promise<number>;
+  /** (Optional only for test doubles.) Upserts the latest quote per symbol (a row never replaces one received later); inserted = rows sent. */
+  writeQuotes?(rows: QuoteRow[]): Promise<WriteResult>;
+  /** The stored quotes of these symbols (absent symbols are absent). */
+  readQuotes?(symbols: string[]): Promise<QuoteRow[]>;
   querySnapshots(filter: SnapshotFilter): Promise<SnapshotRecord[]>;
   /** Newest snapshot per (broker, account, contract_key) by event_ts, then seq. */
   latestSnapshots(filter: Omit<SnapshotFilter, 'limit' | 'from'>): Promise<SnapshotRecord[]>;

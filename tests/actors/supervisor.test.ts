@@ -30,6 +30,7 @@ class FakeRun implements WorkerRun {
       stop: async () => void this.settle.resolve(undefined),
       status: async (): Promise<StreamHealth> => (b.status === 'hang' ? never : emptyHealth()),
       resubscribe: async () => {},
+      setWatchlist: async () => {},
       inject: async () => {},
     };
     this.task.catch(() => {});

@@ -64,10 +64,28 @@ export function writersJson(s: ProcessorStats) {
   };
 }
 
+/**
+ * Per watched symbol: its newest streamed quote's broker, receipt time and age, and whether it
+ * is older than the TTL (then /v1/quotes and `npm run quote` ask REST).
+ */
+export function watchedFreshness(pipeline: Pick<ApiDeps['pipeline'], 'processor' | 'supervisor'>, now: number, ttlMs = 3000) {
+  const watched = pipeline.supervisor.currentWatchlist?.() ?? [];
+  if (watched.length === 0) return [];
+  const latest = new Map(pipeline.processor.latestQuotes(watched.map((w) => w.symbol)).map((q) => [q.symbol, q]));
+  return watched.map((w) => {
+    const q = latest.get(w.symbol);
+    const age = q ? Math.max(0, now - q.receivedAt) : null;
+    return { symbol: w.symbol, kind: w.kind, broker: q?.broker ?? null, received_at: isoOrNull(q?.receivedAt ?? null), age_ms: age, stale: age === null || age > ttlMs };
+  });
+}
+
 /** The /v1/streaming/status document (also the `status` event of /v1/events). */
-export function streamingStatus(pipeline: Pick<ApiDeps['pipeline'], 'processor' | 'supervisor'>) {
+export function streamingStatus(pipeline: Pick<ApiDeps['pipeline'], 'processor' | 'supervisor'>, quoteTtlMs = 3000, now = Date.now()) {
   const s = pipeline.processor.stats();
   return {
+    quote_ttl_ms: quoteTtlMs,
+    watchlist: watchedFreshness(pipeline, now, quoteTtlMs),
+    quote_writer: { rows_written: s.quotes?.rowsWritten ?? 0, pending: s.quotes?.pending ?? 0, last_error: s.quotes?.lastError ?? null },
     actors: pipeline.supervisor.status().map((a) => actorJson(a, s.perBroker[a.broker]?.rowsOut ?? 0)),
     processor: {
       events_in: s.eventsIn, rows_produced: s.rowsProduced, rows_written: s.flush.rowsWritten,
@@ -84,7 +102,8 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
   const json = (a: ActorStatus) => actorJson(a, pipeline.processor.stats().perBroker[a.broker]?.rowsOut ?? 0);
 
-  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters', tags: ['streaming'] } }, async () => streamingStatus(pipeline));
+  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state, the processor counters and per watched symbol quote freshness', tags: ['streaming'] } }, async () =>
+    streamingStatus(pipeline, deps.quoteTtlMs));
 
   app.post('/v1/streaming/start', { schema: { summary: 'Start one actor (idempotent)', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req, reply) => {
     const { broker, actor } = parseControlBody(req.body);

@@ -25,8 +25,12 @@ export const manifest: PluginManifest = {
     {
       name: 'ibkr',
       what: 'IBKR Client Portal gateway (REST + WebSocket)',
-      start: async (port) => {
-        const s = await (await import('./sim/cpapi/index.js')).startCpapiSimulator({ port, futures: true });
+      start: async (port, knobs) => {
+        const s = await (await import('./sim/cpapi/index.js')).startCpapiSimulator({
+          port, futures: true, ...(knobs?.quotesPerSec != null ? { snapshotPerSecond: knobs.quotesPerSec } : {}),
+        });
+        const { UNDERLYING_CONIDS } = await import('./sim/cpapi/book.js');
+        s.knobs.quietConids = (knobs?.quiet ?? []).map((q) => UNDERLYING_CONIDS[q.toUpperCase()] ?? Number(q)).filter((n) => Number.isInteger(n) && n > 0);
         return { broker: 'ibkr', env: { IBKR_TRANSPORT: 'cpapi', IBKR_GATEWAY_URL: s.url, IBKR_TLS_INSECURE: '1' }, close: () => s.close() };
       },
     },

@@ -92,12 +92,23 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
     if (msg.d.length > 0) health.lastEventAt = receivedAt;
   }
 
-  function tick(_now: number, sinceLastMs: number): void {
+  /** Watched tickers (WATCHLIST): one quote each per tick at the market's spot (100 when unknown). */
+  let watched: string[] = [];
+  function quoteWatched(now: number): void {
+    for (const key of watched) {
+      const spot = market.spotOf(key);
+      ctx.emit({ kind: 'quote', broker, key, eventTs: now, receivedAt: now, bid: +(spot - 0.01).toFixed(2), ask: +(spot + 0.01).toFixed(2) });
+    }
+    if (watched.length > 0) health.lastEventAt = now;
+  }
+
+  function tick(now: number, sinceLastMs: number): void {
     // Paced by elapsed time, not by tick count: a late timer on a busy machine still offers the configured rate.
     carry += (cfg.rate * Math.min(1000, sinceLastMs)) / 1000;
     const n = Math.floor(carry);
     carry -= n;
     if (n > 0) consume(produceFrame(n));
+    quoteWatched(now);
     if (maybe(rand, cfg.malformed)) {
       sent.malformedSent++;
       consume('{"t":"g","d":[[0,1,');
@@ -127,6 +138,10 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
     async resubscribe() {
       accounts.forEach((account, a) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, a) }));
     },
-    health: () => ({ ...health, details: { uniqueGreeks: ledger.size, ...sent, accounts: cfg.accounts, contracts: contracts.length } }),
+    health: () => ({ ...health, details: { uniqueGreeks: ledger.size, ...sent, accounts: cfg.accounts, contracts: contracts.length, watched: watched.length } }),
+    // Tickers only: the synthetic market has no other instruments (options, futures are ignored).
+    async setWatchlist(symbols) {
+      watched = symbols.filter((w) => w.kind === 'equity' || w.kind === 'index').map((w) => w.symbol);
+    },
   };
 }

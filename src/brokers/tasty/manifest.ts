@@ -22,8 +22,10 @@ export const manifest: PluginManifest = {
     {
       name: 'tasty',
       what: 'Tastytrade REST + DXLink + account streamer',
-      start: async (port) => {
-        const s = await (await import('./sim/index.js')).startTastySimulator({ port, futures: true });
+      start: async (port, knobs) => {
+        const s = await (await import('./sim/index.js')).startTastySimulator({
+          port, futures: true, rest: { quotesPerSecond: knobs?.quotesPerSec ?? null }, dxlink: { quietSymbols: knobs?.quiet ?? [] },
+        });
         return { broker: 'tasty', env: s.env, close: () => s.close() };
       },
     },

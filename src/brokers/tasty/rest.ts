@@ -51,6 +51,12 @@ export interface TastyRest {
   marketMetrics?(symbols: string[]): Promise<unknown[]>;
   /** The OAuth Authorization value the account streamer wants as auth-token (refreshed when due). */
   accessToken?(): Promise<string>;
+  /**
+   * The DXLink symbol of a future (`/ESH7` → `/ESH27:XCME`) or futures option, from
+   * GET /instruments/futures/{sym} or /instruments/future-options/{sym} (`streamer-symbol`);
+   * null when the instrument is unknown (404).
+   */
+  streamerSymbolOf?(kind: 'future' | 'future_option', symbol: string): Promise<string | null>;
   stats(): { requests: number; retries: number; waitingUntil: number | null };
   /** Stops waiting for backoffs (pending calls reject). */
   close(): void;
@@ -207,6 +213,17 @@ export function createTastyRest(config: TastyConfig, log: Logger, clock: Clock, 
       const header = client.httpClient.authHeader;
       if (!header) throw new TastyRestError('Tastytrade OAuth gave no access token', 'auth');
       return header;
+    },
+    streamerSymbolOf: async (kind, symbol) => {
+      const path = kind === 'future' ? `/instruments/futures/${encodeURIComponent(symbol.replace(/^\//, ''))}` : `/instruments/future-options/${encodeURIComponent(symbol)}`;
+      try {
+        const res = (await call('instrument', () => client.httpClient.getData(path))) as { data?: { data?: Record<string, unknown> } };
+        const s = res.data?.data?.['streamer-symbol'];
+        return typeof s === 'string' && s ? s : null;
+      } catch (err) {
+        if (err instanceof TastyRestError && err.status === 404) return null;
+        throw err;
+      }
     },
     stats: () => ({ requests, retries, waitingUntil: gateUntil > clock.now() ? gateUntil : null }),
     close() {

@@ -23,8 +23,10 @@ import { decodeFeedData, FeedSchema, parseFrame } from './feed-data.js';
 import { metricsSymbols, METRICS_BATCH, parseMarketMetrics } from './metrics.js';
 import { accountNumbersOf, BROKER, futuresToResolve, mapPositions, parseFutureInstrument, resolveFutures, type FutureInstrument, type TastyPosition } from './positions.js';
 import { createTastyRest, TastyRestError, type QuoteToken, type TastyRest } from './rest.js';
-import { desiredSubscriptions, diffSubscriptions, type Sub } from './subscriptions.js';
+import { desiredSubscriptions, diffSubscriptions, subKey, type Sub } from './subscriptions.js';
 import { errorText } from '../../core/errors.js';
+import { occToStreamer } from './symbols.js';
+import type { WatchSymbol } from '../../quotes/symbols.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -71,6 +73,13 @@ export class TastyStream implements BrokerStream {
   /** Option streamer symbol → the contract subscribed for it. */
   private bySymbol = new Map<string, { contractKey: string; underlying: string }>();
   private subs = new Map<string, Sub>();
+  /** What the positions alone want subscribed; `subs` = this plus the watchlist's. */
+  private positionSubs = new Map<string, Sub>();
+  /** The watchlist (specs/quotes.md): its subscriptions, and streamer symbols that are not the key itself (futures). */
+  private watch: WatchSymbol[] = [];
+  private watchSubs = new Map<string, Sub>();
+  private watchKeys = new Map<string, { contractKey: string; underlying: string }>();
+  private watchUnresolved: string[] = [];
 
   private conn: FeedConnection | null = null;
   private schema = new FeedSchema();
@@ -174,6 +183,7 @@ export class TastyStream implements BrokerStream {
         subscriptionMessages: this.conn?.subscriptionStats?.().batches ?? 0,
         accountStreamer: this.account ? { state: this.account.currentState, ...this.account.stats } : null,
         marketMetrics: { polls: this.metricsPolls, rows: this.metricsRows },
+        watchlist: { symbols: this.watch.length, subscriptions: this.watchSubs.size, unresolved: [...this.watchUnresolved] },
     });
   }
 
@@ -201,7 +211,13 @@ export class TastyStream implements BrokerStream {
       if (p.position.assetClass === 'future' && p.streamerSymbol) this.bySymbol.set(p.streamerSymbol, { contractKey: p.position.contractKey, underlying: p.position.underlying });
       if (p.underlyingStreamer && !this.bySymbol.has(p.underlyingStreamer)) this.bySymbol.set(p.underlyingStreamer, { contractKey: p.position.underlying, underlying: p.position.underlying });
     }
-    const next = desiredSubscriptions(all);
+    this.positionSubs = desiredSubscriptions(all);
+    this.applySubscriptions();
+  }
+
+  /** Subscriptions = positions' ∪ watchlist's; sends the difference to the live connection. */
+  private applySubscriptions(): void {
+    const next = new Map([...this.positionSubs, ...this.watchSubs]);
     const { add, remove } = diffSubscriptions(this.subs, next);
     this.subs = next;
     if (add.length || remove.length) {
@@ -273,6 +289,48 @@ export class TastyStream implements BrokerStream {
       if (!this.stopped) this.timers.metrics = this.ctx.clock.setTimeout(() => void run(), every);
     };
     void run();
+  }
+
+  // ---- watchlist --------------------------------------------------------------------------
+
+  /**
+   * Quote for every watched symbol, Greeks too for options; futures and futures options are
+   * looked up for their DXLink symbol (an unknown one is reported in health, not subscribed).
+   */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    this.watch = [...symbols];
+    const subs = new Map<string, Sub>();
+    const keys = new Map<string, { contractKey: string; underlying: string }>();
+    const unresolved: string[] = [];
+    const add = (sub: Sub) => subs.set(subKey(sub), sub);
+    for (const w of this.watch) {
+      let streamer: string | null = w.symbol;
+      if (w.kind === 'option') streamer = occToStreamer(w.symbol);
+      else if (w.kind === 'future' || w.kind === 'future_option') {
+        streamer = this.watchKeys.has(w.symbol) ? w.symbol : [...this.watchKeys].find(([, v]) => v.contractKey === w.symbol)?.[0] ?? null;
+        if (!streamer) {
+          try {
+            streamer = (await this.rest.streamerSymbolOf?.(w.kind, w.symbol)) ?? null;
+          } catch (err) {
+            this.ctx.log.warn({ symbol: w.symbol, err: (err as Error).message }, 'tasty: could not look up a watched future');
+            streamer = null;
+          }
+        }
+        if (streamer) keys.set(streamer, { contractKey: w.symbol, underlying: w.underlying });
+      }
+      if (!streamer) {
+        unresolved.push(w.symbol);
+        continue;
+      }
+      add({ type: 'Quote', symbol: streamer });
+      if (w.kind === 'option' || w.kind === 'future_option') add({ type: 'Greeks', symbol: streamer });
+    }
+    if (unresolved.length > 0) this.ctx.log.warn({ unresolved }, 'tasty: watched symbols without a DXLink symbol are not streamed');
+    this.watchSubs = subs;
+    this.watchKeys = keys;
+    this.watchUnresolved = unresolved;
+    this.ctx.log.info({ symbols: this.watch.length, subscriptions: subs.size }, 'tasty watchlist set');
+    if (!this.stopped) this.applySubscriptions();
   }
 
   // ---- account streamer (optional: fills → trades, position changes → refresh now) ---------
@@ -528,7 +586,7 @@ export class TastyStream implements BrokerStream {
     const { events, malformed } = decodeFeedData(data, this.schema);
     for (const r of malformed) this.malformed(r);
     for (const raw of events) {
-      const m = mapEvent(raw, receivedAt, (s) => this.bySymbol.get(s));
+      const m = mapEvent(raw, receivedAt, (s) => this.bySymbol.get(s) ?? this.watchKeys.get(s));
       if (m.kind === 'event') {
         this.report.data(receivedAt);
         const timeless = m.event.kind === 'greeks' && lacksTime(raw);

@@ -30,6 +30,8 @@ import { ensureBrokerageSession, fetchPositionRows, portfolioAccounts, primeAcco
 import { openWsSocket, type CpapiSocket, type SocketFactory } from './socket.js';
 import { parseInbound } from './wire.js';
 import { errorText } from '../../../core/errors.js';
+import { resolveConid } from './secdef.js';
+import type { WatchSymbol } from '../../../quotes/symbols.js';
 
 export interface CpapiStreamOptions {
   /** Positions re-poll period (default config.positionsPollMs, else 60 s). */
@@ -82,6 +84,11 @@ export class CpapiStream implements BrokerStream {
   private counts = { tics: 0, tickles: 0, smdSends: 0, hb: 0, unknownConid: 0 };
   /** smd/umd commands, paced (a big book would otherwise send hundreds at once). */
   private readonly commands: PacedCommands;
+  /** The watchlist (specs/quotes.md), its resolved conids (cached per symbol) and targets. */
+  private watch: WatchSymbol[] = [];
+  private watchConids = new Map<string, number>();
+  private watchTargets = new Map<number, Target>();
+  private watchUnresolved: string[] = [];
 
   constructor(private readonly config: IbkrConfig, private readonly ctx: StreamContext, opts: CpapiStreamOptions) {
     this.clock = ctx.clock;
@@ -129,7 +136,7 @@ export class CpapiStream implements BrokerStream {
     // End the subscriptions first and keep reading a moment: updates the gateway wrote before
     // it saw our umd are still on the wire and must be stored. (The gateway sends no ack.)
     if (this.socket && this.subscribed) {
-      for (const t of this.holdings.targets().values()) this.socket.send(umdCommand(t.conid));
+      for (const t of this.allTargets().values()) this.socket.send(umdCommand(t.conid));
       await sleep(this.clock, STOP_DRAIN_MS);
     }
     this.gen.next();
@@ -147,7 +154,61 @@ export class CpapiStream implements BrokerStream {
 
   health(): StreamHealth {
     const paced = this.commands.stats();
-    return this.report.health(this.holdings.targets().size, { transport: 'cpapi', ...this.counts, smdPending: paced.pending, smdPeakPer100ms: paced.peakPerSlot });
+    return this.report.health(this.allTargets().size, {
+      transport: 'cpapi', ...this.counts, smdPending: paced.pending, smdPeakPer100ms: paced.peakPerSlot,
+      watchlist: { symbols: this.watch.length, subscriptions: this.watchTargets.size, unresolved: [...this.watchUnresolved] },
+    });
+  }
+
+  /** Held targets plus watched ones (a held contract keeps its own target). */
+  private allTargets(): Map<number, Target> {
+    const held = this.holdings.targets();
+    if (this.watchTargets.size === 0) return held;
+    const out = new Map(this.watchTargets);
+    for (const [conid, t] of held) out.set(conid, t);
+    return out;
+  }
+
+  /**
+   * Replaces the watchlist. Before the session is up it is only kept (connect resolves it);
+   * afterwards the conids are resolved now, new ones subscribed, dropped ones unsubscribed.
+   */
+  async setWatchlist(symbols: WatchSymbol[]): Promise<void> {
+    this.watch = [...symbols];
+    if (this.accountsList === null) return;
+    await this.resolveWatch();
+  }
+
+  private async resolveWatch(): Promise<void> {
+    const next = new Map<number, Target>();
+    const unresolved: string[] = [];
+    for (const w of this.watch) {
+      let conid = this.watchConids.get(w.symbol);
+      if (conid === undefined) {
+        try {
+          const c = await resolveConid(this.rest, w);
+          if (c !== null) this.watchConids.set(w.symbol, (conid = c));
+        } catch (err) {
+          this.ctx.log.warn({ symbol: w.symbol, err: (err as Error).message }, 'ibkr: could not look up a watched symbol');
+        }
+      }
+      if (conid === undefined) {
+        unresolved.push(w.symbol);
+        continue;
+      }
+      next.set(conid, w.kind === 'option'
+        ? { kind: 'option', conid, contractKey: w.symbol, underlying: w.underlying }
+        : { kind: 'underlying', conid, symbol: w.symbol });
+    }
+    if (unresolved.length > 0) this.ctx.log.warn({ unresolved }, 'ibkr: watched symbols without a conid are not streamed');
+    const held = this.holdings.targets();
+    const before = this.watchTargets;
+    this.watchTargets = next;
+    this.watchUnresolved = unresolved;
+    this.ctx.log.info({ symbols: this.watch.length, conids: next.size }, 'ibkr watchlist set');
+    if (!this.subscribed) return;
+    for (const [conid, t] of next) if (!before.has(conid) && !held.has(conid)) this.subscribe(t);
+    for (const conid of before.keys()) if (!next.has(conid) && !held.has(conid)) this.commands.push(conid, umdCommand(conid));
   }
 
   // ---- connection lifecycle -------------------------------------------------------------
@@ -165,6 +226,7 @@ export class CpapiStream implements BrokerStream {
     if (this.accountsList === null) {
       this.accountsList = await portfolioAccounts(this.rest, this.config.accounts);
       await this.refreshPositions();
+      if (this.watch.length > 0) await this.resolveWatch();
     }
     const { session } = await tickle(this.rest);
     if (!session) throw new Error('the gateway /tickle returned no session: is it logged in?');
@@ -269,7 +331,7 @@ export class CpapiStream implements BrokerStream {
       const after = this.holdings.targets();
       if (!this.subscribed) return;
       for (const [conid, t] of after) if (!before.has(conid)) this.subscribe(t);
-      for (const conid of before) if (!after.has(conid)) this.commands.push(conid, umdCommand(conid));
+      for (const conid of before) if (!after.has(conid) && !this.watchTargets.has(conid)) this.commands.push(conid, umdCommand(conid));
     } catch (err) {
       this.ctx.log.warn({ err: errorText(err) }, 'ibkr: positions poll failed');
     } finally {
@@ -302,7 +364,7 @@ export class CpapiStream implements BrokerStream {
 
   private sendSubscriptions(): void {
     if (!this.socket) return;
-    for (const t of this.holdings.targets().values()) this.subscribe(t);
+    for (const t of this.allTargets().values()) this.subscribe(t);
   }
 
   private subscribe(t: Target): void {
@@ -340,7 +402,7 @@ export class CpapiStream implements BrokerStream {
   }
 
   private onMarketData(conid: number, updated: number | null, fields: Record<string, unknown>, receivedAt: number): void {
-    const target = this.holdings.targets().get(conid);
+    const target = this.holdings.targets().get(conid) ?? this.watchTargets.get(conid);
     if (!target) {
       this.counts.unknownConid++;
       return;

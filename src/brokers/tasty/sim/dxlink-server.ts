@@ -45,11 +45,13 @@ export interface DxKnobs {
    * a ~20k-symbol chain fails there, and passes chunks of 500 subscriptions (~25 KB).
    */
   maxMessageBytes: number;
+  /** Streamer symbols that have gone quiet: subscribed, yet no event of any type is sent for them. */
+  quietSymbols: string[];
 }
 
 export const defaultDxKnobs = (): DxKnobs => ({
   tickMs: 100, duplicateRate: 0, outOfOrderRate: 0, nanRate: 0, numbersAsStrings: false, mixTypes: false,
-  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true,
+  reorderFields: false, keepaliveMs: 10_000, clientTimeoutMs: 60_000, silent: false, rejectNextAuths: 0, closeOnReject: false, greeting: true, quietSymbols: [],
   maxMessageBytes: 65_536,
 });
 
@@ -170,8 +172,10 @@ export async function startDxServer(feed: MarketFeed, isValidToken: (t: string) 
     for (const s of live()) for (const ch of s.channels.values()) for (const k of ch.subs) wanted.add(k);
     const events: DxEvent[] = [...pendingDuplicates];
     pendingDuplicates = [];
+    const quiet = new Set(knobs.quietSymbols);
     for (const k of wanted) {
       const [type, symbol] = [k.slice(0, k.indexOf(':')), k.slice(k.indexOf(':') + 1)];
+      if (quiet.has(symbol)) continue;
       if (type === 'Greeks') {
         const older = maybe(rand, knobs.outOfOrderRate) ? feed.nextGreeks(symbol, now - 1 - Math.floor(feed.market.random() * 500), knobs.nanRate, true) : null;
         const ev = feed.nextGreeks(symbol, now, knobs.nanRate);

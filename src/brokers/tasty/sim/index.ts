@@ -12,6 +12,7 @@ import { ES_PRICE, futuresBook, type SimFuturesBook } from '../../simfutures.js'
 import { defaultDxKnobs, startDxServer, type DxKnobs, type DxServer } from './dxlink-server.js';
 import { MarketFeed, type SentGreeks } from './market-feed.js';
 import { defaultRestKnobs, startRestServer, type RestKnobs, type RestServer } from './rest-server.js';
+import { occToStreamer } from '../symbols.js';
 
 export { SIM_ACCOUNTS, bigBook, optionHolding, simAccount, type SimHolding } from './book.js';
 export type { SentGreeks } from './market-feed.js';
@@ -97,6 +98,7 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
       orders,
       dxlinkUrl: () => dxlink.url,
       ...(futures ? { futures } : {}),
+      marketData: (type, symbol) => marketDataItem(feed, type, symbol),
       issueQuoteToken(ttlMs) {
         const issuedAt = Date.now();
         const token = `sim-quote-${++issued}-${Math.random().toString(36).slice(2, 10)}`;
@@ -152,3 +154,31 @@ export async function startTastySimulator(options: TastySimulatorOptions = {}): 
 }
 
 export { SIM_ACCOUNTS as TASTY_SIM_ACCOUNTS };
+
+const INSTRUMENT_TYPE: Record<string, string> = {
+  equity: 'Equity', index: 'Index', 'equity-option': 'Equity Option', future: 'Future', 'future-option': 'Future Option',
+};
+
+/** One GET /market-data/by-type item from the simulated market (string decimals, like the API). */
+export function marketDataItem(feed: MarketFeed, type: string, symbol: string, now = Date.now()): Record<string, unknown> | null {
+  if (!INSTRUMENT_TYPE[type]) return null;
+  let streamer = symbol;
+  if (type === 'equity-option') {
+    try {
+      streamer = occToStreamer(symbol);
+    } catch {
+      return null;
+    }
+  }
+  const q = feed.quote(streamer, now);
+  const bid = Number(q.bidPrice);
+  const ask = Number(q.askPrice);
+  const mid = (bid + ask) / 2;
+  const g = type === 'equity-option' ? feed.latestGreeks(streamer) : undefined;
+  return {
+    symbol, 'instrument-type': INSTRUMENT_TYPE[type], 'updated-at': new Date(now).toISOString(),
+    bid: bid.toFixed(2), 'bid-size': '10.0', ask: ask.toFixed(2), 'ask-size': '12.0', mid: mid.toFixed(3), mark: mid.toFixed(3),
+    last: mid.toFixed(2), 'close-price-type': 'Regular', 'is-trading-halted': false, 'halt-start-time': -1, 'halt-end-time': -1,
+    ...(g ? { volatility: String(g.volatility), delta: String(g.delta), gamma: String(g.gamma), theta: String(g.theta), vega: String(g.vega), 'theo-price': String(g.price) } : {}),
+  };
+}

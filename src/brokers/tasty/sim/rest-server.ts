@@ -23,6 +23,13 @@ export interface RestKnobs {
   accessTtlSec: number;
   /** Lifetime of API quote tokens (expires-at). */
   quoteTokenTtlMs: number;
+  /**
+   * GET /market-data/by-type calls allowed per second (sliding 1 s window); past it the call
+   * answers 429 without Retry-After, as Tastytrade does. null = unlimited.
+   */
+  quotesPerSecond: number | null;
+  /** The next n GET /market-data/by-type calls answer 429 (no Retry-After), whatever the rate. */
+  quotes429: number;
 }
 
 export interface RestState {
@@ -33,6 +40,8 @@ export interface RestState {
   orders?: Map<string, Record<string, unknown>[]>;
   dxlinkUrl: () => string;
   issueQuoteToken: (ttlMs: number) => { token: string; issuedAt: number; expiresAt: number };
+  /** A by-type item for one symbol of one type (`equity`, `index`, `equity-option`, ...), or null when unknown. */
+  marketData?: (type: string, symbol: string) => Record<string, unknown> | null;
   /** The futures book, served by GET /instruments/futures (and /instruments/futures/{sym}). */
   futures?: SimFuturesBook;
 }
@@ -58,10 +67,12 @@ export interface RestServer {
   /** Requests per route key, e.g. 'POST /oauth/token', 'GET /accounts/:a/positions'. */
   counts: Map<string, number>;
   totalRequests(): number;
+  /** Every GET /market-data/by-type call: when, how many symbols, and whether it answered 429. */
+  byTypeCalls: { at: number; symbols: number; status: number }[];
   close(): Promise<void>;
 }
 
-export const defaultRestKnobs = (): RestKnobs => ({ delayMs: 0, fail429: 0, retryAfterSec: 1, fail5xx: 0, accessTtlSec: 900, quoteTokenTtlMs: 86_400_000 });
+export const defaultRestKnobs = (): RestKnobs => ({ delayMs: 0, fail429: 0, retryAfterSec: 1, fail5xx: 0, accessTtlSec: 900, quoteTokenTtlMs: 86_400_000, quotesPerSecond: null, quotes429: 0 });
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -112,9 +123,13 @@ export function ordersPage(account: string, all: Record<string, unknown>[], q: U
   };
 }
 
+const MARKET_DATA_TYPES = ['equity', 'index', 'equity-option', 'future', 'future-option', 'cryptocurrency'];
+
 export async function startRestServer(state: RestState, knobs: RestKnobs = defaultRestKnobs(), port = 0): Promise<RestServer> {
   const counts = new Map<string, number>();
   const accessTokens = new Map<string, number>(); // token → expiry (ms)
+  const byTypeCalls: RestServer['byTypeCalls'] = [];
+  let byTypeWindow: number[] = [];
   let n = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -152,6 +167,29 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
     if (method === 'GET' && url.pathname === '/api-quote-tokens') {
       const t = state.issueQuoteToken(knobs.quoteTokenTtlMs);
       return send(res, 200, { data: { token: t.token, 'dxlink-url': state.dxlinkUrl(), level: 'api', 'issued-at': new Date(t.issuedAt).toISOString(), 'expires-at': new Date(t.expiresAt).toISOString() }, context: '/api-quote-tokens' });
+    }
+    if (method === 'GET' && url.pathname === '/market-data/by-type') {
+      const now = Date.now();
+      byTypeWindow = byTypeWindow.filter((t) => t > now - 1000);
+      const asked: [string, string][] = [];
+      for (const type of MARKET_DATA_TYPES) {
+        for (const sym of (url.searchParams.get(type) ?? '').split(',')) if (sym.trim()) asked.push([type, sym.trim()]);
+      }
+      const forced = knobs.quotes429 > 0;
+      if (forced) knobs.quotes429--;
+      if (forced || (knobs.quotesPerSecond !== null && byTypeWindow.length >= knobs.quotesPerSecond)) {
+        byTypeCalls.push({ at: now, symbols: asked.length, status: 429 });
+        // Tastytrade throttles with a bare 429: no Retry-After, no rate-limit headers.
+        return send(res, 429, { error: { code: 'too_many_requests', message: 'Rate limit exceeded' } });
+      }
+      byTypeWindow.push(now);
+      if (asked.length > 100) {
+        byTypeCalls.push({ at: now, symbols: asked.length, status: 400 });
+        return send(res, 400, { error: { code: 'invalid_symbols', message: 'at most 100 symbols across all types' } });
+      }
+      byTypeCalls.push({ at: now, symbols: asked.length, status: 200 });
+      const items = asked.map(([type, sym]) => state.marketData?.(type, sym) ?? null).filter((x) => x !== null);
+      return send(res, 200, { data: { items }, context: '/market-data/by-type' });
     }
     if (method === 'GET' && url.pathname === '/customers/me/accounts') {
       const items = [...state.book.keys()].map((a, i) => ({
@@ -200,6 +238,7 @@ export async function startRestServer(state: RestState, knobs: RestKnobs = defau
     url: `http://127.0.0.1:${bound}`,
     knobs,
     counts,
+    byTypeCalls,
     totalRequests: () => [...counts.values()].reduce((a, b) => a + b, 0),
     close: () => closeServer(server),
   };

@@ -5,7 +5,9 @@
  */
 import { defaultContracts, simContractKey, type SimContract } from '../../../simbook.js';
 
-export const UNDERLYING_CONIDS: Record<string, number> = { SPY: 756733, SPX: 416904, AAPL: 265598, QQQ: 320227571 };
+export const UNDERLYING_CONIDS: Record<string, number> = { SPY: 756733, SPX: 416904, AAPL: 265598, QQQ: 320227571, XSP: 13455763 };
+/** Underlyings that are indices (secType IND at /iserver/secdef/search); the rest are stocks. */
+export const INDEX_UNDERLYINGS = new Set(['SPX', 'XSP']);
 
 export interface SimHolding {
   account: string;

@@ -13,10 +13,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { systemClock, type Clock } from '../../../../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../../../core/clock.js';
 import { defaultContracts, SimMarket, simContractKey, type SimContract } from '../../../simbook.js';
 import { chance, closeServer, Connections, HoldBack, listen, SentLedger, startTicker } from '../../../simkit/index.js';
-import { defaultBook, positionRow, spreadBook, UNDERLYING_CONIDS, type SimBook } from './book.js';
+import { defaultBook, INDEX_UNDERLYINGS, positionRow, spreadBook, UNDERLYING_CONIDS, type SimBook } from './book.js';
 import { makeSelfSignedCert } from './cert.js';
 import { nextFrame, optionFields, toldGreeks, underlyingFields, type RecordedGreeks, type Subscription } from './feed.js';
 import { CpapiFutures } from './futures.js';
@@ -41,6 +41,8 @@ export interface CpapiSimOptions {
   outOfOrder?: number;
   /** REST requests allowed per second before HTTP 429 (the gateway's ~10/s). */
   restPerSecond?: number;
+  /** /iserver/marketdata/snapshot calls allowed per second before HTTP 429 (the endpoint's 10/s). */
+  snapshotPerSecond?: number;
   /** Send socket frames as binary, as some gateway builds do. */
   binaryFrames?: boolean;
   seed?: number;
@@ -68,6 +70,11 @@ export interface CpapiSimStats {
   /** Most smd commands received in any one second. */
   smdPeakPerSec: number;
   expiredSubscriptions: number;
+  /** /iserver/marketdata/snapshot calls: all, pre-flights (first sight of a conid), answered 429. */
+  snapshotCalls: number;
+  snapshotPreflights: number;
+  snapshot429: number;
+  secdefCalls: number;
 }
 
 export interface CpapiSimulator {
@@ -82,7 +89,13 @@ export interface CpapiSimulator {
    * silent: no market data (heartbeats go on); mute: the socket stays open but nothing at all
    * is sent (a dead socket, for the client's watchdog).
    */
-  knobs: { duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean; mute: boolean };
+  knobs: {
+    duplicates: number; outOfOrder: number; partial: number; ticTimeoutMs: number; silent: boolean; mute: boolean;
+    /** Conids that have gone quiet: subscribed, yet no market data frame is sent for them. */
+    quietConids: number[];
+    /** Snapshot calls per second before 429 (sliding 1 s window). */
+    snapshotPerSecond: number;
+  };
   stats: CpapiSimStats;
   /** Every unique greeks update sent, in send order (the client's merged view at each `_updated`): the simulator kit's ledger. */
   ledger: SentLedger<RecordedGreeks>;
@@ -124,11 +137,16 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     ticTimeoutMs: options.ticTimeoutMs ?? 120_000,
     silent: false,
     mute: false,
+    quietConids: [] as number[],
+    snapshotPerSecond: options.snapshotPerSecond ?? 10,
   };
   const stats: CpapiSimStats = {
     connections: 0, rejectedUpgrades: 0, tics: 0, tickles: 0, ticExpiries: 0, ssodhInits: 0, accountsCalls: 0, restCalls: 0, rateLimited: 0,
-    smdRequests: new Map(), smdPeakPerSec: 0, expiredSubscriptions: 0,
+    smdRequests: new Map(), smdPeakPerSec: 0, expiredSubscriptions: 0, snapshotCalls: 0, snapshotPreflights: 0, snapshot429: 0, secdefCalls: 0,
   };
+  /** Conids a snapshot was asked for before: the first call for a conid is the pre-flight. */
+  const snapshotPrimed = new Set<number>();
+  let snapshotTimes: number[] = [];
   const session = { id: newSessionId(rand), authenticated: true, competing: false, accountsPrimed: false };
   const conns = new Connections<Conn>({ drop: (c) => c.ws.terminate() });
   const ledger = new SentLedger<RecordedGreeks>();
@@ -142,7 +160,73 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     serverInfo: { serverName: 'SimGateway', serverVersion: 'Build 10.30.0' }, fail: '',
   });
 
-  function route(method: string, path: string): { status: number; body: unknown; cookies?: string[] } {
+  /** Current fields of a conid (option or underlying), as the snapshot answers them; null when unknown. */
+  function fieldsOf(conid: number): Record<string, string> | null {
+    const i = book.indexOfConid(conid);
+    if (i >= 0) return optionFields(market.step(i, clock.now()), UNDERLYING_CONIDS[book.contracts[i].underlying] ?? 0);
+    const sym = book.underlyingOfConid(conid);
+    return sym ? underlyingFields(market.spotOf(sym)) : null;
+  }
+
+  function secdef(path: string, q: URLSearchParams): { status: number; body: unknown } | null {
+    if (path === '/iserver/secdef/search') {
+      stats.secdefCalls++;
+      const symbol = (q.get('symbol') ?? '').toUpperCase();
+      const conid = UNDERLYING_CONIDS[symbol];
+      if (!conid) return { status: 200, body: [] };
+      const secType = INDEX_UNDERLYINGS.has(symbol) ? 'IND' : 'STK';
+      return { status: 200, body: [{ conid: String(conid), companyHeader: `${symbol} - SIM`, companyName: symbol, symbol, description: secType === 'IND' ? 'CBOE' : 'ARCA', sections: [{ secType }, { secType: 'OPT', months: 'JAN27;FEB27' }] }] };
+    }
+    if (path === '/iserver/secdef/info') {
+      stats.secdefCalls++;
+      const und = book.underlyingOfConid(Number(q.get('conid')));
+      const month = (q.get('month') ?? '').toUpperCase();
+      const strike = Number(q.get('strike'));
+      const right = (q.get('right') ?? '').toUpperCase();
+      const rows = book.contracts.map((c, i) => ({ c, i })).filter(({ c }) => {
+        const [y, m] = c.expiry.split('-');
+        const mon = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'][Number(m) - 1] + y.slice(2);
+        return c.underlying === und && mon === month && c.strike === strike && c.right === right;
+      });
+      return {
+        status: 200,
+        body: rows.map(({ c, i }) => ({
+          conid: book.optionConid(i), symbol: c.underlying, secType: 'OPT', exchange: 'SMART', right: c.right, strike: c.strike,
+          currency: 'USD', maturityDate: c.expiry.replace(/-/g, ''), multiplier: String(c.multiplier), tradingClass: simContractKey(c).slice(0, 6).trim(),
+        })),
+      };
+    }
+    if (path === '/iserver/marketdata/snapshot') {
+      stats.snapshotCalls++;
+      const now = clock.now();
+      snapshotTimes = snapshotTimes.filter((t) => t > now - 1000);
+      if (snapshotTimes.length >= knobs.snapshotPerSecond) {
+        stats.snapshot429++;
+        stats.rateLimited++;
+        return { status: 429, body: { error: 'too many requests' } };
+      }
+      snapshotTimes.push(now);
+      const conids = (q.get('conids') ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+      const wanted = new Set((q.get('fields') ?? '').split(',').filter(Boolean));
+      let preflight = false;
+      const body = conids.map((conid) => {
+        if (!snapshotPrimed.has(conid)) {
+          // The first call for a conid only starts the server-side stream (WEB: "pre-flight").
+          snapshotPrimed.add(conid);
+          preflight = true;
+          return { conid, conidEx: String(conid) };
+        }
+        const f = fieldsOf(conid) ?? {};
+        const picked = Object.fromEntries(Object.entries(f).filter(([id]) => wanted.size === 0 || wanted.has(id)));
+        return { conid, conidEx: String(conid), _updated: now, server_id: 'q1', ...picked };
+      });
+      if (preflight) stats.snapshotPreflights++;
+      return { status: 200, body };
+    }
+    return null;
+  }
+
+  function route(method: string, path: string, query: URLSearchParams = new URLSearchParams()): { status: number; body: unknown; cookies?: string[] } {
     if (method === 'POST' && path === '/iserver/auth/status') return { status: 200, body: authStatus() };
     if (method === 'POST' && path === '/iserver/auth/ssodh/init') {
       stats.ssodhInits++;
@@ -166,6 +250,10 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     if (method === 'GET' && path === '/portfolio/accounts') {
       return { status: 200, body: book.accounts.map((id) => ({ id, accountId: id, accountVan: id, type: 'DEMO', currency: 'USD' })) };
     }
+    if (method === 'GET') {
+      const r = secdef(path, query);
+      if (r) return r;
+    }
     const m = path.match(/^\/portfolio\/([^/]+)\/positions\/(\d+)$/);
     if (method === 'GET' && m) {
       const rows = [...book.holdings.filter((h) => h.account === m[1]).map((h) => positionRow(book, h, price.get(h.index) ?? 1)), ...(futures?.positionRows(m[1]) ?? [])];
@@ -183,7 +271,8 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
       while (restTimes.length > 0 && restTimes[0] <= now - 1000) restTimes.shift();
       restTimes.push(now);
       const path = (req.url ?? '').split('?')[0].replace(/^\/v1\/api/, '');
-      const r = restTimes.length > restPerSecond ? ((stats.rateLimited++), { status: 429, body: { error: 'too many requests' } }) : route(req.method ?? 'GET', path);
+      const query = new URL(req.url ?? '/', 'http://sim').searchParams;
+      const r = restTimes.length > restPerSecond ? ((stats.rateLimited++), { status: 429, body: { error: 'too many requests' } }) : route(req.method ?? 'GET', path, query);
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
       if (r.cookies) headers['set-cookie'] = r.cookies;
       res.writeHead(r.status, headers).end(JSON.stringify(r.body));
@@ -285,10 +374,12 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
     }
     for (const conid of live) {
       const sym = book.underlyingOfConid(conid);
-      if (sym) fieldsNow.set(conid, underlyingFields(market.spotOf(sym)));
+      // An underlying no option of the book moves (a watched index) walks on its own.
+      if (sym) fieldsNow.set(conid, underlyingFields(book.contracts.some((c) => c.underlying === sym) ? market.spotOf(sym) : market.walk(sym)));
       const ff = futures?.fields(conid, now);
       if (ff) fieldsNow.set(conid, ff);
     }
+    const quiet = new Set(knobs.quietConids);
     for (const c of conns) {
       for (const s of c.subs.values()) {
         if (now - s.subscribedAt >= smdExpiryMs) {
@@ -296,6 +387,7 @@ export async function startCpapiSimulator(options: CpapiSimOptions = {}): Promis
           stats.expiredSubscriptions++;
           continue;
         }
+        if (quiet.has(s.conid)) continue;
         sendFrame(c, s, fieldsNow.get(s.conid)!, now);
       }
     }
