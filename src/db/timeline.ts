@@ -13,6 +13,7 @@
  * is unknown); unrealized P&L = (snapshot mark − position avg_price) × quantity × multiplier
  * (null for the row when any position in it lacks either).
  */
+import { ROLLUP_MARGIN_MS, rollupGrainFor } from './rollup.js';
 import type { Storage } from './types.js';
 
 export interface TimelineQuery {
@@ -28,6 +29,8 @@ export interface TimelineQuery {
   brokers?: string[];
   /** Sum across accounts (one row per bucket and underlying) instead of one row per account. */
   allAccounts?: boolean;
+  /** false: read greek_snapshots only, never the rollup (the equality tests and the bench's baseline). Default true. */
+  rollup?: boolean;
   /** Betas and benchmark price for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
   weights?: TimelineWeights;
 }
@@ -122,15 +125,45 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   //  seg      each of those stays the position's latest until the position's next one (next_k)
   //  result   seg × the buckets it is latest for (generate_series), cut where it goes stale, summed
   // One pass over the range's rows and one sort, instead of one index probe per bucket × position.
-  const text = `
-WITH snap AS (
-  SELECT broker, account, contract_key, underlying, event_ts, seq,
+  const and = filters.map((f) => `AND ${f}`).join(' ');
+  const RAW_COLS = `broker, account, contract_key, underlying, event_ts, seq,
          (extract(epoch FROM event_ts) * 1000)::float8 AS e,
          quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price,
-         coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END) AS mark
+         coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END) AS mark`;
+  // With a bucket of whole minutes or hours the snapshots come from greek_rollup (the newest of
+  // each position per grain, src/db/rollup.ts) up to the last whole grain before "to", plus the
+  // raw rows after it and the raw rows the rollup job has not seen yet (persisted after its
+  // watermark − margin). The newest-per-bucket step below makes the union equal to the raw rows.
+  const grainMs = q.rollup === false ? undefined : rollupGrainFor(q.bucketMs);
+  let snapSql: string;
+  if (grainMs === undefined) {
+    snapSql = `SELECT ${RAW_COLS}
     FROM greek_snapshots
    WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
-     ${filters.map((f) => `AND ${f}`).join(' ')}
+     ${and}`;
+  } else {
+    params.push(Math.floor(to / grainMs) * grainMs, grainMs / 1000, ROLLUP_MARGIN_MS);
+    const cut = `$${params.length - 2}::float8`;
+    const grain = `$${params.length - 1}::int`;
+    const margin = `$${params.length}::float8`;
+    snapSql = `SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
+         size, delta, gamma, theta, vega, underlying_price, mark
+    FROM greek_rollup
+   WHERE grain_s = ${grain} AND bucket_end > ${TS('$1::float8 - $5::float8')} AND bucket_end <= ${TS(cut)}
+     AND event_ts > ${TS('$1::float8 - $5::float8')} ${and}
+  UNION ALL
+  SELECT ${RAW_COLS}
+    FROM greek_snapshots
+   WHERE event_ts > ${TS(`greatest($1::float8 - $5::float8, ${cut})`)} AND event_ts <= ${TS('$4::float8')} ${and}
+  UNION ALL
+  SELECT ${RAW_COLS}
+    FROM greek_snapshots
+   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS(cut)} ${and}
+     AND persisted_at > (SELECT watermark FROM greek_rollup_state WHERE id = 1) - ${margin} * interval '1 millisecond'`;
+  }
+  const text = `
+WITH snap AS (
+  ${snapSql}
 ),
 last AS (
   SELECT DISTINCT ON (broker, account, contract_key, k) *

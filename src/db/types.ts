@@ -1,3 +1,4 @@
+import type { RollupRun } from './rollup.js';
 import type { GreekSnapshot, Position, TradeRow } from '../core/types.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
@@ -60,5 +61,7 @@ export interface Storage {
   ensurePartitions(aroundMs?: number): Promise<void>;
   /** Retention: drops the whole-day partitions before the day of `beforeMs`; returns their names. */
   dropSnapshotsBefore(beforeMs: number): Promise<string[]>;
+  /** One incremental run of the history rollup (src/db/rollup.ts); also on the maintenance timer every minute. */
+  rollup?(): Promise<RollupRun>;
   close(): Promise<void>;
 }
