@@ -19,6 +19,9 @@ export interface AppConfig {
   shutdownDrainMs?: number;
   /** How long POST /v1/trades waits for the database before journaling the trade and answering 202 (TRADE_ACCEPT_WAIT_MS). */
   tradeAcceptWaitMs?: number;
+  /** ingest --cluster: lease length (CLUSTER_LEASE_MS, default 15000) and heartbeat (CLUSTER_HEARTBEAT_MS, default 5000, under half the lease). */
+  clusterLeaseMs?: number;
+  clusterHeartbeatMs?: number;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -34,6 +37,8 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
+    clusterLeaseMs: envInt(env, 'CLUSTER_LEASE_MS', 15_000, 1_000, 600_000),
+    clusterHeartbeatMs: envInt(env, 'CLUSTER_HEARTBEAT_MS', 5_000, 200, 300_000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

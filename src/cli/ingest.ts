@@ -1,4 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { ClusterMember } from '../app/cluster.js';
+import { systemClock } from '../core/clock.js';
 import type { ActorSpec } from '../actors/supervisor.js';
 import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
@@ -26,6 +30,11 @@ started on demand and shared with the other commands).
                      sim = the synthetic broker (its rows: npm run db -- purge --broker=sim)
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
+  --cluster          share the stream units with the other ingest --cluster processes (hosts) of
+                     this configuration through leases in PostgreSQL: each unit streamed by one
+                     process, a dead one's taken over within CLUSTER_LEASE_MS + CLUSTER_HEARTBEAT_MS
+                     (15 + 5 s). Units: sim:SIM-n per sim account; broker:* for the other brokers
+                     (one process streams all accounts of that broker). Owners: npm run db -- cluster
   --record=DIR       also write every inbound wire message of every actor to DIR (NDJSON, one
                      file per actor and day, secrets stripped): replay with npm run replay -- DIR
 ${pluginFlagHelp()}
@@ -38,6 +47,31 @@ Exit code 2 = bad flag, configuration or unreachable database; 3 = the journal c
 be written (rows may be lost: the summary says how many); 1 = a broker never started.
 Configuration is read from the environment: see README.md (Configuration).`;
 
+/**
+ * ingest --cluster: the stream units of the configuration, the same list in every member.
+ * sim: one unit per account (sim:SIM-n, the actor streams only that account); every other
+ * broker: one unit (broker:*), its plugin streaming all the broker's accounts.
+ */
+export function clusterUnits(specs: ActorSpec[]): string[] & { spec(unit: string): ActorSpec } {
+  const bySpec = new Map<string, ActorSpec>();
+  for (const spec of specs) {
+    if (spec.broker === 'sim') {
+      const n = Math.max(1, Math.floor(Number(spec.flags?.accounts ?? 2)) || 2);
+      for (let i = 1; i <= n; i++) bySpec.set(`sim:SIM-${i}`, { ...spec, id: `sim:SIM-${i}`, flags: { ...spec.flags, 'only-account': `SIM-${i}` } });
+    } else {
+      bySpec.set(`${spec.broker}:*`, { ...spec, id: `${spec.broker}:*` });
+    }
+  }
+  const units = Object.assign([...bySpec.keys()], {
+    spec(unit: string): ActorSpec {
+      const s = bySpec.get(unit);
+      if (!s) throw new Error(`cluster: unknown unit ${unit}`);
+      return s;
+    },
+  });
+  return units;
+}
+
 /** The actors --broker asks for. Without a default, a missing --broker is an error (never a silent simulator). */
 export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
   const brokerFlags: Flags = {};
@@ -49,7 +83,7 @@ export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
 }
 
 export async function runIngest(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', 'record', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', 'record', 'cluster', ...PLUGIN_FLAGS]);
   if (flags.record === true || flags.record === '') throw new ConfigError('--record needs a folder: --record=DIR');
   if (flags.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
@@ -71,7 +105,8 @@ export async function runIngest(argv: string[]): Promise<number> {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing streams and writing every accepted row');
       // Read before stopping: a stopped actor no longer says why it never came up.
-      const neverStarted = pipeline.supervisor.status().filter((a) => !a.everStarted);
+      await member?.stop(); // streams stop, leases released: the others take them at their next heartbeat
+      const neverStarted = member ? [] : pipeline.supervisor.status().filter((a) => !a.everStarted);
       const report = await pipeline.stop();
       clearInterval(statusTimer);
       const s = pipeline.processor.stats();
@@ -106,7 +141,21 @@ export async function runIngest(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  for (const spec of specs) await pipeline.startActor(spec);
+  let member: ClusterMember | undefined;
+  if (flags.cluster === true) {
+    if (config.clusterHeartbeatMs! * 2 >= config.clusterLeaseMs!) throw new ConfigError(`CLUSTER_HEARTBEAT_MS=${config.clusterHeartbeatMs} must be under half of CLUSTER_LEASE_MS=${config.clusterLeaseMs}`);
+    const units = clusterUnits(specs);
+    member = new ClusterMember({
+      storage, clock: systemClock, log, units, memberId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      ttlMs: config.clusterLeaseMs, heartbeatMs: config.clusterHeartbeatMs,
+      start: (unit) => pipeline.startActor(units.spec(unit)),
+      stop: (unit) => pipeline.stopActor(unit),
+    });
+    member.start();
+    log.info({ units: units.length }, 'cluster member: streaming the units it leases');
+  } else {
+    for (const spec of specs) await pipeline.startActor(spec);
+  }
   const statusTimer = setInterval(() => printStatus(pipeline, log), statusEvery);
   log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, database: target.label }, 'ingesting');
 

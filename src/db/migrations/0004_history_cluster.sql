@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS ingest_leases (
   heartbeat_at   timestamptz NOT NULL,
   expires_at     timestamptz NOT NULL,
   previous_owner text,
-  -- previous owner's expiry → this acquisition: the takeover gap (NULL for a first or a released lease)
+  -- takeover: this acquisition − the previous owner's last heartbeat (bounds the streaming gap);
+  -- NULL for a first lease, -1 once released cleanly
   gap_ms         double precision,
   CONSTRAINT ingest_leases_pkey PRIMARY KEY (unit)
 );
