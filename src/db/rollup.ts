@@ -140,3 +140,9 @@ export async function setRollupWatermark(db: SqlSession, atMs: number): Promise<
 export async function dropRollupBefore(db: SqlSession, dayStartMs: number): Promise<number> {
   return db.execute(`DELETE FROM greek_rollup WHERE bucket_end < ${TS('$1::float8 + 3600000')} AND event_ts < ${TS('$1')}`, [dayStartMs]);
 }
+
+/** The watermark (epoch ms), or null while the rollup has never run. */
+export async function readRollupWatermark(db: Pick<SqlSession, 'query'>): Promise<number | null> {
+  const [r] = await db.query<{ w: number | null }>(`SELECT CASE WHEN watermark = '-infinity' THEN NULL ELSE (extract(epoch FROM watermark) * 1000)::float8 END AS w FROM greek_rollup_state WHERE id = 1`);
+  return r?.w === null || r?.w === undefined ? null : Number(r.w);
+}

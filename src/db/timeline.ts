@@ -13,7 +13,7 @@
  * is unknown); unrealized P&L = (snapshot mark − position avg_price) × quantity × multiplier
  * (null for the row when any position in it lacks either).
  */
-import { ROLLUP_MARGIN_MS, rollupGrainFor } from './rollup.js';
+import { readRollupWatermark, ROLLUP_MARGIN_MS, rollupGrainFor } from './rollup.js';
 import type { Storage } from './types.js';
 
 export interface TimelineQuery {
@@ -31,6 +31,8 @@ export interface TimelineQuery {
   allAccounts?: boolean;
   /** false: read greek_snapshots only, never the rollup (the equality tests and the bench's baseline). Default true. */
   rollup?: boolean;
+  /** The rollup's watermark (epoch ms; null = never ran): riskTimeline reads it. Without it the rollup is not used. */
+  rollupWatermark?: number | null;
   /** Betas and benchmark price for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
   weights?: TimelineWeights;
 }
@@ -108,15 +110,17 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   // bwd = dollar delta × β(underlying) / benchmark price; β from a (symbol, β) list joined per
   // row: an underlying without one gets NULL (never β = 1). Without weights bwd is NULL.
   let bwdSql = 'NULL::float8';
+  let betaSql = 'NULL::float8';
   let betaJoin = '';
   if (q.weights) {
     params.push(q.weights.betas.map((b) => b.symbol), q.weights.betas.map((b) => b.beta), q.weights.benchmarkPrice);
     const n = params.length;
-    bwdSql = `sum(s.delta * s.size * s.underlying_price) * max(bt.beta) / nullif($${n}::float8, 0)`;
+    betaSql = 'max(bt.beta)';
+    bwdSql = `sum(g.dd) * max(g.beta) / nullif($${n}::float8, 0)`;
     betaJoin = `LEFT JOIN unnest($${n - 2}::text[], $${n - 1}::float8[]) AS bt(symbol, beta) ON bt.symbol = s.underlying`;
   }
   const perAccount = !q.allAccounts;
-  const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
+  const groupColsG = perAccount ? 'g.underlying, g.account' : 'g.underlying';
   // $1 from (ms, aligned)  $2 bucket (ms)  $3 number of buckets  $4 to (ms)  $5 staleness bound (ms)
   // Bucket i covers [from + i·bucket, from + (i+1)·bucket) and is sampled at as_of(i) = least(its end, to).
   //  snap     every snapshot that can count somewhere: event_ts in (from - stale, to]
@@ -134,7 +138,8 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   // each position per grain, src/db/rollup.ts) up to the last whole grain before "to", plus the
   // raw rows after it and the raw rows the rollup job has not seen yet (persisted after its
   // watermark − margin). The newest-per-bucket step below makes the union equal to the raw rows.
-  const grainMs = q.rollup === false ? undefined : rollupGrainFor(q.bucketMs);
+  // The rollup is used only once it has run (rollupWatermark given, riskTimeline reads it).
+  const grainMs = q.rollup === false || q.rollupWatermark === undefined || q.rollupWatermark === null ? undefined : rollupGrainFor(q.bucketMs);
   let snapSql: string;
   if (grainMs === undefined) {
     snapSql = `SELECT ${RAW_COLS}
@@ -142,10 +147,12 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
    WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
      ${and}`;
   } else {
-    params.push(Math.floor(to / grainMs) * grainMs, grainMs / 1000, ROLLUP_MARGIN_MS);
+    // The watermark as a value (not a subquery), so the planner sees how few raw rows are newer
+    // and reads them through the BRIN index instead of scanning the day.
+    params.push(Math.floor(to / grainMs) * grainMs, grainMs / 1000, q.rollupWatermark! - ROLLUP_MARGIN_MS);
     const cut = `$${params.length - 2}::float8`;
     const grain = `$${params.length - 1}::int`;
-    const margin = `$${params.length}::float8`;
+    const unrolled = `$${params.length}::float8`;
     snapSql = `SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
          size, delta, gamma, theta, vega, underlying_price, mark
     FROM greek_rollup
@@ -159,7 +166,7 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   SELECT ${RAW_COLS}
     FROM greek_snapshots
    WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS(cut)} ${and}
-     AND persisted_at > (SELECT watermark FROM greek_rollup_state WHERE id = 1) - ${margin} * interval '1 millisecond'`;
+     AND persisted_at > ${TS(unrolled)}`;
   }
   const text = `
 WITH snap AS (
@@ -174,35 +181,51 @@ seg AS (
   SELECT last.*, lead(k, 1, $3::int) OVER (PARTITION BY broker, account, contract_key ORDER BY k) AS next_k
     FROM last
 )
-SELECT ($1::float8 + b.i * $2::float8) AS "bucketStart",
-       ($1::float8 + (b.i + 1) * $2::float8) AS "bucketEnd",
-       least($1::float8 + (b.i + 1) * $2::float8, $4::float8) AS "asOf",
-       s.underlying, ${perAccount ? 's.account' : 'NULL::text'} AS account,
-       count(*)::int AS positions,
-       count(DISTINCT s.broker)::int AS brokers,
-       sum(s.delta * s.size) AS delta,
-       sum(s.gamma * s.size) AS gamma,
-       sum(s.theta * s.size) AS theta,
-       sum(s.vega * s.size) AS vega,
-       sum(s.delta * s.size * s.underlying_price) AS "dollarDelta",
+SELECT ($1::float8 + g.i * $2::float8) AS "bucketStart",
+       ($1::float8 + (g.i + 1) * $2::float8) AS "bucketEnd",
+       least($1::float8 + (g.i + 1) * $2::float8, $4::float8) AS "asOf",
+       g.underlying, ${perAccount ? 'g.account' : 'NULL::text'} AS account,
+       sum(g.n)::int AS positions,
+       count(*)::int AS brokers,
+       sum(g.delta) AS delta,
+       sum(g.gamma) AS gamma,
+       sum(g.theta) AS theta,
+       sum(g.vega) AS vega,
+       sum(g.dd) AS "dollarDelta",
        ${bwdSql} AS bwd,
-       CASE WHEN count(*) = count((s.mark - p.avg_price) * s.size) THEN sum((s.mark - p.avg_price) * s.size) END AS "unrealizedPnl"
-  FROM seg s
-  LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
-  ${betaJoin}
-  CROSS JOIN LATERAL generate_series(
-    s.k,
-    least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
-  ) AS b(i)
- WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
- GROUP BY b.i, ${groupCols}
- ORDER BY b.i, ${groupCols}`;
+       CASE WHEN sum(g.n) = sum(g.nx) THEN sum(g.sx) END AS "unrealizedPnl"
+  FROM (
+  -- per broker first, then per row: two hash aggregates instead of a sort for count(DISTINCT broker)
+  SELECT b.i, s.underlying, s.account, s.broker,
+         count(*) AS n,
+         sum(s.delta * s.size) AS delta,
+         sum(s.gamma * s.size) AS gamma,
+         sum(s.theta * s.size) AS theta,
+         sum(s.vega * s.size) AS vega,
+         sum(s.delta * s.size * s.underlying_price) AS dd,
+         ${betaSql} AS beta,
+         count((s.mark - p.avg_price) * s.size) AS nx,
+         sum((s.mark - p.avg_price) * s.size) AS sx
+    FROM seg s
+    LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
+    ${betaJoin}
+    CROSS JOIN LATERAL generate_series(
+      s.k,
+      least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
+    ) AS b(i)
+   WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
+   GROUP BY b.i, s.underlying, s.account, s.broker
+  ) g
+ GROUP BY g.i, ${groupColsG}
+ ORDER BY g.i, ${groupColsG}`;
   return { text, params };
 }
 
 /** Runs the timeline in the database. Rows come back ordered by bucket, underlying, account. */
 export async function riskTimeline(storage: Pick<Storage, 'query'>, q: TimelineQuery): Promise<TimelineRow[]> {
-  const { text, params } = buildTimelineQuery(q);
+  let rollupWatermark: number | null = null;
+  if (q.rollup !== false && rollupGrainFor(q.bucketMs) !== undefined) rollupWatermark = await readRollupWatermark(storage);
+  const { text, params } = buildTimelineQuery({ ...q, rollupWatermark });
   const rows = await storage.query<TimelineRow>(text, params);
   // Both drivers return float8 as number and int as number; normalise anyway so callers never see strings.
   return rows.map((r) => ({

@@ -73,8 +73,8 @@ describe('timeline range and SQL', () => {
   });
 
   it('groups by account unless summing across accounts', () => {
-    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000 }).text).toMatch(/GROUP BY b\.i, s\.underlying, s\.account/);
-    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000, allAccounts: true }).text).not.toMatch(/GROUP BY b\.i, s\.underlying, s\.account/);
+    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000 }).text).toMatch(/GROUP BY g\.i, g\.underlying, g\.account/);
+    expect(buildTimelineQuery({ from: 0, to: 60_000, bucketMs: 60_000, staleMs: 1000, allAccounts: true }).text).not.toMatch(/GROUP BY g\.i, g\.underlying, g\.account/);
   });
 });
 

@@ -1,10 +1,11 @@
 -- Riskwire schema 0004: a month of history (rollups) and ingest --cluster (leases).
 -- See specs/history.md and specs/cluster.md.
 
--- Time-ordered arrival makes a block-range index tiny and cheap to maintain: it finds the rows
--- of a short event_ts range (the timeline's raw tail) or persisted after an instant (the
--- rollup job, and the rows the rollup does not hold yet) without a second B-tree on a hot table.
-CREATE INDEX IF NOT EXISTS greek_snapshots_ts_brin ON greek_snapshots USING brin (event_ts, persisted_at);
+-- The rows persisted after an instant: the rollup job's input, and the rows the timeline reads
+-- raw because the rollup has not seen them yet. A B-tree, not BRIN: the planner prices a BRIN
+-- scan as reading every row and seq-scans each day partition instead (measured on 10 M rows:
+-- 0.2 ms via the index, 300 ms per day without). Appends at the right edge: cheap to maintain.
+CREATE INDEX IF NOT EXISTS greek_snapshots_persisted_at ON greek_snapshots (persisted_at);
 
 -- Newest snapshot of each position per time bucket (grain_s = 60: minute, 3600: hour), keyed by
 -- the bucket's END: bucket_end = ceil(event_ts / grain), i.e. a snapshot at exactly 10:01:00
