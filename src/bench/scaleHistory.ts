@@ -56,7 +56,7 @@ export interface HistoryFigures {
 /** Generates `rows` of history into `url`, builds the rollup, and times the queries. */
 export async function historyFigures(url: string, rows: number, log: Logger, say: (s: string) => void, runs = 5, method: 'copy' | 'sql' = 'sql'): Promise<HistoryFigures> {
   const endMs = Math.floor(Date.now() / DAY) * DAY;
-  say(`history: generating ${rows} rows (COPY)...`);
+  say(`history: generating ${rows} rows (${method === 'sql' ? 'INSERT … SELECT generate_series in the server' : 'COPY'})...`);
   // Migrate, then time through a read pool like the API's (no maintenance timers competing with the load).
   await (await openStorage({ databaseUrl: url, log, maxConnections: 1 })).close();
   const storage: Storage = (await openReadStorage({ databaseUrl: url, log, maxConnections: 2, statementTimeoutMs: 300_000 }))!;
