@@ -154,8 +154,11 @@ export class ClusterMember {
         const free = this.o.units.filter((u) => !this.running.has(u));
         // rotate the candidate list per member so several members do not all go for the same first unit
         const off = hash(memberId) % Math.max(1, free.length);
+        const acquired: string[] = [];
         for (const unit of [...free.slice(off), ...free.slice(0, off)]) {
           if (want <= 0) break;
+          const now = clock.now();
+          const expires = now + this.ttlMs;
           const got = await storage.query<{ previous_owner: string | null; gap_ms: number | null }>(
             `INSERT INTO ingest_leases AS l (unit, owner, generation, acquired_at, heartbeat_at, expires_at, previous_owner, gap_ms)
              VALUES ($1, $2, 1, ${TS('$3')}, ${TS('$3')}, ${TS('$4')}, NULL, NULL)
@@ -173,18 +176,22 @@ export class ClusterMember {
           this.running.set(unit, expires);
           want--;
           log.info({ unit, from: prev, gapMs }, prev && prev !== memberId ? 'cluster: took over an expired lease' : 'cluster: acquired a lease');
+          acquired.push(unit);
+        }
+        // Streams start together once the leases are held (an actor's start takes a second or more).
+        await Promise.all(acquired.map(async (unit) => {
           try {
             await this.o.start(unit);
           } catch (err) {
             log.warn({ unit, err: err instanceof Error ? err.message : String(err) }, 'cluster: could not start the stream; releasing the lease');
-            await this.releaseUnit(unit, now);
+            await this.releaseUnit(unit, clock.now());
           }
-        }
+        }));
       } else if (want < 0) {
         // above the fair share (a member joined): hand one unit back per heartbeat
         const unit = this.owned()[this.running.size - 1];
         log.info({ unit, share }, 'cluster: above the fair share: releasing one lease');
-        await this.releaseUnit(unit, now);
+        await this.releaseUnit(unit, clock.now());
       }
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cluster: heartbeat failed');
