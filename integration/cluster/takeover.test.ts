@@ -81,6 +81,10 @@ describePg('ingest --cluster: lease takeover with three members', () => {
     const status = await clusterStatus(t.storage, clock.now());
     expect(status.leases.filter((l) => l.live).map((l) => l.owner).sort()).toEqual([...a.owned().map(() => 'a'), ...c.owned().map(() => 'c')].sort());
     expect(status.members.find((m) => m.member === 'b')?.live).toBe(false);
+    // the /v1/streaming/status `cluster` document (serve --cluster), from the last heartbeat
+    const view = a.view();
+    expect(view.streaming).toEqual(a.owned());
+    expect(view.leases.filter((l) => l.owner === 'a' && l.live).map((l) => l.unit).sort()).toEqual(a.owned());
 
     // clean stop of the survivors releases their leases; then every accepted row is stored
     for (const m of alive) await m.stop();

@@ -17,10 +17,14 @@
  * heartbeat; -1 marks a lease released cleanly).
  * All times come from the injected clock (FakeClock in tests).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { ActorSpec } from '../actors/supervisor.js';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
+import { ConfigError } from '../core/errors.js';
 import type { Storage } from '../db/types.js';
+import type { AppConfig } from './config.js';
 
 export interface ClusterOptions {
   storage: Pick<Storage, 'query'>;
@@ -91,6 +95,7 @@ export class ClusterMember {
   private busy: Promise<void> | undefined;
   private stopped = false;
   private readonly startedAt: number;
+  private last: (Awaited<ReturnType<typeof clusterStatus>> & { at: number }) | undefined;
   /** takeovers this member made: unit, previous owner, gap (ms) */
   readonly takeovers: Array<{ unit: string; from: string | null; gapMs: number | null; at: number }> = [];
 
@@ -99,6 +104,21 @@ export class ClusterMember {
     this.heartbeatMs = o.heartbeatMs ?? CLUSTER_DEFAULTS.heartbeatMs;
     if (this.heartbeatMs * 2 >= this.ttlMs) throw new Error(`cluster: the heartbeat (${this.heartbeatMs} ms) must be under half the lease (${this.ttlMs} ms)`);
     this.startedAt = o.clock.now();
+  }
+
+  get id(): string {
+    return this.o.memberId;
+  }
+
+  /** The /v1/streaming/status `cluster` document: this member, its units, and the cluster as of its last heartbeat. */
+  view() {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      member: this.o.memberId, streaming: this.owned(), lease_ms: this.ttlMs, heartbeat_ms: this.heartbeatMs,
+      as_of: this.last ? iso(this.last.at) : null,
+      leases: (this.last?.leases ?? []).map((l) => ({ unit: l.unit, owner: l.owner, live: l.live, expires_at: iso(l.expiresAt), previous_owner: l.previousOwner, takeover_gap_ms: l.gapMs !== null && l.gapMs >= 0 ? l.gapMs : null })),
+      members: (this.last?.members ?? []).map((m) => ({ member: m.member, host: m.host, pid: m.pid, live: m.live, units: m.units })),
+    };
   }
 
   /** The units this member streams now. */
@@ -193,6 +213,7 @@ export class ClusterMember {
         log.info({ unit, share }, 'cluster: above the fair share: releasing one lease');
         await this.releaseUnit(unit, clock.now());
       }
+      this.last = { ...(await clusterStatus(storage, clock.now())), at: clock.now() };
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cluster: heartbeat failed');
     }
@@ -244,4 +265,51 @@ function hash(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/**
+ * ingest --cluster: the stream units of the configuration, the same list in every member.
+ * sim: one unit per account (sim:SIM-n, the actor streams only that account); every other
+ * broker: one unit (broker:*), its plugin streaming all the broker's accounts.
+ */
+export function clusterUnits(specs: ActorSpec[]): string[] & { spec(unit: string): ActorSpec } {
+  const bySpec = new Map<string, ActorSpec>();
+  for (const spec of specs) {
+    if (spec.broker === 'sim') {
+      const n = Math.max(1, Math.floor(Number(spec.flags?.accounts ?? 2)) || 2);
+      for (let i = 1; i <= n; i++) bySpec.set(`sim:SIM-${i}`, { ...spec, id: `sim:SIM-${i}`, flags: { ...spec.flags, 'only-account': `SIM-${i}` } });
+    } else {
+      bySpec.set(`${spec.broker}:*`, { ...spec, id: `${spec.broker}:*` });
+    }
+  }
+  const units = Object.assign([...bySpec.keys()], {
+    spec(unit: string): ActorSpec {
+      const s = bySpec.get(unit);
+      if (!s) throw new Error(`cluster: unknown unit ${unit}`);
+      return s;
+    },
+  });
+  return units;
+}
+
+/**
+ * ingest|serve --cluster: a member on the system clock that starts and stops the pipeline's
+ * actors for the units it leases. Throws ConfigError on a heartbeat not under half the lease.
+ */
+export function startCluster(
+  pipeline: { startActor(spec: ActorSpec): Promise<void>; stopActor(id: string): Promise<void> },
+  storage: Pick<Storage, 'query'>, specs: ActorSpec[], config: AppConfig, log: Logger,
+): ClusterMember {
+  const ttlMs = config.clusterLeaseMs ?? CLUSTER_DEFAULTS.ttlMs;
+  const heartbeatMs = config.clusterHeartbeatMs ?? CLUSTER_DEFAULTS.heartbeatMs;
+  if (heartbeatMs * 2 >= ttlMs) throw new ConfigError(`CLUSTER_HEARTBEAT_MS=${heartbeatMs} must be under half of CLUSTER_LEASE_MS=${ttlMs}`);
+  const units = clusterUnits(specs);
+  const member = new ClusterMember({
+    storage, clock: systemClock, log, units, memberId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`, ttlMs, heartbeatMs,
+    start: (unit) => pipeline.startActor(units.spec(unit)),
+    stop: (unit) => pipeline.stopActor(unit),
+  });
+  member.start();
+  log.info({ units: units.length, member: member.id }, 'cluster member: streaming the units it leases');
+  return member;
 }

@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { ClusterMember } from '../app/cluster.js';
-import { systemClock } from '../core/clock.js';
+import { type ClusterMember, startCluster } from '../app/cluster.js';
 import type { ActorSpec } from '../actors/supervisor.js';
 import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
@@ -17,6 +14,8 @@ import { fmtMs } from './output.js';
 
 /** The flags every plugin declares in its manifest (src/brokers/<id>/manifest.ts). */
 export const PLUGIN_FLAGS = pluginFlagNames();
+
+export { clusterUnits } from '../app/cluster.js';
 
 const REAL_BROKERS = BROKER_IDS.filter((id) => id !== 'sim').join(', ');
 
@@ -46,31 +45,6 @@ accepted row (or journals it at once when the database is failing) and exits 0.
 Exit code 2 = bad flag, configuration or unreachable database; 3 = the journal could not
 be written (rows may be lost: the summary says how many); 1 = a broker never started.
 Configuration is read from the environment: see README.md (Configuration).`;
-
-/**
- * ingest --cluster: the stream units of the configuration, the same list in every member.
- * sim: one unit per account (sim:SIM-n, the actor streams only that account); every other
- * broker: one unit (broker:*), its plugin streaming all the broker's accounts.
- */
-export function clusterUnits(specs: ActorSpec[]): string[] & { spec(unit: string): ActorSpec } {
-  const bySpec = new Map<string, ActorSpec>();
-  for (const spec of specs) {
-    if (spec.broker === 'sim') {
-      const n = Math.max(1, Math.floor(Number(spec.flags?.accounts ?? 2)) || 2);
-      for (let i = 1; i <= n; i++) bySpec.set(`sim:SIM-${i}`, { ...spec, id: `sim:SIM-${i}`, flags: { ...spec.flags, 'only-account': `SIM-${i}` } });
-    } else {
-      bySpec.set(`${spec.broker}:*`, { ...spec, id: `${spec.broker}:*` });
-    }
-  }
-  const units = Object.assign([...bySpec.keys()], {
-    spec(unit: string): ActorSpec {
-      const s = bySpec.get(unit);
-      if (!s) throw new Error(`cluster: unknown unit ${unit}`);
-      return s;
-    },
-  });
-  return units;
-}
 
 /** The actors --broker asks for. Without a default, a missing --broker is an error (never a silent simulator). */
 export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
@@ -142,20 +116,8 @@ export async function runIngest(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let member: ClusterMember | undefined;
-  if (flags.cluster === true) {
-    if (config.clusterHeartbeatMs! * 2 >= config.clusterLeaseMs!) throw new ConfigError(`CLUSTER_HEARTBEAT_MS=${config.clusterHeartbeatMs} must be under half of CLUSTER_LEASE_MS=${config.clusterLeaseMs}`);
-    const units = clusterUnits(specs);
-    member = new ClusterMember({
-      storage, clock: systemClock, log, units, memberId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
-      ttlMs: config.clusterLeaseMs, heartbeatMs: config.clusterHeartbeatMs,
-      start: (unit) => pipeline.startActor(units.spec(unit)),
-      stop: (unit) => pipeline.stopActor(unit),
-    });
-    member.start();
-    log.info({ units: units.length }, 'cluster member: streaming the units it leases');
-  } else {
-    for (const spec of specs) await pipeline.startActor(spec);
-  }
+  if (flags.cluster === true) member = startCluster(pipeline, storage, specs, config, log);
+  else for (const spec of specs) await pipeline.startActor(spec);
   const statusTimer = setInterval(() => printStatus(pipeline, log), statusEvery);
   log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, database: target.label }, 'ingesting');
 

@@ -71,7 +71,10 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
   const json = (a: ActorStatus) => actorJson(a, pipeline.processor.stats().perBroker[a.broker]?.rowsOut ?? 0);
 
-  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters', tags: ['streaming'] } }, async () => streamingStatus(pipeline));
+  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state and the processor counters (and, under serve --cluster, who streams which unit)', tags: ['streaming'] } }, async () => {
+    const cluster = deps.cluster?.view();
+    return cluster === undefined ? streamingStatus(pipeline) : { ...streamingStatus(pipeline), cluster };
+  });
 
   app.post('/v1/streaming/start', { schema: { summary: 'Start one actor (idempotent)', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req, reply) => {
     const { broker, actor } = parseControlBody(req.body);
