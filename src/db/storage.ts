@@ -157,8 +157,14 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
     }
   }, PARTITION_REFRESH_MS);
   // The history rollup (src/db/rollup.ts): incremental, idempotent, one process at a time.
+  // A run still going when the next is due is not doubled (a first run over a long history takes minutes).
+  let rolling = false;
   const rollupTimer = !maintenance ? undefined : clock.setInterval(() => {
-    storage.rollup!().catch((err) => log.warn({ err: toStorageError(err, 'rollup').message }, 'history rollup failed; the timeline reads the raw rows meanwhile, will retry'));
+    if (rolling || closed) return;
+    rolling = true;
+    storage.rollup!()
+      .catch((err) => log.warn({ err: toStorageError(err, 'rollup').message }, 'history rollup failed; the timeline reads the raw rows meanwhile, will retry'))
+      .finally(() => (rolling = false));
   }, ROLLUP_INTERVAL_MS);
   // Like the connection pool, this timer keeps the process alive until close(): callers must close().
 
