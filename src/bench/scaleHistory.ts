@@ -108,7 +108,7 @@ export const HISTORY_SECTION: ScaleSection = {
         json: { ...f },
         ok: true, // targets are reported, not enforced: only rows lost / double streaming fail the run
         lines: [
-          `history: ${f.rows} rows (${f.contracts} contracts, ${f.days} trading days, one update per ${f.update_every_s} s per contract); COPY ${f.load_s} s, rollup ${f.rollup_s} s`,
+          `history: ${f.rows} rows (${f.contracts} contracts, ${f.days} trading days, one update per ${f.update_every_s} s per contract); load ${f.load_s} s, rollup ${f.rollup_s} s`,
           `  timeline 1 day / 1 min: ${sp('timeline_day_ms')} ms median (min-max) (target ≤ 300, ≤ half of naive)`,
           `  timeline 30 days / 1 h: ${sp('timeline_month_ms')} ms (target ≤ 2000)`,
           `  naive GROUP BY date_trunc('minute') over the day: ${sp('naive_day_ms')} ms; the day from raw rows only: ${sp('timeline_day_raw_ms')} ms`,
