@@ -22,6 +22,8 @@ export interface ApiDeps {
   log: Logger;
   /** When set, every route needs `Authorization: Bearer <token>`. */
   token?: string;
+  /** serve --cluster: the member's view, added to /v1/streaming/status as `cluster` (from memory, no query). */
+  cluster?: { view(): unknown };
   /** Plugin flags for actors started through POST /v1/streaming/start (e.g. the sim's --rate). */
   actorFlags?: Record<string, string | boolean | undefined>;
   /** Timers of the request timeout, /v1/events and its tickets; tests pass a FakeClock. */

@@ -29,6 +29,9 @@ export interface AppConfig {
   quoteTtlMs?: number;
   /** QUOTE_REST_PER_SEC: most REST quote requests per second, per broker (default 2). */
   quoteRestPerSec?: number;
+  /** ingest --cluster: lease length (CLUSTER_LEASE_MS, default 15000) and heartbeat (CLUSTER_HEARTBEAT_MS, default 5000, under half the lease). */
+  clusterLeaseMs?: number;
+  clusterHeartbeatMs?: number;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -48,6 +51,8 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     watchlist: parseWatchlist(env.WATCHLIST, indexSymbols(env)),
     quoteTtlMs: envInt(env, 'QUOTE_TTL_MS', 3_000, 1, 86_400_000),
     quoteRestPerSec: envInt(env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
+    clusterLeaseMs: envInt(env, 'CLUSTER_LEASE_MS', 15_000, 1_000, 600_000),
+    clusterHeartbeatMs: envInt(env, 'CLUSTER_HEARTBEAT_MS', 5_000, 200, 300_000),
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

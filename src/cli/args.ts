@@ -20,7 +20,7 @@ export type FlagSpec = readonly string[] | Readonly<Record<string, FlagType>>;
  * Flags that never take a value when given as a list: `--once next` leaves `next` to be
  * reported as an unexpected argument. Every other listed flag takes a value (`--since 1h`).
  */
-export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['help', 'once', 'csv', 'sandbox', 'quick', 'all-accounts', 'db', 'h', 'yes', 'demo', 'api-only', 'api-compare', 'scenarios', 'open', 'evaluate', 'attribution', 'scale']);
+export const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['help', 'once', 'csv', 'sandbox', 'quick', 'all-accounts', 'db', 'h', 'yes', 'demo', 'api-only', 'api-compare', 'scenarios', 'open', 'evaluate', 'attribution', 'scale', 'cluster']);
 
 function typesOf(spec: FlagSpec): Record<string, FlagType> {
   if (!Array.isArray(spec)) return { ...(spec as Record<string, FlagType>) };

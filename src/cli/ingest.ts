@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { type ClusterMember, startCluster } from '../app/cluster.js';
 import type { ActorSpec } from '../actors/supervisor.js';
 import { ConfigError } from '../core/errors.js';
 import { readAppConfig } from '../app/config.js';
@@ -16,6 +17,8 @@ import { fmtMs } from './output.js';
 /** The flags every plugin declares in its manifest (src/brokers/<id>/manifest.ts). */
 export const PLUGIN_FLAGS = pluginFlagNames();
 
+export { clusterUnits } from '../app/cluster.js';
+
 const REAL_BROKERS = BROKER_IDS.filter((id) => id !== 'sim').join(', ');
 
 export const INGEST_HELP = `Usage: npm run ingest -- --broker=<id|list|all> [--duration=SECONDS] [options]
@@ -28,6 +31,11 @@ started on demand and shared with the other commands).
                      sim = the synthetic broker (its rows: npm run db -- purge --broker=sim)
   --duration=S       stop cleanly after S seconds (flush, exit 0); also 500ms, 5m, 2h
   --status-every=S   status line period (default 5s)
+  --cluster          share the stream units with the other ingest --cluster processes (hosts) of
+                     this configuration through leases in PostgreSQL: each unit streamed by one
+                     process, a dead one's taken over within CLUSTER_LEASE_MS + CLUSTER_HEARTBEAT_MS
+                     (15 + 5 s). Units: sim:SIM-n per sim account; broker:* for the other brokers
+                     (one process streams all accounts of that broker). Owners: npm run db -- cluster
   --record=DIR       also write every inbound wire message of every actor to DIR (NDJSON, one
                      file per actor and day, secrets stripped): replay with npm run replay -- DIR
 ${pluginFlagHelp()}
@@ -51,7 +59,7 @@ export function actorSpecs(flags: Flags, dflt?: string): ActorSpec[] {
 }
 
 export async function runIngest(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', 'record', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'ingest', ['help', 'broker', 'duration', 'status-every', 'demo', 'record', 'cluster', ...PLUGIN_FLAGS]);
   if (flags.record === true || flags.record === '') throw new ConfigError('--record needs a folder: --record=DIR');
   if (flags.help) {
     process.stdout.write(`${INGEST_HELP}\n`);
@@ -76,7 +84,8 @@ export async function runIngest(argv: string[]): Promise<number> {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing streams and writing every accepted row');
       // Read before stopping: a stopped actor no longer says why it never came up.
-      const neverStarted = pipeline.supervisor.status().filter((a) => !a.everStarted);
+      await member?.stop(); // streams stop, leases released: the others take them at their next heartbeat
+      const neverStarted = member ? [] : pipeline.supervisor.status().filter((a) => !a.everStarted);
       stopRedisRisk?.();
       const report = await pipeline.stop();
       clearInterval(statusTimer);
@@ -112,7 +121,9 @@ export async function runIngest(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  for (const spec of specs) await pipeline.startActor(spec);
+  let member: ClusterMember | undefined;
+  if (flags.cluster === true) member = startCluster(pipeline, storage, specs, config, log);
+  else for (const spec of specs) await pipeline.startActor(spec);
   const statusTimer = setInterval(() => printStatus(pipeline, log), statusEvery);
   log.info({ brokers: specs.map((s) => s.broker), durationMs: duration ?? null, database: target.label }, 'ingesting');
 

@@ -1,5 +1,6 @@
 import { buildApi } from '../api/app.js';
 import { checkBind } from '../api/auth.js';
+import { type ClusterMember, startCluster } from '../app/cluster.js';
 import { readAppConfig } from '../app/config.js';
 import { checkBrokerConfigs, Pipeline } from '../app/pipeline.js';
 import { checkBrokersReachable } from '../app/preflight.js';
@@ -25,6 +26,8 @@ The risk rules (RISK_RULES_FILE) are evaluated continuously; alerts go to the al
 
   --broker=ID     actors to start with the server: ${BROKER_IDS.join(', ')}, a comma list, or all.
                   Default: none (start them later with POST /v1/streaming/start)
+  --cluster       lease the --broker units with the other --cluster processes (as ingest
+                  --cluster); /v1/streaming/status then says who streams which unit
   --port=N        TCP port (default 8377; 0 = any free port, printed at start)
   --host=ADDR     address to bind (default 127.0.0.1). Any non-loopback address needs
                   API_TOKEN in the environment; every request then needs
@@ -42,7 +45,7 @@ Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and 
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;
 
 export async function runServe(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'serve', ['help', 'broker', 'port', 'host', 'demo', ...PLUGIN_FLAGS]);
+  const flags = parseArgs(argv, 'serve', ['help', 'broker', 'port', 'host', 'demo', 'cluster', ...PLUGIN_FLAGS]);
   if (flags.help) {
     process.stdout.write(`${SERVE_HELP}\n`);
     return 0;
@@ -66,7 +69,8 @@ export async function runServe(argv: string[]): Promise<number> {
   const reader = await openReadStorage({ databaseUrl: target.databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs });
   const pipeline = new Pipeline({ storage, config, log });
   const risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
-  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags), risk: risk.service });
+  let member: ClusterMember | undefined;
+  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags), risk: risk.service, cluster: { view: () => member?.view() } });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -75,6 +79,7 @@ export async function runServe(argv: string[]): Promise<number> {
     stopping ??= (async () => {
       log.info({ why }, 'stopping: closing the API, the streams, and writing every accepted row');
       risk.stop();
+      await member?.stop();
       // Together: a request stuck on a dead database must not hold back journaling the writers' rows.
       const [report] = await Promise.all([pipeline.stop(), app.close()]);
       await reader?.close();
@@ -111,7 +116,8 @@ export async function runServe(argv: string[]): Promise<number> {
   // stdout, one line, so scripts (and tests) can find the port when --port=0.
   process.stdout.write(`riskwire serve: listening on http://${bound}${token ? ' (bearer token required)' : ''}\n`);
   log.info({ address: bound, auth: token ? 'bearer' : 'none', database: target.label }, 'API listening');
-  for (const spec of specs) await pipeline.startActor(spec);
+  if (flags.cluster === true) member = startCluster(pipeline, storage, specs, config, log);
+  else for (const spec of specs) await pipeline.startActor(spec);
 
   return done;
 }

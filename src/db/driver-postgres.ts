@@ -66,6 +66,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     connection: {
       application_name: opts.applicationName ?? 'riskwire',
       jit: 'off',
+      // The timeline over a month of history sorts ~100k rollup rows: 4 MB (the server default)
+      // spills them to disk and doubles its time (specs/history.md). Per session, not server-wide.
+      work_mem: '32MB',
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
     },
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the

@@ -18,12 +18,13 @@ export async function countBrokerRows(storage: Storage, broker: string): Promise
   return out;
 }
 
-/** One statement (data-modifying CTEs), so the three deletes commit together or not at all. */
+/** One statement (data-modifying CTEs), so the deletes (and the broker's history rollup rows) commit together or not at all. */
 export async function purgeBroker(storage: Storage, broker: string): Promise<BrokerRows> {
   const [row] = await storage.query<BrokerRows>(
     `WITH s AS (DELETE FROM greek_snapshots WHERE broker = $1 RETURNING 1),
           p AS (DELETE FROM positions WHERE broker = $1 RETURNING 1),
-          t AS (DELETE FROM trades WHERE broker = $1 RETURNING 1)
+          t AS (DELETE FROM trades WHERE broker = $1 RETURNING 1),
+          r AS (DELETE FROM greek_rollup WHERE broker = $1 RETURNING 1)
      SELECT (SELECT count(*) FROM s) AS snapshots, (SELECT count(*) FROM p) AS positions, (SELECT count(*) FROM t) AS trades`,
     [broker],
   );

@@ -8,7 +8,7 @@
  * typed listing queries in queries.ts.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, date, doublePrecision, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, integer, numeric, pgTable, primaryKey, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -152,10 +152,62 @@ export const quotes = pgTable('quotes', {
   persistedAt: tstz('persisted_at').notNull().default(sql`clock_timestamp()`),
 });
 
+/** Newest snapshot per position per minute / hour (migration 0004, src/db/rollup.ts). */
+export const greekRollup = pgTable(
+  'greek_rollup',
+  {
+    grainS: integer('grain_s').notNull(),
+    broker: text('broker').notNull(),
+    account: text('account').notNull(),
+    contractKey: text('contract_key').notNull(),
+    bucketEnd: tstz('bucket_end').notNull(),
+    underlying: text('underlying').notNull(),
+    eventTs: tstz('event_ts').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    size: doublePrecision('size').notNull(),
+    delta: doublePrecision('delta'),
+    gamma: doublePrecision('gamma'),
+    theta: doublePrecision('theta'),
+    vega: doublePrecision('vega'),
+    underlyingPrice: doublePrecision('underlying_price'),
+    mark: doublePrecision('mark'),
+  },
+  (t) => [primaryKey({ name: 'greek_rollup_pkey', columns: [t.grainS, t.broker, t.account, t.contractKey, t.bucketEnd] })],
+);
+
+/** The rollup job's watermark (one row, migration 0004). */
+export const greekRollupState = pgTable('greek_rollup_state', {
+  id: integer('id').primaryKey().default(1),
+  watermark: tstz('watermark').notNull(),
+  updatedAt: tstz('updated_at').notNull(),
+});
+
+/** ingest --cluster leases, one per stream unit (migration 0004, src/app/cluster.ts). */
+export const ingestLeases = pgTable('ingest_leases', {
+  unit: text('unit').primaryKey(),
+  owner: text('owner').notNull(),
+  generation: bigint('generation', { mode: 'number' }).notNull().default(1),
+  acquiredAt: tstz('acquired_at').notNull(),
+  heartbeatAt: tstz('heartbeat_at').notNull(),
+  expiresAt: tstz('expires_at').notNull(),
+  previousOwner: text('previous_owner'),
+  gapMs: doublePrecision('gap_ms'),
+});
+
+/** ingest --cluster members (migration 0004). */
+export const ingestMembers = pgTable('ingest_members', {
+  member: text('member').primaryKey(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  startedAt: tstz('started_at').notNull(),
+  heartbeatAt: tstz('heartbeat_at').notNull(),
+  expiresAt: tstz('expires_at').notNull(),
+});
+
 export const riskwireMigrations = pgTable('riskwire_migrations', {
   id: text('id').primaryKey(),
   checksum: text('checksum').notNull(),
   appliedAt: tstz('applied_at').notNull().defaultNow(),
 });
 
-export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, marketMetrics, quotes, riskwireMigrations };
+export const schema = { greekSnapshots, positions, positionSets, trades, alerts, closingMarks, marketMetrics, quotes, greekRollup, greekRollupState, ingestLeases, ingestMembers, riskwireMigrations };

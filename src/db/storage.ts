@@ -10,6 +10,7 @@ import type { SqlDriver } from './driver.js';
 import { isLostConnection, isMissingPartition, toStorageError } from './errors.js';
 import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions } from './partitions.js';
 import { drizzleOver } from './drizzle.js';
+import { dropRollupBefore, ROLLUP_INTERVAL_MS, rollupIncremental } from './rollup.js';
 import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, positionParams, validatePositions } from './positions.js';
 import { listPositions, listSnapshots, listTrades } from './queries.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, snapshotParams, validateSnapshots } from './snapshots.js';
@@ -152,14 +153,21 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
 
     async dropSnapshotsBefore(beforeMs: number): Promise<string[]> {
       const dropped = await guard('dropSnapshotsBefore', () => dropPartitionsOlderThan(driver, beforeMs));
+      // The rollup rows of those days go too (greek_rollup is one table, not partitioned).
+      if (dropped.length > 0) await guard('dropSnapshotsBefore', () => dropRollupBefore(driver, Math.floor(beforeMs / 86_400_000) * 86_400_000));
       if (dropped.length > 0) log.info({ dropped, before: new Date(beforeMs).toISOString() }, 'retention: dropped old greek_snapshots partitions');
       return dropped;
+    },
+
+    async rollup() {
+      return guard('rollup', () => rollupIncremental(driver));
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       if (refresh !== undefined) clock.clearInterval(refresh);
+      if (rollupTimer !== undefined) clock.clearInterval(rollupTimer);
       await driver.close();
     },
   };
@@ -170,6 +178,16 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
       storage.dropSnapshotsBefore(clock.now() - retentionDays * 86_400_000).catch((err) => log.warn({ err: toStorageError(err, 'retention').message }, 'retention: could not drop old partitions; will retry'));
     }
   }, PARTITION_REFRESH_MS);
+  // The history rollup (src/db/rollup.ts): incremental, idempotent, one process at a time.
+  // A run still going when the next is due is not doubled (a first run over a long history takes minutes).
+  let rolling = false;
+  const rollupTimer = !maintenance ? undefined : clock.setInterval(() => {
+    if (rolling || closed) return;
+    rolling = true;
+    storage.rollup!()
+      .catch((err) => log.warn({ err: toStorageError(err, 'rollup').message }, 'history rollup failed; the timeline reads the raw rows meanwhile, will retry'))
+      .finally(() => (rolling = false));
+  }, ROLLUP_INTERVAL_MS);
   // Like the connection pool, this timer keeps the process alive until close(): callers must close().
 
   return storage;

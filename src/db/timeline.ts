@@ -13,6 +13,7 @@
  * is unknown); unrealized P&L = (snapshot mark − position avg_price) × quantity × multiplier
  * (null for the row when any position in it lacks either).
  */
+import { readRollupWatermark, ROLLUP_MARGIN_MS, rollupGrainFor } from './rollup.js';
 import type { Storage } from './types.js';
 
 export interface TimelineQuery {
@@ -30,6 +31,10 @@ export interface TimelineQuery {
   allAccounts?: boolean;
   /** Bucket edges shifted by this UTC offset (--tz: day buckets start at local midnight); default 0 = UTC. */
   alignOffsetMs?: number;
+  /** false: read greek_snapshots only, never the rollup (the equality tests and the bench's baseline). Default true. */
+  rollup?: boolean;
+  /** The rollup's watermark (epoch ms; null = never ran): riskTimeline reads it. Without it the rollup is not used. */
+  rollupWatermark?: number | null;
   /** Betas and benchmark for `bwd` (src/risk/timelineWeights.ts); without them bwd is null. */
   weights?: TimelineWeights;
   /**
@@ -178,6 +183,44 @@ dref AS (
     daySql = 'CASE WHEN count(*) = count((s.mark - dr.ref) * s.size) THEN sum((s.mark - dr.ref) * s.size) END';
     dayJoin = `LEFT JOIN dref dr ON dr.contract_key = s.contract_key AND dr.ord = ($${n}::int[])[s.i + 1]`;
   }
+  const and = filters.map((f) => `AND ${f}`).join(' ');
+  const RAW_COLS = `broker, account, contract_key, underlying, event_ts, seq,
+         (extract(epoch FROM event_ts) * 1000)::float8 AS e,
+         quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price,
+         coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END) AS mark`;
+  // With a bucket of whole minutes or hours the snapshots come from greek_rollup (the newest of
+  // each position per grain, src/db/rollup.ts) up to the last whole grain before "to", plus the
+  // raw rows after it and the raw rows the rollup job has not seen yet (persisted after its
+  // watermark − margin). The newest-per-bucket step below makes the union equal to the raw rows.
+  // The rollup is used only once it has run (rollupWatermark given, riskTimeline reads it).
+  const grainMs = q.rollup === false || q.rollupWatermark === undefined || q.rollupWatermark === null ? undefined : rollupGrainFor(q.bucketMs);
+  let snapSql: string;
+  if (grainMs === undefined) {
+    snapSql = `SELECT ${RAW_COLS}
+    FROM greek_snapshots
+   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
+     ${and}`;
+  } else {
+    // The watermark as a value (not a subquery), so the planner sees how few raw rows are newer.
+    params.push(Math.floor(to / grainMs) * grainMs, grainMs / 1000, q.rollupWatermark! - ROLLUP_MARGIN_MS);
+    const cut = `$${params.length - 2}::float8`;
+    const grain = `$${params.length - 1}::int`;
+    const unrolled = `$${params.length}::float8`;
+    snapSql = `SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
+         size, delta, gamma, theta, vega, underlying_price, mark
+    FROM greek_rollup
+   WHERE grain_s = ${grain} AND bucket_end > ${TS('$1::float8 - $5::float8')} AND bucket_end <= ${TS(cut)}
+     AND event_ts > ${TS('$1::float8 - $5::float8')} ${and}
+  UNION ALL
+  SELECT ${RAW_COLS}
+    FROM greek_snapshots
+   WHERE event_ts > ${TS(`greatest($1::float8 - $5::float8, ${cut})`)} AND event_ts <= ${TS('$4::float8')} ${and}
+  UNION ALL
+  SELECT ${RAW_COLS}
+    FROM greek_snapshots
+   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS(cut)} ${and}
+     AND persisted_at > ${TS(unrolled)}`;
+  }
   const perAccount = !q.allAccounts;
   const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
   // $1 from (ms, aligned)  $2 bucket (ms)  $3 number of buckets  $4 to (ms)  $5 staleness bound (ms)
@@ -192,13 +235,7 @@ dref AS (
   // One pass over the range's rows and one sort, instead of one index probe per bucket × position.
   const text = `
 WITH snap AS (
-  SELECT broker, account, contract_key, underlying, event_ts, seq,
-         (extract(epoch FROM event_ts) * 1000)::float8 AS e,
-         quantity::float8 * multiplier::float8 AS size, delta, gamma, theta, vega, underlying_price,
-         coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END) AS mark
-    FROM greek_snapshots
-   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
-     ${filters.map((f) => `AND ${f}`).join(' ')}
+  ${snapSql}
 ),
 last AS (
   SELECT DISTINCT ON (broker, account, contract_key, k) *
@@ -263,7 +300,9 @@ SELECT ($1::float8 + s.i * $2::float8) AS "bucketStart",
 
 /** Runs the timeline in the database. Rows come back ordered by bucket, underlying, account. */
 export async function riskTimeline(storage: Pick<Storage, 'query'>, q: TimelineQuery): Promise<TimelineRow[]> {
-  const { text, params } = buildTimelineQuery(q);
+  let rollupWatermark: number | null = null;
+  if (q.rollup !== false && rollupGrainFor(q.bucketMs) !== undefined) rollupWatermark = await readRollupWatermark(storage);
+  const { text, params } = buildTimelineQuery({ ...q, rollupWatermark });
   const rows = await storage.query<TimelineRow>(text, params);
   // Both drivers return float8 as number and int as number; normalise anyway so callers never see strings.
   return rows.map((r) => ({

@@ -1,3 +1,4 @@
+import type { RollupRun } from './rollup.js';
 import type { MarketMetric, GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
@@ -66,5 +67,7 @@ export interface Storage {
   ensurePartitions(aroundMs?: number): Promise<void>;
   /** Retention: drops the whole-day partitions before the day of `beforeMs`; returns their names. */
   dropSnapshotsBefore(beforeMs: number): Promise<string[]>;
+  /** One incremental run of the history rollup (src/db/rollup.ts); also on the maintenance timer every minute. */
+  rollup?(): Promise<RollupRun>;
   close(): Promise<void>;
 }

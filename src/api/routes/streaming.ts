@@ -102,8 +102,11 @@ export function registerStreaming(app: FastifyInstance, deps: ApiDeps): void {
   const statusOf = (id: string) => pipeline.supervisor.status().find((a) => a.id === id);
   const json = (a: ActorStatus) => actorJson(a, pipeline.processor.stats().perBroker[a.broker]?.rowsOut ?? 0);
 
-  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state, the processor counters and per watched symbol quote freshness', tags: ['streaming'] } }, async () =>
-    streamingStatus(pipeline, deps.quoteTtlMs));
+  app.get('/v1/streaming/status', { schema: { summary: 'Per-actor state, the processor counters, per watched symbol quote freshness (and, under serve --cluster, who streams which unit)', tags: ['streaming'] } }, async () => {
+    const cluster = deps.cluster?.view();
+    const status = streamingStatus(pipeline, deps.quoteTtlMs);
+    return cluster === undefined ? status : { ...status, cluster };
+  });
 
   app.post('/v1/streaming/start', { schema: { summary: 'Start one actor (idempotent)', tags: ['streaming'], body: CONTROL_BODY_SCHEMA } }, async (req, reply) => {
     const { broker, actor } = parseControlBody(req.body);

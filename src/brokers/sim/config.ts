@@ -19,6 +19,8 @@ export interface SimConfig {
   crashAfter: number;
   /** Tick period in ms: updates go out in bursts of rate·tick/1000. */
   tickMs: number;
+  /** Stream only this account (SIM-n): set by ingest --cluster per leased unit, not a CLI flag. */
+  onlyAccount?: string;
 }
 
 function num(flags: PluginFlags, name: string, dflt: number, min: number, max: number): number {
@@ -40,6 +42,7 @@ export function parseSimConfig(_env: Record<string, string | undefined>, flags: 
     malformed: num(flags, 'malformed', 0, 0, 1),
     count: Math.floor(num(flags, 'count', 0, 0, 1e12)),
     crashAfter: num(flags, 'crash-after', 0, 0, 1e9),
+    ...(typeof flags['only-account'] === 'string' ? { onlyAccount: flags['only-account'] } : {}),
     tickMs: Math.max(5, Math.min(1000, Math.round(num(flags, 'tick-ms', rate >= 100 ? 10 : 1000 / rate, 1, 60_000)))),
   };
 }

@@ -27,7 +27,10 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   let next = 0;
   let carry = 0;
 
-  const accounts = Array.from({ length: cfg.accounts }, (_, i) => `SIM-${i + 1}`);
+  const all = Array.from({ length: cfg.accounts }, (_, i) => `SIM-${i + 1}`);
+  // ingest --cluster: one account per actor; its greeks name the account so they reach only its positions
+  const accounts = cfg.onlyAccount ? all.filter((a) => a === cfg.onlyAccount) : all;
+  const index = (account: string) => all.indexOf(account);
   const positionsOf = (account: string, a: number): Position[] =>
     contracts.map((c, j) => ({
       broker, account, contractKey: keys[j], underlying: c.underlying,
@@ -83,7 +86,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       if (!c) continue;
       spots.set(c.underlying, { ts: r[1], spot: r[11] });
       ctx.emit({
-        kind: 'greeks', broker, contractKey: keys[r[0]], underlying: c.underlying, eventTs: r[1], seq: r[2], receivedAt,
+        kind: 'greeks', broker, contractKey: keys[r[0]], underlying: c.underlying, eventTs: r[1], seq: r[2], receivedAt, ...(cfg.onlyAccount ? { account: cfg.onlyAccount } : {}),
         iv: r[3], delta: r[4], gamma: r[5], theta: r[6], vega: r[7], rho: r[8], bid: r[9], ask: r[10], underlyingPrice: r[11],
       });
     }
@@ -118,7 +121,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   return {
     async start() {
       setState('connecting');
-      accounts.forEach((account, a) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, a) }));
+      accounts.forEach((account) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, index(account)) }));
       health.subscriptions = contracts.length;
       setState('connected');
       ctx.log.info({ rate: cfg.rate, accounts: cfg.accounts, contracts: contracts.length }, 'sim market streaming');
@@ -136,7 +139,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       setState('stopped');
     },
     async resubscribe() {
-      accounts.forEach((account, a) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, a) }));
+      accounts.forEach((account) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, index(account)) }));
     },
     health: () => ({ ...health, details: { uniqueGreeks: ledger.size, ...sent, accounts: cfg.accounts, contracts: contracts.length, watched: watched.length } }),
     // Tickers only: the synthetic market has no other instruments (options, futures are ignored).

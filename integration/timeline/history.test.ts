@@ -1,0 +1,85 @@
+/**
+ * The history generator (src/bench/history.ts) on a small volume, both ways (server-side
+ * generate_series and CSV over COPY), and the query plans of the timeline on it: a 1-minute day
+ * reads greek_rollup (grain 60) and only the day's partitions, 30 days at 1 hour read the hour
+ * grain, and both give the raw rows' numbers.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateHistory, historyBook, tradingSessions } from '../../src/bench/history.js';
+import { readRollupWatermark } from '../../src/db/rollup.js';
+import { buildTimelineQuery, riskTimeline, type TimelineQuery } from '../../src/db/timeline.js';
+import { describePg, openTestStorage, type TestStorage } from '../helpers/pg.js';
+
+const DAY = 86_400_000;
+const END = Date.UTC(2026, 0, 8); // a Thursday: sessions Mon 5, Tue 6, Wed 7 January
+
+describePg('history generator and query plans on a small volume', () => {
+  let t: TestStorage;
+  beforeAll(async () => {
+    t = await openTestStorage('postgres');
+    await generateHistory(t.url!, { rows: 6000, contracts: 20, accounts: 2, days: 3, endMs: END, method: 'sql', broker: 'hist' });
+    await generateHistory(t.url!, { rows: 6000, contracts: 20, accounts: 2, days: 3, endMs: END, method: 'copy', broker: 'histcopy' });
+    await t.storage.rollup!();
+  });
+  afterAll(() => t?.close());
+
+  it('sessions are the weekdays before the end, oldest first', () => {
+    expect(tradingSessions(Date.UTC(2026, 0, 6), 3).map((s) => new Date(s).toISOString())).toEqual([
+      '2026-01-01T13:30:00.000Z', '2026-01-02T13:30:00.000Z', '2026-01-05T13:30:00.000Z', // Sat 3 and Sun 4 skipped
+    ]);
+  });
+
+  it('generates the asked rows, evenly over contracts and sessions, with positions, both ways', async () => {
+    for (const broker of ['hist', 'histcopy']) {
+      const per = await t.storage.query<{ contract_key: string; n: number; days: number; lo: string; hi: string }>(
+        `SELECT contract_key, count(*)::int AS n, count(DISTINCT event_ts::date)::int AS days,
+                min(event_ts AT TIME ZONE 'UTC')::text AS lo, max(event_ts AT TIME ZONE 'UTC')::text AS hi
+           FROM greek_snapshots WHERE broker = $1 GROUP BY 1`, [broker]);
+      expect(per).toHaveLength(20);
+      expect(per.reduce((n, r) => n + r.n, 0)).toBe(6000);
+      for (const r of per) {
+        expect(r.n).toBe(300);
+        expect(r.days).toBe(3);
+        expect(r.lo >= '2026-01-05 13:30:00').toBe(true);
+        expect(r.hi < '2026-01-07 20:00:00').toBe(true);
+      }
+      const [pos] = await t.storage.query<{ n: number }>('SELECT count(*)::int AS n FROM positions WHERE broker = $1', [broker]);
+      expect(pos.n).toBe(historyBook(20, 2).length);
+    }
+  });
+
+  const explain = async (q: TimelineQuery) => {
+    const { text, params } = buildTimelineQuery({ ...q, rollupWatermark: await readRollupWatermark(t.storage) });
+    return (await t.storage.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+  };
+
+  it('a 1-minute day reads the minute rollup and only that day\'s partitions (and the day before, for the stale bound)', async () => {
+    const q: TimelineQuery = { from: END - DAY, to: END, bucketMs: 60_000, staleMs: 15 * 60_000 }; // Wednesday 7
+    const plan = await explain(q);
+    expect(plan).toMatch(/greek_rollup/);
+    const parts = [...new Set(plan.match(/greek_snapshots_p\d{8}/g) ?? [])].sort();
+    expect(parts.length).toBeGreaterThan(0);
+    expect(parts.every((p) => ['greek_snapshots_p20260106', 'greek_snapshots_p20260107', 'greek_snapshots_p20260108'].includes(p))).toBe(true);
+    expect(plan).not.toMatch(/greek_snapshots_p20260105/); // Monday's rows exist and are pruned
+    const [mon] = await t.storage.query<{ n: number }>(`SELECT count(*)::int AS n FROM greek_snapshots_p20260105`);
+    expect(mon.n).toBeGreaterThan(0);
+  });
+
+  it('30 days at 1 hour read the hour grain; both give the raw rows\' numbers', async () => {
+    const month: TimelineQuery = { from: END - 30 * DAY, to: END, bucketMs: 3_600_000, staleMs: 15 * 60_000 };
+    const day: TimelineQuery = { from: END - DAY, to: END, bucketMs: 60_000, staleMs: 15 * 60_000 };
+    const { params } = buildTimelineQuery({ ...month, rollupWatermark: 0 });
+    expect(params).toContain(3600); // the grain parameter
+    for (const q of [month, day]) {
+      const a = await riskTimeline(t.storage, q);
+      const b = await riskTimeline(t.storage, { ...q, rollup: false });
+      expect(a.length).toBeGreaterThan(0);
+      expect(a.map((r) => [r.asOf, r.underlying, r.account, r.positions, r.brokers])).toEqual(b.map((r) => [r.asOf, r.underlying, r.account, r.positions, r.brokers]));
+      a.forEach((r, i) => {
+        expect(r.delta).toBeCloseTo(b[i].delta!, 6);
+        expect(r.dollarDelta).toBeCloseTo(b[i].dollarDelta!, 4);
+        expect(r.unrealizedPnl ?? 0).toBeCloseTo(b[i].unrealizedPnl ?? 0, 4);
+      });
+    }
+  });
+});

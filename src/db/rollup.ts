@@ -1,0 +1,148 @@
+/**
+ * The history rollup (migration 0004, specs/history.md): greek_rollup holds the newest snapshot
+ * of each position per minute (grain 60) and per hour (grain 3600), keyed by the bucket's end.
+ * A timeline whose bucket is a whole number of grains reads these rows instead of every
+ * snapshot (src/db/timeline.ts) and gets the same numbers: it only ever uses the newest
+ * snapshot of a position at or before each bucket's end.
+ *
+ * Maintenance is incremental and idempotent: rollupIncremental() re-reads the snapshots
+ * persisted since the watermark (minus ROLLUP_MARGIN_MS, for transactions that were still open
+ * when the last run started) and upserts keeping the newest; the timeline reads those
+ * not-yet-rolled rows from greek_snapshots itself, so a late or skipped run costs time, never
+ * correctness. rollupRange() builds a range of event time in one go (the history generator).
+ */
+import type { SqlSession } from './driver.js';
+
+/** The grains kept, in seconds. */
+export const ROLLUP_GRAINS_S = [60, 3600] as const;
+
+/** Rows persisted this long before the last run's start are taken as rolled up. */
+export const ROLLUP_MARGIN_MS = 5 * 60_000;
+
+/** How often the writer's maintenance timer runs the incremental rollup. */
+export const ROLLUP_INTERVAL_MS = 60_000;
+
+/** Serialises rollup runs across processes (a second one skips, it would only repeat the work). */
+export const ROLLUP_LOCK_KEY = 7263510004;
+
+const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
+
+/** The grain (ms) a timeline bucket can be served from, or undefined (raw rows only). */
+export function rollupGrainFor(bucketMs: number): number | undefined {
+  for (const g of [...ROLLUP_GRAINS_S].reverse()) if (bucketMs % (g * 1000) === 0) return g * 1000;
+  return undefined;
+}
+
+const COLS = 'grain_s, broker, account, contract_key, bucket_end, underlying, event_ts, seq, size, delta, gamma, theta, vega, underlying_price, mark';
+
+/**
+ * Upsert of grain `grainS` from `source` ('raw': greek_snapshots, 'minute': the grain-60 rows)
+ * restricted by `where` (on the source's columns). Keeps the newer of the stored and new row.
+ */
+export function rollupUpsertSql(grainS: number, source: 'raw' | 'minute', where: string): string {
+  const bucketEnd = `to_timestamp(ceil(extract(epoch FROM event_ts) / ${grainS}) * ${grainS})`;
+  const select = source === 'raw'
+    ? `SELECT DISTINCT ON (broker, account, contract_key, 5) ${grainS}, broker, account, contract_key, ${bucketEnd}, underlying, event_ts, seq,
+              quantity::float8 * multiplier::float8, delta, gamma, theta, vega, underlying_price,
+              coalesce(mark, CASE WHEN bid IS NOT NULL AND ask IS NOT NULL AND ask >= bid AND bid >= 0 THEN (bid + ask) / 2 END)
+         FROM greek_snapshots WHERE ${where}
+        ORDER BY broker, account, contract_key, 5, event_ts DESC, seq DESC`
+    : `SELECT DISTINCT ON (broker, account, contract_key, 5) ${grainS}, broker, account, contract_key, ${bucketEnd}, underlying, event_ts, seq,
+              size, delta, gamma, theta, vega, underlying_price, mark
+         FROM greek_rollup WHERE grain_s = 60 AND ${where}
+        ORDER BY broker, account, contract_key, 5, event_ts DESC, seq DESC`;
+  return `INSERT INTO greek_rollup (${COLS})
+${select}
+ON CONFLICT (grain_s, broker, account, contract_key, bucket_end) DO UPDATE SET
+  underlying = excluded.underlying, event_ts = excluded.event_ts, seq = excluded.seq, size = excluded.size,
+  delta = excluded.delta, gamma = excluded.gamma, theta = excluded.theta, vega = excluded.vega,
+  underlying_price = excluded.underlying_price, mark = excluded.mark
+WHERE (greek_rollup.event_ts, greek_rollup.seq) < (excluded.event_ts, excluded.seq)`;
+}
+
+export interface RollupRun {
+  /** false: another process was running it (skipped). */
+  ran: boolean;
+  /** rows upserted per grain */
+  rows: Record<number, number>;
+  /** the new watermark, epoch ms */
+  watermark: number | null;
+}
+
+interface TxCapable extends SqlSession {
+  transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Rolls up every snapshot persisted after (watermark − margin), then moves the watermark to the
+ * run's start. Idempotent; one run at a time across processes (advisory lock, others skip).
+ */
+export async function rollupIncremental(db: TxCapable): Promise<RollupRun> {
+  return db.transaction(async (tx) => {
+    const [lock] = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [ROLLUP_LOCK_KEY]);
+    if (!lock?.ok) return { ran: false, rows: {}, watermark: null };
+    const [st] = await tx.query<{ start: number; since: number | null }>(
+      `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS start,
+              CASE WHEN watermark = '-infinity' THEN NULL ELSE (extract(epoch FROM watermark) * 1000)::float8 - $1::float8 END AS since
+         FROM greek_rollup_state WHERE id = 1`,
+      [ROLLUP_MARGIN_MS],
+    );
+    const since = st?.since === null || st?.since === undefined ? null : Number(st.since);
+    const rows: Record<number, number> = { 60: 0, 3600: 0 };
+    if (since === null) {
+      // First run over existing history: one day partition per statement (each stays well
+      // inside the statement timeout on a month of a big book).
+      const parts = await tx.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'greek_snapshots'::regclass AND c.relname ~ '^greek_snapshots_p[0-9]{8}$' ORDER BY 1`,
+      );
+      for (const { name } of parts) {
+        const d = name.slice(-8);
+        const day = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)));
+        const r = await rollupRange(tx, day, day + 86_400_000);
+        rows[60] += r[60];
+        rows[3600] += r[3600];
+      }
+    } else {
+      for (const g of ROLLUP_GRAINS_S) rows[g] = await tx.execute(rollupUpsertSql(g, 'raw', `persisted_at > ${TS('$1')}`), [since]);
+    }
+    const start = Number(st?.start);
+    await tx.query(`INSERT INTO greek_rollup_state (id, watermark, updated_at) VALUES (1, ${TS('$1')}, clock_timestamp())
+      ON CONFLICT (id) DO UPDATE SET watermark = greatest(greek_rollup_state.watermark, excluded.watermark), updated_at = excluded.updated_at`, [start]);
+    return { ran: true, rows, watermark: start };
+  });
+}
+
+/**
+ * Builds the rollup of the snapshots with event_ts in [fromMs, toMs) (minute from the raw rows,
+ * hour from the minute rows). Does not move the watermark: use it for data loaded with
+ * persisted_at in the past (the history generator), then let rollupIncremental() take over.
+ */
+export async function rollupRange(db: SqlSession, fromMs: number, toMs: number): Promise<Record<number, number>> {
+  const minute = await db.execute(rollupUpsertSql(60, 'raw', `event_ts >= ${TS('$1')} AND event_ts < ${TS('$2')}`), [fromMs, toMs]);
+  // hour buckets touching the range: from the minute rows of whole hours around it
+  // (the hour ending exactly at fromMs holds a snapshot at fromMs, which this range rolled up)
+  const h0 = Math.floor(fromMs / 3_600_000) * 3_600_000 - 3_600_000;
+  const h1 = Math.ceil(toMs / 3_600_000) * 3_600_000 + 3_600_000;
+  const hour = await db.execute(rollupUpsertSql(3600, 'minute', `bucket_end > ${TS('$1')} AND bucket_end <= ${TS('$2')}`), [h0, h1]);
+  return { 60: minute, 3600: hour };
+}
+
+/** Sets the watermark (after rollupRange over everything there is). */
+export async function setRollupWatermark(db: SqlSession, atMs: number): Promise<void> {
+  await db.query(`UPDATE greek_rollup_state SET watermark = ${TS('$1')}, updated_at = clock_timestamp() WHERE id = 1`, [atMs]);
+}
+
+/**
+ * Retention: the rollup rows made from snapshots of dropped days (event_ts before the day of
+ * `dayStartMs`) go with them, so rollup and raw rows still agree.
+ */
+export async function dropRollupBefore(db: SqlSession, dayStartMs: number): Promise<number> {
+  return db.execute(`DELETE FROM greek_rollup WHERE bucket_end < ${TS('$1::float8 + 3600000')} AND event_ts < ${TS('$1')}`, [dayStartMs]);
+}
+
+/** The watermark (epoch ms), or null while the rollup has never run. */
+export async function readRollupWatermark(db: Pick<SqlSession, 'query'>): Promise<number | null> {
+  const [r] = await db.query<{ w: number | null }>(`SELECT CASE WHEN watermark = '-infinity' THEN NULL ELSE (extract(epoch FROM watermark) * 1000)::float8 END AS w FROM greek_rollup_state WHERE id = 1`);
+  return r?.w === null || r?.w === undefined ? null : Number(r.w);
+}
