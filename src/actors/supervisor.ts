@@ -8,7 +8,7 @@ import type { StreamHealth } from '../brokers/types.js';
 import { sleep, systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import type { BrokerEvent, StreamState } from '../core/types.js';
 import { backoffDelay, EQUAL_JITTER, type BackoffPolicy } from '../core/backoff.js';
-import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
+import type { ActorControl, ActorTask, CreditMessage, DataMessage, Fault } from './protocol.js';
 
 /**
  * Runs one actor per broker, each in its own piscina pool of one worker thread (so each gets
@@ -41,6 +41,16 @@ export interface SupervisorOptions {
   maxOldGenerationSizeMb?: number;
   allowFaults?: boolean;
   batchMax?: number;
+  /**
+   * Back-pressure: events an actor may have posted and not yet acknowledged (default 4096;
+   * 0 = unlimited). The supervisor acknowledges a batch once the sink took it and `overloaded`
+   * is false; while it is true acknowledgements wait, so a fast source stops at its credit.
+   */
+  creditEvents?: number;
+  /** True while the consumer is behind (the writer's queue is past its high-water mark). */
+  overloaded?: () => boolean;
+  /** How often withheld acknowledgements are re-checked while overloaded (default 10 ms). */
+  creditRecheckMs?: number;
 }
 
 export type ActorPhase = 'idle' | 'starting' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -75,6 +85,9 @@ class ActorRun {
   ended!: Promise<void>;
   endSeen = false;
   closed = false;
+  /** Events taken in but not yet acknowledged to the worker (back-pressure). */
+  withheld = 0;
+  creditTimer: TimerHandle | undefined;
   /** Why we terminated this run ourselves (the task then rejects with a bare AbortError). */
   abortReason: string | null = null;
   kill(reason: string): void {
@@ -127,6 +140,9 @@ export class Supervisor {
       maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 512,
       allowFaults: opts.allowFaults ?? false,
       batchMax: opts.batchMax ?? 512,
+      creditEvents: opts.creditEvents ?? 4096,
+      overloaded: opts.overloaded ?? (() => false),
+      creditRecheckMs: opts.creditRecheckMs ?? 10,
     };
   }
 
@@ -244,10 +260,11 @@ export class Supervisor {
         return;
       }
       this.onEvents(h, msg.events);
+      this.grant(run, msg.events.length);
     });
     const task: ActorTask = {
       actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {}, controlPort: ctrl.port2, dataPort: data.port2,
-      logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
+      logLevel: this.o.log.level, batchMax: this.o.batchMax, creditEvents: this.o.creditEvents, allowFaults: this.o.allowFaults,
       ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
     };
     run.task = pool.run(task, { transferList: [ctrl.port2, data.port2] as any, signal: run.abort.signal });
@@ -285,6 +302,26 @@ export class Supervisor {
     } catch (err) {
       this.o.log.error({ actor: h.spec.id, err: errText(err) }, 'processor rejected a batch');
     }
+  }
+
+  /** Acknowledges `n` events to the worker now, or once the consumer is no longer overloaded. */
+  private grant(run: ActorRun, n: number): void {
+    if (this.o.creditEvents <= 0 || run.closed) return;
+    run.withheld += n;
+    if (run.creditTimer !== undefined) return;
+    if (!this.o.overloaded()) {
+      const ack = run.withheld;
+      run.withheld = 0;
+      run.dataPort.postMessage({ ack } satisfies CreditMessage);
+      return;
+    }
+    const recheck = () => {
+      run.creditTimer = undefined;
+      if (run.closed || run.withheld === 0) return;
+      if (this.o.overloaded()) run.creditTimer = this.clock.setTimeout(recheck, this.o.creditRecheckMs);
+      else this.grant(run, 0);
+    };
+    run.creditTimer = this.clock.setTimeout(recheck, this.o.creditRecheckMs);
   }
 
   private schedulePings(h: ActorHandle, run: ActorRun): void {
@@ -334,6 +371,8 @@ export class Supervisor {
   private closeRun(run: ActorRun): void {
     if (run.closed) return;
     run.closed = true;
+    this.clock.clearTimeout(run.creditTimer);
+    run.creditTimer = undefined;
     run.control?.[Comlink.releaseProxy]?.();
     run.ctrlPort?.close();
     // Let queued data-plane messages drain before closing: events posted before the end marker still count.

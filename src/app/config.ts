@@ -19,6 +19,13 @@ export interface AppConfig {
   shutdownDrainMs?: number;
   /** How long POST /v1/trades waits for the database before journaling the trade and answering 202 (TRADE_ACCEPT_WAIT_MS). */
   tradeAcceptWaitMs?: number;
+  /**
+   * BACKPRESSURE_ROWS: past this many snapshot rows waiting for the writer, actors stop being
+   * acknowledged (their sources wait; nothing is dropped) until the queue is below it again.
+   */
+  backpressureRows?: number;
+  /** WRITER_THREAD: snapshot batches are rendered and written by a worker thread with its own connections (PostgreSQL only; default on). */
+  writerThread?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -34,6 +41,8 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
+    backpressureRows: envInt(env, 'BACKPRESSURE_ROWS', 10_000, 100, 10_000_000),
+    writerThread: env.WRITER_THREAD !== '0',
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

@@ -8,6 +8,7 @@ import { FileJournal, MemoryJournal, type Journal } from '../core/journal.js';
 import { isPositionSet, isSnapshotRow, isTradeRow } from '../core/journalRows.js';
 import { Processor } from '../core/processor.js';
 import { isRowRejection } from '../db/errors.js';
+import { createThreadWriter, type SnapshotWriter } from '../db/snapshotWriter.js';
 import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
 
@@ -51,11 +52,21 @@ export function journalsIn(dir: string): { snapshots: Journal; trades: Journal; 
 export class Pipeline {
   readonly processor: Processor;
   readonly supervisor: Supervisor;
+  /** The writer thread for snapshot batches (PostgreSQL with WRITER_THREAD on), else undefined. */
+  readonly writer: SnapshotWriter | undefined;
 
   constructor(readonly opts: PipelineOptions) {
     const disk = opts.journal ? undefined : journalsIn(opts.config.journalDir);
+    const target = opts.storage.target;
+    const writer = (this.writer = opts.config.writerThread !== false && target
+      ? createThreadWriter(target, { log: opts.log, maxConnections: opts.config.flush.maxInFlight ?? 8 })
+      : undefined);
+    const storage = opts.storage;
     this.processor = new Processor({
-      storage: opts.storage,
+      // Snapshot batches go to the writer thread; trades and position sets (few, transactional) stay here.
+      storage: writer
+        ? { writeSnapshots: (rows) => writer.write(rows), writeTrades: (rows) => storage.writeTrades(rows), replacePositions: (b, a, p, at) => storage.replacePositions(b, a, p, at) }
+        : storage,
       log: opts.log,
       flush: opts.config.flush,
       tradeAcceptWaitMs: opts.config.tradeAcceptWaitMs,
@@ -67,7 +78,14 @@ export class Pipeline {
       // everything else (down, read-only, timeouts, permissions...) is retried and journaled.
       isRetryable: (err) => !isRowRejection(err),
     });
-    this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
+    const highWater = opts.config.backpressureRows ?? 10_000;
+    const flusher = this.processor.flusher;
+    this.supervisor = new Supervisor({
+      sink: (events) => this.processor.ingest(events), log: opts.log,
+      // Back-pressure (specs/performance.md): a burst waits in the actors, not in this thread's heap.
+      overloaded: () => flusher.pendingRows >= highWater,
+      ...opts.supervisor,
+    });
   }
 
   async startActor(spec: ActorSpec): Promise<void> {
@@ -100,7 +118,10 @@ export class Pipeline {
       systemClock.clearInterval(poll);
     }
     this.processor.close();
-    if (result === 'drained') return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
+    if (result === 'drained') {
+      await this.writer?.close();
+      return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
+    }
     const first = this.processor.spillAll();
     // Actors still running (writes were failing) are stopped now; what they hand over in between is journaled too.
     await this.supervisor.stopAll();
@@ -108,6 +129,8 @@ export class Pipeline {
     const journaledRows = first.journaled + second.journaled;
     const lostRows = first.lost + second.lost;
     const journalError = first.error ?? second.error;
+    // In-flight batches were journaled with the rest (replaying them is harmless): do not wait for them.
+    await this.writer?.terminate();
     if (lostRows > 0) {
       this.opts.log.error({ journaledRows, lostRows, err: journalError }, 'JOURNAL WRITE FAILED at stop: rows that could not be written are lost');
     } else {

@@ -3,7 +3,7 @@ import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './script.js';
 import { MemoryJournal } from '../core/journal.js';
 import type { Storage } from '../db/types.js';
 import type { PeakMemory } from './memory.js';
@@ -73,7 +73,7 @@ export async function simMax(storage: Storage, log: Logger, rows: number, track:
 
 /** The Tastytrade simulator in its own process, so its CPU is not charged to the pipeline. */
 async function spawnTastySim(contracts: number, tickMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
+  const child = spawn(process.execPath, [...scriptArgs('../brokers/tasty/sim/main.ts'), `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -93,8 +93,6 @@ async function spawnTastySim(contracts: number, tickMs: number) {
     kill: () => child.kill('SIGKILL'),
   };
 }
-
-const SIM_MAIN = fileURLToPath(new URL('../brokers/tasty/sim/main.ts', import.meta.url));
 
 /**
  * The loopback path: Tastytrade simulator (its own process; REST + DXLink over real sockets) →

@@ -72,6 +72,12 @@ export interface StreamContext {
   clock: Clock;
   /** Set when the session is recorded (--record): the plugin wraps its transports with it. */
   wire?: WireRecording;
+  /**
+   * True while the pipeline applies back-pressure (the writer is behind): a source that can
+   * wait (a generator, a paged REST fetch) should produce nothing until it turns false. Events
+   * emitted meanwhile are kept (nothing is dropped), they just wait in the actor.
+   */
+  paused?: () => boolean;
 }
 
 export interface BrokerStream {

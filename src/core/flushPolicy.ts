@@ -48,6 +48,8 @@ export const DEFAULT_FLUSH: FlushOptions = {
 export interface BatchResult {
   inserted: number;
   duplicates: number;
+  /** When the database confirmed the batch, if the writer knows better than "when this thread heard of it" (the writer thread). */
+  at?: number;
 }
 
 export interface FlushHooks<T> {
@@ -175,6 +177,11 @@ export class Flusher<T extends object> {
     for (const r of rows) this.queue.push(r, now);
     if (this.queue.length > this.opts.maxPendingRows) this.spill();
     this.pump();
+  }
+
+  /** Rows queued and not yet in flight (cheap: for back-pressure checks on the hot path). */
+  get pendingRows(): number {
+    return this.queue.length;
   }
 
   stats(): FlushStats {
@@ -397,7 +404,7 @@ export class Flusher<T extends object> {
       this.s.batches++;
       this.s.rowsWritten += result.inserted;
       this.s.duplicates += result.duplicates;
-      this.hooks.onWritten?.(batch, result, this.clock.now());
+      this.hooks.onWritten?.(batch, result, result.at ?? this.clock.now());
       this.settleSegments(batch);
     } catch (err) {
       if (this.hooks.isRetryable(err)) throw err;

@@ -92,6 +92,13 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   function tick(): void {
     // Paced by elapsed time, not by tick count: a late timer on a busy machine still offers the configured rate.
     const now = ctx.clock.now();
+    if (ctx.paused?.()) {
+      // Back-pressure: produce nothing, and owe nothing for the pause (a closed loop would
+      // otherwise make up for it in one giant frame). Sequence numbers stay contiguous.
+      lastTick = now;
+      carry = 0;
+      return;
+    }
     carry += (cfg.rate * Math.min(1000, now - lastTick)) / 1000;
     lastTick = now;
     const n = Math.floor(carry);
