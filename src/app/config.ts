@@ -24,7 +24,7 @@ export interface AppConfig {
    * acknowledged (their sources wait; nothing is dropped) until the queue is below it again.
    */
   backpressureRows?: number;
-  /** WRITER_THREAD: snapshot batches are rendered and written by a worker thread with its own connections (PostgreSQL only; default on). */
+  /** WRITER_THREAD=1: snapshot batches are rendered and written by a worker thread with its own connections (PostgreSQL only; default off, D51). */
   writerThread?: boolean;
 }
 
@@ -42,7 +42,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
     backpressureRows: envInt(env, 'BACKPRESSURE_ROWS', 10_000, 100, 10_000_000),
-    writerThread: env.WRITER_THREAD !== '0',
+    writerThread: env.WRITER_THREAD === '1',
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

@@ -251,6 +251,7 @@ export class Flusher<T extends object> {
       return { journaled: 0, lost: rows.length, error: this.s.lastJournalError };
     }
     this.s.spilledRows += rows.length;
+    this.settleSegments(rows);
     return { journaled: rows.length, lost: 0, error: null };
   }
 
@@ -293,6 +294,8 @@ export class Flusher<T extends object> {
       return;
     }
     this.s.spilledRows += rows.length;
+    // Rows replayed from a segment and spilled again now live in the new one: the old segment must not wait for them.
+    this.settleSegments(rows);
     this.log.warn({ rows: rows.length, onDisk: this.journal.rowsOnDisk }, 'write queue full: rows spilled to the journal');
   }
 

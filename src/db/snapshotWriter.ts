@@ -47,6 +47,8 @@ export function createThreadWriter(target: PostgresTarget, opts: { log: Logger; 
   const start = (): Worker => {
     const init: WriterInit = { target, maxConnections: opts.maxConnections, logLevel: opts.log.level };
     const w = new Worker(ENTRY, { workerData: init, name: 'riskwire-writer' });
+    // Like an idle pool it must not hold the process open by itself; the flush policy's timers and the caller's awaits do.
+    w.unref();
     starts++;
     w.on('message', (msg: WriterReply) => {
       const waiter = waiting.get(msg.id);

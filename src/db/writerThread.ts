@@ -1,5 +1,5 @@
 /**
- * The writer thread (WRITER_THREAD, default on for PostgreSQL): snapshot batches arrive packed
+ * The writer thread (WRITER_THREAD=1, PostgreSQL only; off by default, see D51): snapshot batches arrive packed
  * (snapshotPack.ts), are validated, rendered into the unnest insert's parameters and written on
  * this thread's own postgres.js pool, so neither the rendering nor the driver's socket work
  * runs on the main thread, where the processor and the API live. Errors go back as
