@@ -37,7 +37,7 @@ Absolute numbers drift between machines and runs: compare the ratios.
   --runs=N       passes of each scenario (default 3, quick 1)
   --only=LIST    some parts only, comma-separated: sim, dxlink, latency, api, risk (default all)
   --json FILE    also write the figures as JSON
-  --rows=N       rows for the raw and sim-maximum runs (default 200000, quick 50000)
+  --rows=N       rows for the raw and sim-maximum runs (default 100000, quick 50000)
   --seconds=S    seconds per latency / loopback run (default 5, quick 3)
   --api-only     only the API load A/B (5)
   --api-pairs=N  A/B pairs per variant (default 3, quick 1)
@@ -56,7 +56,7 @@ export async function runBench(argv: string[]): Promise<number> {
   }
   const quick = Boolean(flags.quick);
   const runs = intFlag(flags, 'runs', quick ? 1 : 3, 1, 20);
-  const rows = intFlag(flags, 'rows', quick ? 50_000 : 200_000, 1000, 10_000_000);
+  const rows = intFlag(flags, 'rows', quick ? 50_000 : 100_000, 1000, 10_000_000);
   const seconds = durationMs(flags, 'seconds', quick ? 3000 : 5000)! / 1000;
   const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;
   const parts = new Set(typeof flags.only === 'string' ? flags.only.split(',').map((x) => x.trim()) : ['sim', 'dxlink', 'latency', 'api', 'risk']);
