@@ -17,9 +17,13 @@ export interface CopyPass {
  */
 export async function openRawCopy(url: string, total: number): Promise<{ pass(): Promise<CopyPass>; close(): Promise<void> }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
-  const rows = syntheticRows(total, 'copy');
+  // CSV chunk by chunk: 100k row objects at once would grow the heap by hundreds of MB, and the
+  // process RSS (the pipeline's figure too) would keep that high-water mark for the whole run.
+  const start = Date.now() - 3_600_000;
   const chunks: string[] = [];
-  for (let i = 0; i < rows.length; i += 5000) chunks.push(toCsv(rows.slice(i, i + 5000)));
+  for (let i = 0; i < total; i += 5000) {
+    chunks.push(toCsv(syntheticRows(Math.min(5000, total - i), 'copy', start, i)));
+  }
   const run = async (parts: string[]): Promise<CopyPass> => {
     await sql`TRUNCATE greek_snapshots`;
     const t0 = performance.now();
