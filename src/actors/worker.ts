@@ -28,7 +28,8 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   let postedEvents = 0;
   /** Events the supervisor acknowledged (flow control: postedEvents - acked <= creditEvents). */
   let acked = 0;
-  const limited = task.creditEvents > 0;
+  /** Credit applies only to a stream that can wait (BrokerStream.pausable), set once it exists. */
+  let limited = false;
   const blocked = () => limited && postedEvents - acked >= task.creditEvents;
   const post = (msg: DataMessage) => task.dataPort.postMessage(msg);
   const flushOutbox = () => {
@@ -61,6 +62,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
 
   const recording = task.recordDir ? startRecording(task, config) : null;
   const stream = plugin.createStream(config, recording ? { emit, log, clock: recording.clock, wire: recording.wire, paused } : { emit, log, clock: systemClock, paused });
+  limited = task.creditEvents > 0 && stream.pausable === true;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 

@@ -41,7 +41,7 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     retentionDays: envInt(env, 'RETENTION_DAYS', 0, 0, 36_500),
     shutdownDrainMs: envInt(env, 'SHUTDOWN_DRAIN_MS', 5_000, 0, 600_000),
     tradeAcceptWaitMs: envInt(env, 'TRADE_ACCEPT_WAIT_MS', 2_000, 1, 60_000),
-    backpressureRows: envInt(env, 'BACKPRESSURE_ROWS', 10_000, 100, 10_000_000),
+    backpressureRows: envInt(env, 'BACKPRESSURE_ROWS', 25_000, 100, 10_000_000),
     writerThread: env.WRITER_THREAD === '1',
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),

@@ -78,7 +78,7 @@ export class Pipeline {
       // everything else (down, read-only, timeouts, permissions...) is retried and journaled.
       isRetryable: (err) => !isRowRejection(err),
     });
-    const highWater = opts.config.backpressureRows ?? 10_000;
+    const highWater = opts.config.backpressureRows ?? 25_000;
     const flusher = this.processor.flusher;
     this.supervisor = new Supervisor({
       sink: (events) => this.processor.ingest(events), log: opts.log,

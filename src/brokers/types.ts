@@ -88,6 +88,12 @@ export interface BrokerStream {
   /** Re-reads positions and re-sends every subscription. */
   resubscribe(): Promise<void>;
   health(): StreamHealth;
+  /**
+   * True for a source that honours `ctx.paused()` (a generator: the sim). Only such actors get
+   * back-pressure; a socket-fed stream keeps handing over its events, which queue (and spill
+   * to the journal) in the writer, as before.
+   */
+  readonly pausable?: boolean;
 }
 
 export interface StreamHealth {

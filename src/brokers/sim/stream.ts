@@ -111,6 +111,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   }
 
   return {
+    pausable: true,
     async start() {
       setState('connecting');
       accounts.forEach((account, a) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, a) }));
