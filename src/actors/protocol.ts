@@ -13,6 +13,12 @@ export interface ActorTask {
   logLevel: string;
   /** Max events per data-plane message. */
   batchMax: number;
+  /**
+   * Flow control: at most this many events posted and not yet acknowledged (CreditMessage) by
+   * the supervisor. Past it the worker holds its outbox and tells the stream (ctx.paused()), so
+   * a burst waits at its source instead of piling up in the main thread. 0 = no limit.
+   */
+  creditEvents: number;
   /** Allow fault injection over the control plane (tests, fault suite). */
   allowFaults: boolean;
   /** Record every inbound wire message of this actor into this folder (--record). */
@@ -23,6 +29,11 @@ export interface ActorTask {
 
 /** Data plane: a batch of events, or the end marker posted after a clean stop. */
 export type DataMessage = { events: BrokerEvent[] } | { end: true };
+
+/** Data plane, supervisor → worker: `ack` more events were taken in by the processor. */
+export interface CreditMessage {
+  ack: number;
+}
 
 export type Fault = 'throw' | 'hang' | 'oom' | 'exit';
 

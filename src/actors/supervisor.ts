@@ -39,6 +39,16 @@ export interface SupervisorOptions {
   maxOldGenerationSizeMb?: number;
   allowFaults?: boolean;
   batchMax?: number;
+  /**
+   * Back-pressure: events an actor may have posted and not yet acknowledged (default 4096;
+   * 0 = unlimited). The supervisor acknowledges a batch once the sink took it and `overloaded`
+   * is false; while it is true acknowledgements wait, so a fast source stops at its credit.
+   */
+  creditEvents?: number;
+  /** True while the consumer is behind (the writer's queue is past its high-water mark). */
+  overloaded?: () => boolean;
+  /** How often withheld acknowledgements are re-checked while overloaded (default 10 ms). */
+  creditRecheckMs?: number;
   /** Where workers run (default: a piscina pool of one thread per actor). Tests pass fake workers. */
   host?: WorkerHost;
   /** Randomness of the backoff jitter (default systemRandom); tests pin it. */
@@ -126,6 +136,9 @@ export class Supervisor {
       maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb ?? 512,
       allowFaults: opts.allowFaults ?? false,
       batchMax: opts.batchMax ?? 512,
+      creditEvents: opts.creditEvents ?? 4096,
+      overloaded: opts.overloaded ?? (() => false),
+      creditRecheckMs: opts.creditRecheckMs ?? 10,
     };
     this.host = opts.host ?? new PiscinaWorkerHost({ maxOldGenerationSizeMb: this.o.maxOldGenerationSizeMb });
   }
@@ -240,11 +253,14 @@ export class Supervisor {
     const run = slot.launch({
       task: {
         actorId: h.spec.id, brokerId: h.spec.broker, flags: h.spec.flags ?? {},
-        logLevel: this.o.log.level, batchMax: this.o.batchMax, allowFaults: this.o.allowFaults,
+        logLevel: this.o.log.level, batchMax: this.o.batchMax, creditEvents: this.o.creditEvents, allowFaults: this.o.allowFaults,
         ...(h.spec.recordDir ? { recordDir: h.spec.recordDir } : {}),
         ...(this.watchlist.length > 0 ? { watchlist: this.watchlist } : {}),
       },
-      onEvents: (events) => this.onEvents(h, events),
+      onEvents: (events) => {
+        this.onEvents(h, events);
+        this.grant(h, run, events.length);
+      },
     });
     h.life = { phase: 'starting', slot, run };
     run.task.then(
@@ -290,6 +306,32 @@ export class Supervisor {
     } catch (err) {
       this.o.log.error({ actor: h.spec.id, err: errorText(err) }, 'processor rejected a batch');
     }
+  }
+
+  /** Events taken in but not yet acknowledged, per run (back-pressure), and the re-check timer. */
+  private credits = new WeakMap<WorkerRun, { withheld: number; timer: TimerHandle | undefined }>();
+
+  /** Acknowledges `n` events to the worker now, or once the consumer is no longer overloaded. */
+  private grant(h: ActorHandle, run: WorkerRun, n: number): void {
+    if (this.o.creditEvents <= 0 || !run.ack) return;
+    let c = this.credits.get(run);
+    if (!c) this.credits.set(run, (c = { withheld: 0, timer: undefined }));
+    c.withheld += n;
+    if (c.timer !== undefined) return;
+    if (!this.o.overloaded()) {
+      const ack = c.withheld;
+      c.withheld = 0;
+      run.ack(ack);
+      return;
+    }
+    const cr = c;
+    const recheck = () => {
+      cr.timer = undefined;
+      if (runOf(h) !== run || cr.withheld === 0) return; // a superseded run gets no credit
+      if (this.o.overloaded()) cr.timer = this.clock.setTimeout(recheck, this.o.creditRecheckMs);
+      else this.grant(h, run, 0);
+    };
+    cr.timer = this.clock.setTimeout(recheck, this.o.creditRecheckMs);
   }
 
   private schedulePings(h: ActorHandle, run: WorkerRun): TimerHandle {

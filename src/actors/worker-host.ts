@@ -10,7 +10,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import type { BrokerEvent } from '../core/types.js';
-import type { ActorControl, ActorTask, DataMessage } from './protocol.js';
+import type { ActorControl, ActorTask, CreditMessage, DataMessage } from './protocol.js';
 
 /** What the supervisor asks a host to run: the task without its ports, and where events go. */
 export interface WorkerLaunch {
@@ -33,6 +33,8 @@ export interface WorkerRun {
   kill(reason: string): void;
   /** Releases the run's channels (idempotent); events posted before the end still arrive. */
   close(): void;
+  /** Back-pressure: acknowledges `n` events to the worker (absent: the host has no credit protocol). */
+  ack?(n: number): void;
 }
 
 /** An actor's place to run workers: one run at a time, many runs over its life (restarts). */
@@ -64,6 +66,9 @@ class PiscinaRun implements WorkerRun {
   kill(reason: string): void {
     this.abortReason ??= reason;
     this.abort.abort();
+  }
+  ack(n: number): void {
+    if (!this.closed) this.dataPort.postMessage({ ack: n } satisfies CreditMessage);
   }
   close(): void {
     if (this.closed) return;

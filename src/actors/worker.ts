@@ -9,7 +9,7 @@ import { PinnedClock, wireRecording } from '../brokers/kit/wire.js';
 import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import type { BrokerEvent } from '../core/types.js';
-import type { ActorControl, ActorTask, DataMessage, Fault } from './protocol.js';
+import type { ActorControl, ActorTask, CreditMessage, DataMessage, Fault } from './protocol.js';
 
 /**
  * One actor = one broker stream in its own worker thread (a long-running piscina task).
@@ -26,15 +26,28 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   let scheduled = false;
   /** Events handed to the data port so far; the supervisor compares it with what it has taken in. */
   let postedEvents = 0;
+  /** Events the supervisor acknowledged (flow control: postedEvents - acked <= creditEvents). */
+  let acked = 0;
+  /** Credit applies only to a stream that can wait (BrokerStream.pausable), set once it exists. */
+  let limited = false;
+  const blocked = () => limited && postedEvents - acked >= task.creditEvents;
   const post = (msg: DataMessage) => task.dataPort.postMessage(msg);
   const flushOutbox = () => {
     scheduled = false;
-    if (outbox.length === 0) return;
-    const batch = outbox;
-    outbox = [];
-    postedEvents += batch.length;
-    post({ events: batch });
+    // Out of credit: the outbox waits here (nothing is dropped) until the next acknowledgement.
+    while (outbox.length > 0 && !blocked()) {
+      const room = limited ? task.creditEvents - (postedEvents - acked) : outbox.length;
+      const batch = room >= outbox.length ? outbox : outbox.splice(0, room);
+      if (batch === outbox) outbox = [];
+      postedEvents += batch.length;
+      post({ events: batch });
+    }
   };
+  task.dataPort.on('message', (msg: CreditMessage) => {
+    if (typeof msg?.ack !== 'number') return;
+    acked += msg.ack;
+    if (outbox.length > 0 && !scheduled) flushOutbox();
+  });
   const emit = (event: BrokerEvent) => {
     outbox.push(event);
     if (outbox.length >= task.batchMax) flushOutbox();
@@ -44,9 +57,12 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
       setImmediate(flushOutbox);
     }
   };
+  /** Back-pressure as the stream sees it: out of credit, or a full batch already waiting. */
+  const paused = () => blocked() || (limited && outbox.length >= task.batchMax);
 
   const recording = task.recordDir ? startRecording(task, config) : null;
-  const stream = plugin.createStream(config, recording ? { emit, log, clock: recording.clock, wire: recording.wire } : { emit, log, clock: systemClock });
+  const stream = plugin.createStream(config, recording ? { emit, log, clock: recording.clock, wire: recording.wire, paused } : { emit, log, clock: systemClock, paused });
+  limited = task.creditEvents > 0 && stream.pausable === true;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -61,7 +77,12 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
     async stop() {
       await stream.stop();
       recording?.recorder.close();
-      flushOutbox();
+      // Whatever is left goes now, credit or not: a stop must hand over every event.
+      if (outbox.length > 0) {
+        postedEvents += outbox.length;
+        post({ events: outbox });
+        outbox = [];
+      }
       post({ end: true });
       finish();
     },

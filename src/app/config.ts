@@ -32,6 +32,13 @@ export interface AppConfig {
   /** ingest --cluster: lease length (CLUSTER_LEASE_MS, default 15000) and heartbeat (CLUSTER_HEARTBEAT_MS, default 5000, under half the lease). */
   clusterLeaseMs?: number;
   clusterHeartbeatMs?: number;
+  /**
+   * BACKPRESSURE_ROWS: past this many snapshot rows waiting for the writer, actors stop being
+   * acknowledged (their sources wait; nothing is dropped) until the queue is below it again.
+   */
+  backpressureRows?: number;
+  /** WRITER_THREAD=1: snapshot batches are rendered and written by a worker thread with its own connections (PostgreSQL only; default off, D51). */
+  writerThread?: boolean;
 }
 
 export const DEFAULT_DATA_DIR = './.data';
@@ -53,6 +60,8 @@ export function readAppConfig(env: Record<string, string | undefined> = process.
     quoteRestPerSec: envInt(env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
     clusterLeaseMs: envInt(env, 'CLUSTER_LEASE_MS', 15_000, 1_000, 600_000),
     clusterHeartbeatMs: envInt(env, 'CLUSTER_HEARTBEAT_MS', 5_000, 200, 300_000),
+    backpressureRows: envInt(env, 'BACKPRESSURE_ROWS', 25_000, 100, 10_000_000),
+    writerThread: env.WRITER_THREAD === '1',
     flush: {
       intervalMs: envInt(env, 'FLUSH_INTERVAL_MS', 1000, 1, 60_000),
       maxRows: envInt(env, 'FLUSH_MAX_ROWS', 50, 1, 100_000),

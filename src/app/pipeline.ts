@@ -8,6 +8,7 @@ import { FileJournal, MemoryJournal, type Journal } from '../core/journal.js';
 import { isPositionSet, isSnapshotRow, isTradeRow } from '../core/journalRows.js';
 import { Processor } from '../core/processor.js';
 import { isRowRejection } from '../db/errors.js';
+import { createThreadWriter, type SnapshotWriter } from '../db/snapshotWriter.js';
 import type { Storage } from '../db/types.js';
 import type { AppConfig } from './config.js';
 import { RedisSink, type RedisSinkOptions } from '../redis/sink.js';
@@ -59,11 +60,21 @@ export class Pipeline {
   /** The optional Redis fan-out (REDIS_URL): prices and Greeks of every broker, risk when wired (src/app/risk.ts). */
   readonly redis: RedisSink | undefined;
   private readonly redisOff: (() => void) | undefined;
+  /** The writer thread for snapshot batches (PostgreSQL with WRITER_THREAD on), else undefined. */
+  readonly writer: SnapshotWriter | undefined;
 
   constructor(readonly opts: PipelineOptions) {
     const disk = opts.journal ? undefined : journalsIn(opts.config.journalDir);
+    const target = opts.storage.target;
+    const writer = (this.writer = opts.config.writerThread !== false && target
+      ? createThreadWriter(target, { log: opts.log, maxConnections: opts.config.flush.maxInFlight ?? 8 })
+      : undefined);
+    const storage = opts.storage;
     this.processor = new Processor({
-      storage: opts.storage,
+      // Snapshot batches go to the writer thread; trades and position sets (few, transactional) stay here.
+      storage: writer
+        ? { writeSnapshots: (rows) => writer.write(rows), writeTrades: (rows) => storage.writeTrades(rows), replacePositions: (b, a, p, at) => storage.replacePositions(b, a, p, at) }
+        : storage,
       log: opts.log,
       flush: opts.config.flush,
       tradeAcceptWaitMs: opts.config.tradeAcceptWaitMs,
@@ -75,7 +86,14 @@ export class Pipeline {
       // everything else (down, read-only, timeouts, permissions...) is retried and journaled.
       isRetryable: (err) => !isRowRejection(err),
     });
-    this.supervisor = new Supervisor({ sink: (events) => this.processor.ingest(events), log: opts.log, ...opts.supervisor });
+    const highWater = opts.config.backpressureRows ?? 25_000;
+    const flusher = this.processor.flusher;
+    this.supervisor = new Supervisor({
+      sink: (events) => this.processor.ingest(events), log: opts.log,
+      // Back-pressure (specs/performance.md): a burst waits in the actors, not in this thread's heap.
+      overloaded: () => flusher.pendingRows >= highWater,
+      ...opts.supervisor,
+    });
     const redisUrl = opts.redis?.url ?? opts.config.redisUrl;
     if (redisUrl) {
       this.redis = new RedisSink({ clock: systemClock, ...opts.redis, url: redisUrl, log: opts.log.child({ sink: 'redis' }) });
@@ -129,7 +147,10 @@ export class Pipeline {
     this.processor.close();
     this.redisOff?.();
     await this.redis?.close();
-    if (result === 'drained') return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
+    if (result === 'drained') {
+      await this.writer?.close();
+      return { drained: true, journaledRows: 0, lostRows: 0, journalError: null };
+    }
     const first = this.processor.spillAll();
     // Actors still running (writes were failing) are stopped now; what they hand over in between is journaled too.
     await this.supervisor.stopAll();
@@ -137,6 +158,8 @@ export class Pipeline {
     const journaledRows = first.journaled + second.journaled;
     const lostRows = first.lost + second.lost;
     const journalError = first.error ?? second.error;
+    // In-flight batches were journaled with the rest (replaying them is harmless): do not wait for them.
+    await this.writer?.terminate();
     if (lostRows > 0) {
       this.opts.log.error({ journaledRows, lostRows, err: journalError }, 'JOURNAL WRITE FAILED at stop: rows that could not be written are lost');
     } else {

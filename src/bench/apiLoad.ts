@@ -6,7 +6,7 @@
  * right before B, so drift (table growth, checkpoints) hits both sides alike.
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './script.js';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/app.js';
 import type { ApiLimits } from '../api/limits.js';
@@ -43,12 +43,11 @@ export interface PairResult {
   ratio: number | null;
 }
 
-const LOADGEN = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the load generator and waits until it is loaded; go() starts the load and resolves with its result. */
 async function loadGenerator(base: string, requests: number, concurrency: number): Promise<{ go(): Promise<LoadResult> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', LOADGEN, base, String(requests), String(concurrency), ...API_LOAD_PATHS], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...scriptArgs('./loadgen.ts'), base, String(requests), String(concurrency), ...API_LOAD_PATHS], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const exited = new Promise<LoadResult>((resolve, reject) => {
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n')[1]) as LoadResult) : reject(new Error(`load generator exited ${code}`))));

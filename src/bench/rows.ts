@@ -1,12 +1,15 @@
 import type { GreekSnapshot } from '../core/types.js';
 
-/** Unique synthetic snapshot rows (500 contracts × consecutive ms), all within the last hour. */
-export function syntheticRows(n: number, account: string, start = Date.now() - 3_600_000): GreekSnapshot[] {
-  return Array.from({ length: n }, (_, i) => ({
+/** Unique synthetic snapshot rows (500 contracts × consecutive ms), all within the last hour; `offset` continues a series. */
+export function syntheticRows(n: number, account: string, start = Date.now() - 3_600_000, offset = 0): GreekSnapshot[] {
+  return Array.from({ length: n }, (_, j) => {
+    const i = offset + j;
+    return {
     broker: 'bench', account, contractKey: `SPY   261218C${String(400_000 + (i % 500) * 1000).padStart(8, '0')}`, underlying: 'SPY',
     eventTs: start + Math.floor(i / 500), seq: i % 500, receivedAt: start + Math.floor(i / 500) + 3, quantity: -1, multiplier: 100,
     bid: 1.1, ask: 1.2, mark: 1.15, underlyingPrice: 600, iv: 0.2, delta: 0.4, gamma: 0.01, theta: -0.2, vega: 0.3, rho: 0.05,
-  }));
+    };
+  });
 }
 
 const COPY_COLUMNS = 'broker, account, contract_key, underlying, event_ts, seq, received_at, quantity, multiplier, bid, ask, mark, underlying_price, iv, delta, gamma, theta, vega, rho';

@@ -3,7 +3,7 @@ import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { scriptArgs } from './script.js';
 import { MemoryJournal } from '../core/journal.js';
 import type { Storage } from '../db/types.js';
 import type { PeakMemory } from './memory.js';
@@ -73,7 +73,7 @@ export async function simMax(storage: Storage, log: Logger, rows: number, track:
 
 /** The Tastytrade simulator in its own process, so its CPU is not charged to the pipeline. */
 async function spawnTastySim(contracts: number, tickMs: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
+  const child = spawn(process.execPath, [...scriptArgs('../brokers/tasty/sim/main.ts'), `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -94,8 +94,6 @@ async function spawnTastySim(contracts: number, tickMs: number) {
   };
 }
 
-const SIM_MAIN = fileURLToPath(new URL('../brokers/tasty/sim/main.ts', import.meta.url));
-
 /**
  * The loopback path: Tastytrade simulator (its own process; REST + DXLink over real sockets) →
  * real tasty actor → processor → database, offered `contracts × 1000/tickMs` Greeks per second.
@@ -104,13 +102,20 @@ const SIM_MAIN = fileURLToPath(new URL('../brokers/tasty/sim/main.ts', import.me
 export async function dxlinkMax(storage: Storage, log: Logger, seconds: number, contracts: number, tickMs: number, track: (p?: Pipeline) => void): Promise<RunResult & { offeredPerSec: number }> {
   await settle(storage);
   const sim = await spawnTastySim(contracts, tickMs);
-  const saved = { ...process.env };
-  Object.assign(process.env, sim.env, { TASTY_ACCOUNTS: '5WT00001' });
+  // Set (and later restore) keys in place: replacing process.env with a plain object would leave
+  // later workers (the next pass's actor) with a stale copy of the environment.
+  const vars = { ...sim.env, TASTY_ACCOUNTS: '5WT00001' };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
   const p = pipelineFor(storage, log, 5_000_000);
   track(p);
   try {
     await p.startActor({ id: 'tasty', broker: 'tasty' });
-    while (p.processor.flusher.stats().rowsWritten === 0) await sleep(10);
+    const startBy = performance.now() + 60_000;
+    while (p.processor.flusher.stats().rowsWritten === 0) {
+      if (performance.now() > startBy) throw new Error('loopback DXLink: no row persisted within 60 s of the start (see the actor log above)');
+      await sleep(10);
+    }
     const r0 = p.processor.flusher.stats().rowsWritten;
     const t0 = performance.now();
     await sleep(seconds * 1000);
@@ -125,7 +130,10 @@ export async function dxlinkMax(storage: Storage, log: Logger, seconds: number, 
     return { rows: Number(r.n), seconds: elapsed, rowsPerSec: written / elapsed, lost: Math.max(0, sent - Number(r.n)), latency, offeredPerSec: (contracts * 1000) / tickMs };
   } finally {
     track(undefined);
-    process.env = saved;
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     sim.kill();
   }
 }

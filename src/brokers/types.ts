@@ -128,6 +128,12 @@ export interface StreamContext {
   clock: Clock;
   /** Set when the session is recorded (--record): the plugin wraps its transports with it. */
   wire?: WireRecording;
+  /**
+   * True while the pipeline applies back-pressure (the writer is behind): a source that can
+   * wait (a generator, a paged REST fetch) should produce nothing until it turns false. Events
+   * emitted meanwhile are kept (nothing is dropped), they just wait in the actor.
+   */
+  paused?: () => boolean;
 }
 
 export interface BrokerStream {
@@ -144,6 +150,12 @@ export interface BrokerStream {
    * without it ignore watchlists.
    */
   setWatchlist?(symbols: WatchSymbol[]): Promise<void>;
+  /**
+   * True for a source that honours `ctx.paused()` (a generator: the sim). Only such actors get
+   * back-pressure; a socket-fed stream keeps handing over its events, which queue (and spill
+   * to the journal) in the writer, as before.
+   */
+  readonly pausable?: boolean;
 }
 
 export interface StreamHealth {

@@ -49,6 +49,8 @@ export const DEFAULT_FLUSH: FlushOptions = {
 export interface BatchResult {
   inserted: number;
   duplicates: number;
+  /** When the database confirmed the batch, if the writer knows better than "when this thread heard of it" (the writer thread). */
+  at?: number;
 }
 
 export interface FlushHooks<T> {
@@ -178,6 +180,11 @@ export class Flusher<T extends object> {
     this.pump();
   }
 
+  /** Rows queued and not yet in flight (cheap: for back-pressure checks on the hot path). */
+  get pendingRows(): number {
+    return this.queue.length;
+  }
+
   stats(): FlushStats {
     const jh = this.journal?.health();
     return {
@@ -245,6 +252,7 @@ export class Flusher<T extends object> {
       return { journaled: 0, lost: rows.length, error: this.s.lastJournalError };
     }
     this.s.spilledRows += rows.length;
+    this.settleSegments(rows);
     return { journaled: rows.length, lost: 0, error: null };
   }
 
@@ -287,6 +295,8 @@ export class Flusher<T extends object> {
       return;
     }
     this.s.spilledRows += rows.length;
+    // Rows replayed from a segment and spilled again now live in the new one: the old segment must not wait for them.
+    this.settleSegments(rows);
     this.log.warn({ rows: rows.length, onDisk: this.journal.rowsOnDisk }, 'write queue full: rows spilled to the journal');
   }
 
@@ -398,7 +408,7 @@ export class Flusher<T extends object> {
       this.s.batches++;
       this.s.rowsWritten += result.inserted;
       this.s.duplicates += result.duplicates;
-      this.hooks.onWritten?.(batch, result, this.clock.now());
+      this.hooks.onWritten?.(batch, result, result.at ?? this.clock.now());
       this.settleSegments(batch);
     } catch (err) {
       if (this.hooks.isRetryable(err)) throw err;

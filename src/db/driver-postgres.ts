@@ -82,6 +82,7 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
   const base = sessionOf(sql, deadlineMs, clock);
   return {
     kind: 'postgres',
+    target: { url, connectTimeoutSec, statementTimeoutMs },
     ...base,
     async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
       return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];

@@ -12,8 +12,17 @@ export interface SqlSession {
   exec(script: string): Promise<void>;
 }
 
+/** How a postgres.js driver was opened, so a writer thread can open its own connections to the same place. */
+export interface PostgresTarget {
+  url: string;
+  connectTimeoutSec: number;
+  statementTimeoutMs: number;
+}
+
 export interface SqlDriver extends SqlSession {
   readonly kind: 'postgres' | 'pglite';
+  /** PostgreSQL only: where and how it connects (never logged: the URL may hold a password). */
+  readonly target?: PostgresTarget;
   /** One parameterised statement; rows as arrays of values in select-list order (drizzle's row mode). */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */

@@ -61,6 +61,7 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
 
   const storage: Storage = {
     kind: driver.kind,
+    ...(driver.target ? { target: driver.target } : {}),
 
     async writeSnapshots(rows: GreekSnapshot[]): Promise<WriteResult> {
       if (rows.length === 0) return { inserted: 0, duplicates: 0 };

@@ -1,10 +1,13 @@
 import type { RollupRun } from './rollup.js';
 import type { MarketMetric, GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
+import type { PostgresTarget } from './driver.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
 export interface WriteResult {
   inserted: number;
   duplicates: number;
+  /** Epoch ms the database confirmed the write, when the writer ran elsewhere (the writer thread). */
+  at?: number;
 }
 
 /** A stored snapshot as readers see it (API, CLI). Times are epoch ms. */
@@ -45,6 +48,8 @@ export interface TradeFilter {
  */
 export interface Storage {
   readonly kind: 'postgres' | 'pglite';
+  /** PostgreSQL only: the connection target, for a writer thread with its own pool (src/db/writerThread.ts). */
+  readonly target?: PostgresTarget;
   /** Inserts snapshots; NaN/Infinity become null; persisted_at is set by the database. */
   writeSnapshots(rows: GreekSnapshot[]): Promise<WriteResult>;
   /** Replaces the open positions of (broker, account) with `positions` (closed ones removed). */

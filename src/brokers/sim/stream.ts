@@ -107,6 +107,12 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
 
   function tick(now: number, sinceLastMs: number): void {
     // Paced by elapsed time, not by tick count: a late timer on a busy machine still offers the configured rate.
+    if (ctx.paused?.()) {
+      // Back-pressure: produce nothing, and owe nothing for the pause (a closed loop would
+      // otherwise make up for it in one giant frame). Sequence numbers stay contiguous.
+      carry = 0;
+      return;
+    }
     carry += (cfg.rate * Math.min(1000, sinceLastMs)) / 1000;
     const n = Math.floor(carry);
     carry -= n;
@@ -119,6 +125,7 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
   }
 
   return {
+    pausable: true,
     async start() {
       setState('connecting');
       accounts.forEach((account) => ctx.emit({ kind: 'positions', broker, account, at: ctx.clock.now(), positions: positionsOf(account, index(account)) }));
