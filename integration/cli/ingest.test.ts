@@ -38,7 +38,7 @@ describe('npm run ingest: bad input ends with one line and exit code 2', () => {
   it('no --broker is an error listing the real brokers (never a silent simulator)', async () => {
     const run = runCli('ingest', ['--duration=1']);
     expect(await run.exit).toBe(2);
-    expect(run.stderr().trim().split('\n')).toEqual(['riskwire ingest: --broker is missing: use one of tasty, ibkr, a comma list, or all']);
+    expect(run.stderr().trim().split('\n')).toEqual(['riskwire ingest: --broker is missing: use one of tasty, ibkr, alpaca, a comma list, or all']);
   });
 
   it('a broker that answers but never starts makes the run fail with its reason, not an empty success', { timeout: 60_000 }, async () => {

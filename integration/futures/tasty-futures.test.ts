@@ -40,8 +40,11 @@ describePg('tasty futures book and market metrics', () => {
     await h.stream.start();
     await waitFor(() => {
       const keys = new Set(h!.greeks().map((g) => g.contractKey));
-      return keys.has(call.key) && keys.has(put.key) && h!.events.some((e) => e.kind === 'quote' && e.key === fb.future.key) && h!.events.some((e) => e.kind === 'metrics');
-    }, 'FOP greeks, future quote and metrics');
+      // A call update after the future's first quote: the row then carries the future's price.
+      const quoted = h!.events.findIndex((e) => e.kind === 'quote' && e.key === fb.future.key);
+      const priced = quoted >= 0 && h!.events.some((e, i) => i > quoted && e.kind === 'greeks' && e.contractKey === call.key);
+      return keys.has(call.key) && keys.has(put.key) && priced && h!.events.some((e) => e.kind === 'metrics');
+    }, 'FOP greeks after a future quote, and metrics');
 
     // Positions: keys in interface.md form, multiplier 50 for the future and both options.
     const pos = h.events.filter((e): e is PositionsEvent => e.kind === 'positions').flatMap((e) => e.positions);

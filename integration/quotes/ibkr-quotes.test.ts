@@ -24,7 +24,7 @@ const XSP = UNDERLYING_CONIDS.XSP!;
 describe('watchlist and quotes at the IBKR Client Portal simulator', () => {
   let rig: Rig;
   beforeAll(async () => {
-    rig = await startRig({});
+    rig = await startRig({ restPerSecond: 50 }); // the test's own secdef client shares the gateway with the actor: pacing is not what this file tests
   });
   afterAll(() => rig?.stop());
 

@@ -41,22 +41,29 @@ describePg('risk --json equals a recomputation from the database after a simulat
     const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     const totals = { delta: 0, gamma: 0, theta: 0, vega: 0, unrealized: 0, dollar: 0 };
     let stocks = 0;
+    let futures = 0;
     for (const r of rows) {
       const p = doc.positions.find((x: { broker: string; account: string; contract_key: string }) => x.broker === r.broker && x.account === r.account && x.contract_key === r.contract_key);
       expect(p, `${r.broker} ${r.account} ${r.contract_key}`).toBeDefined();
       const q = Number(r.q);
       const m = Number(r.m);
       const stock = r.asset_class === 'equity';
-      const mark = stock ? n(r.last_price) : n(r.mark);
-      const price = stock ? n(r.last_price) : n(r.underlying_price);
+      // A future (risk.md): delta = qty × multiplier, no other Greek; priced like the underlying it is.
+      const future = r.asset_class === 'future';
+      const mark = future ? n(p.mark) : stock ? n(r.last_price) : n(r.mark);
+      const price = stock ? n(r.last_price) : future ? n(p.mark) : n(r.underlying_price);
       const expected = {
-        delta: stock ? q : n(r.delta) === null ? null : n(r.delta)! * q * m,
-        gamma: stock ? null : n(r.gamma) === null ? null : n(r.gamma)! * q * m,
-        theta: stock ? null : n(r.theta) === null ? null : n(r.theta)! * q * m,
-        vega: stock ? null : n(r.vega) === null ? null : n(r.vega)! * q * m,
+        delta: stock ? q : future ? q * m : n(r.delta) === null ? null : n(r.delta)! * q * m,
+        gamma: stock || future ? null : n(r.gamma) === null ? null : n(r.gamma)! * q * m,
+        theta: stock || future ? null : n(r.theta) === null ? null : n(r.theta)! * q * m,
+        vega: stock || future ? null : n(r.vega) === null ? null : n(r.vega)! * q * m,
         unrealized: mark === null || n(r.avg_price) === null ? null : (mark - n(r.avg_price)!) * q * (stock ? 1 : m),
       };
       if (stock) stocks++;
+      if (future) {
+        futures++;
+        expect(mark, `mark of ${String(r.contract_key)}`).not.toBeNull();
+      }
       for (const [k, v] of Object.entries({ delta: p.delta, gamma: p.gamma, theta: p.theta, vega: p.vega, unrealized: p.unrealized_pnl })) {
         const e = expected[k as keyof typeof expected];
         if (e === null) expect(v, `${k} of ${String(r.contract_key)}`).toBeNull();
@@ -69,7 +76,8 @@ describePg('risk --json equals a recomputation from the database after a simulat
       totals.vega += expected.vega ?? 0;
       totals.unrealized += expected.unrealized ?? 0;
     }
-    expect(stocks).toBe(1); // the simulated Tastytrade account holds 100 SPY: it counts in delta
+    expect(stocks).toBeGreaterThanOrEqual(2); // 100 SPY at the Tastytrade simulator and a stock at the Alpaca one: they count in delta
+    expect(futures).toBeGreaterThan(0); // the simulators' futures book (/ESH7 at both brokers)
     expect(doc.totals.delta).toBeCloseTo(totals.delta, 6);
     expect(doc.totals.gamma).toBeCloseTo(totals.gamma, 6);
     expect(doc.totals.theta).toBeCloseTo(totals.theta, 6);

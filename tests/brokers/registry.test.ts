@@ -4,7 +4,7 @@ import { BROKER_IDS, loadPlugin, MANIFESTS, pluginFlagHelp, pluginFlagNames } fr
 
 describe('plugins declare themselves', () => {
   it('the commands accept exactly the flags the plugins declare', () => {
-    expect(pluginFlagNames().sort()).toEqual(['accounts', 'count', 'crash-after', 'dup', 'ibkr-transport', 'malformed', 'ooo', 'rate', 'sandbox', 'seed', 'tick-ms'].sort());
+    expect(pluginFlagNames().sort()).toEqual(['accounts', 'count', 'crash-after', 'dup', 'ibkr-transport', 'malformed', 'only-account', 'ooo', 'rate', 'sandbox', 'seed', 'tick-ms'].sort());
   });
 
   it('--help names every flag with its broker', () => {

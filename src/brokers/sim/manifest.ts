@@ -13,6 +13,7 @@ export const manifest: PluginManifest = {
     { name: 'count', value: 'N', help: 'stop after N unique updates (default 0 = unlimited)' },
     { name: 'crash-after', value: 'S', help: 'crash the actor S seconds after start (default 0 = never)' },
     { name: 'tick-ms', value: 'MS', help: 'tick period (default from --rate)' },
+    { name: 'only-account', value: 'ID', help: 'stream this one simulated account only (ingest --cluster splits the sim per account)' },
   ],
   env: [],
   load: async () => (await import('./index.js')).plugin,
