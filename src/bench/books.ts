@@ -9,9 +9,6 @@
  *   - cpapiBook: N positions at the Client Portal simulator (HTTP 429 past 10 requests/s).
  * Peak RSS is the bench process's (pipeline and actor workers; the tasty simulator runs apart).
  */
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
@@ -23,7 +20,7 @@ import { startTwsSimulator } from '../brokers/ibkr/sim/tws/index.js';
 import { bigBook } from '../brokers/tasty/sim/book.js';
 import { freshBenchDatabase } from './database.js';
 import { PeakMemory } from './memory.js';
-import { workersOf } from './scenarios.js';
+import { spawnTastySimProcess, workersOf } from './scenarios.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -130,30 +127,7 @@ async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Pro
   }
 }
 
-// From the sources (tsx) main.ts, from the prebuilt dist/ (npm run bench) main.js.
-const SIM_MAIN = fileURLToPath(new URL(`../brokers/tasty/sim/main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
-
-/** The Tastytrade simulator in its own process (its CPU and memory are not the pipeline's). */
-async function spawnTastySim(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', SIM_MAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const next = () =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      lines.once('line', (l) => resolve(JSON.parse(l)));
-      child.once('exit', (code) => reject(new Error(`tasty simulator exited (${code})`)));
-    });
-  const hello = (await next()) as { env: Record<string, string> };
-  return {
-    env: hello.env,
-    silence: () => child.kill('SIGUSR1'),
-    async stop(): Promise<number> {
-      const done = next();
-      child.kill('SIGTERM');
-      return Number((await done).sentGreeks);
-    },
-    kill: () => child.kill('SIGKILL'),
-  };
-}
+const spawnTastySim = spawnTastySimProcess;
 
 /** N option positions over A accounts at the Tastytrade simulator; every row stored? */
 export async function tastyBook(databaseUrl: string, log: Logger, opts: { contracts: number; accounts: number; tickMs: number; seconds: number }, say: (s: string) => void): Promise<TastyBookResult> {

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { ensureDayPartitions, utcDay } from '../db/partitions.js';
+import { rng } from '../brokers/simbook.js';
 
 export interface HistoryOptions {
   rows: number;
@@ -72,17 +73,8 @@ export function historyBook(contracts: number, accounts: number): Array<{ key: s
   });
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the simulators' seeded randomness (src/brokers/simbook.ts). */
+const prng = rng;
 
 export function historyShape(o: HistoryOptions): HistoryShape {
   const contracts = o.contracts ?? 500;

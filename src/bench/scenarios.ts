@@ -71,9 +71,9 @@ export async function simMax(storage: Storage, log: Logger, rows: number, track:
   return { rows: stored, seconds, rowsPerSec: rows / seconds, lost: Math.max(0, expected - stored) + Math.max(0, rows - expected), latency };
 }
 
-/** The Tastytrade simulator in its own process, so its CPU is not charged to the pipeline. */
-async function spawnTastySim(contracts: number, tickMs: number) {
-  const child = spawn(process.execPath, [...scriptArgs('../brokers/tasty/sim/main.ts'), `--contracts=${contracts}`, `--tick-ms=${tickMs}`], {
+/** The Tastytrade simulator in its own process, so its CPU and memory are not charged to the pipeline. */
+export async function spawnTastySimProcess(args: string[]) {
+  const child = spawn(process.execPath, [...scriptArgs('../brokers/tasty/sim/main.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -93,6 +93,8 @@ async function spawnTastySim(contracts: number, tickMs: number) {
     kill: () => child.kill('SIGKILL'),
   };
 }
+
+const spawnTastySim = (contracts: number, tickMs: number) => spawnTastySimProcess([`--contracts=${contracts}`, `--tick-ms=${tickMs}`]);
 
 /**
  * The loopback path: Tastytrade simulator (its own process; REST + DXLink over real sockets) →

@@ -4,7 +4,7 @@
  * are Black-Scholes at the time of the contract's last quote, so an unchanged quote gives an
  * identical snapshot (what the real API returns between two quotes).
  */
-import { blackScholes, defaultContracts, SPOT, type SimContract, type SimGreeks } from '../../simbook.js';
+import { blackScholes, defaultContracts, rng, SPOT, type SimContract, type SimGreeks } from '../../simbook.js';
 import { alpacaSymbolOf } from '../symbols.js';
 import { simContractKey } from '../../simbook.js';
 
@@ -31,17 +31,8 @@ export interface SimSnapshot {
   greeks: SimGreeks;
 }
 
-/** mulberry32: the simulator's seeded randomness. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the simulators' seeded randomness (src/brokers/simbook.ts). */
+export const seeded = rng;
 
 export const SIM_ACCOUNT = 'PA3SIMALPACA';
 
