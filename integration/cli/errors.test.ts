@@ -49,3 +49,15 @@ describe('README error paths: one line, exit 2', () => {
     expect(run.stdout()).toBe('');
   });
 });
+
+describe('the entry point', () => {
+  it('help lists every command and exits 0; an unknown command is one line and exit 2', async () => {
+    const help = runCli('help', []);
+    expect(await help.exit).toBe(0);
+    for (const c of ['ingest', 'demo', 'risk', 'quote', 'sim', 'bench']) expect(help.stdout()).toMatch(new RegExp(`\\b${c}\\b`));
+    const bad = runCli('nosuch', []);
+    expect(await bad.exit).toBe(2);
+    expect(bad.stderr().trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr()).toMatch(/unknown command "nosuch": use one of .*quote/);
+  });
+});

@@ -87,11 +87,11 @@ export class Pipeline {
       isRetryable: (err) => !isRowRejection(err),
     });
     const highWater = opts.config.backpressureRows ?? 25_000;
-    const flusher = this.processor.flusher;
+    const processor = this.processor;
     this.supervisor = new Supervisor({
       sink: (events) => this.processor.ingest(events), log: opts.log,
       // Back-pressure (specs/performance.md): a burst waits in the actors, not in this thread's heap.
-      overloaded: () => flusher.pendingRows >= highWater,
+      overloaded: () => processor.pendingSnapshotRows >= highWater,
       ...opts.supervisor,
     });
     const redisUrl = opts.redis?.url ?? opts.config.redisUrl;

@@ -336,6 +336,11 @@ export class Processor {
     await Promise.all([...this.flushers.map((f) => f.drain()), this.quoteFlusher.drain()]);
   }
 
+  /** Snapshot rows waiting for the writer (in memory): the back-pressure high-water check reads it per batch. */
+  get pendingSnapshotRows(): number {
+    return this.flusher.pendingRows;
+  }
+
   /** True while any writer's last attempt failed (the database is down, read-only, timing out...). */
   get writesFailing(): boolean {
     return this.flushers.some((f) => f.failing);
