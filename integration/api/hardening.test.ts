@@ -25,7 +25,7 @@ const NASTY = [
 const ROUTES: Record<string, string[]> = {
   '/v1/greeks/snapshots': ['broker', 'account', 'contract_key', 'underlying', 'from', 'to', 'limit'],
   '/v1/trades': ['broker', 'account', 'contract_key', 'from', 'to', 'limit'],
-  '/v1/risk/timeline': ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts'],
+  '/v1/risk/timeline': ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts', 'tz'],
 };
 
 const TRADE = { broker: 'manual', account: 'ACC1', trade_id: 'fz-1', contract_key: 'SPY   251219C00500000', side: 'buy', quantity: 1, price: 1, executed_at: '2025-01-02T15:00:00Z' };
@@ -69,7 +69,7 @@ describeBackends('API input hardening', (backend) => {
         expectSafe(`${route} ${name} twice`, await app.inject({ method: 'GET', url: `${route}?${name}=a&${name}=b` }));
       }
     }
-    expect(checked).toBe(22 * NASTY.length);
+    expect(checked).toBe(23 * NASTY.length);
   });
 
   it('raw bytes in the query string (invalid UTF-8, bare %) are a 400 or ignored, never a 500', async () => {

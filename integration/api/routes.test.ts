@@ -109,7 +109,22 @@ describe('HTTP API routes over a real database (app.inject)', () => {
       ]);
     });
 
+    it('tz aligns buckets to the zone\'s wall clock as the CLI --tz (a 1d bucket is a New York day); times stay UTC', async () => {
+      const range = `from=${T0}&to=${T0 + 240_000}&bucket=1d&stale=3m&all_accounts=true`;
+      const utc = await get(`/v1/risk/timeline?${range}`);
+      const ny = await get(`/v1/risk/timeline?${range}&tz=America/New_York`);
+      expect(utc.body).toMatchObject({ tz: 'UTC', from: '2025-01-02T00:00:00.000Z' });
+      expect(ny.status).toBe(200);
+      expect(ny.body).toMatchObject({ tz: 'America/New_York', from: '2025-01-02T05:00:00.000Z' }); // EST midnight
+      const direct = await riskTimeline(t.storage, { from: T0, to: T0 + 240_000, bucketMs: 86_400_000, staleMs: 180_000, allAccounts: true, alignOffsetMs: -5 * 3_600_000 });
+      expect(ny.body.rows.map((x: { bucket_start: string; underlying: string; delta: number }) => [x.bucket_start, x.underlying, x.delta]))
+        .toEqual(direct.map((d) => [new Date(d.bucketStart).toISOString(), d.underlying, d.delta]));
+      expect(ny.body.rows[0].bucket_start).toBe('2025-01-02T05:00:00.000Z');
+    });
+
     it.each([
+      ['tz=Mars/Olympus', /^tz=Mars\/Olympus is not a time zone: use an IANA name such as America\/New_York/],
+      ['tz=', /^tz needs a zone name/],
       ['bucket=soon', /bucket=soon is not a duration/],
       ['since=1h&from=1', /since and from\/to exclude each other/],
       ['since=30d&bucket=1s', /at most 5000/],

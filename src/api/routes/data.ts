@@ -8,7 +8,7 @@ import { canonicalOcc } from '../../core/contract.js';
 import { JournalUnavailableError } from '../../core/journal.js';
 import { isRowRejection } from '../../db/errors.js';
 import { DEFAULT_LIMIT } from '../../db/snapshots.js';
-import { riskTimeline } from '../../db/timeline.js';
+import { resolveTimelineRange, riskTimeline } from '../../db/timeline.js';
 import { loadRules, resolveBenchmark, type RiskRules } from '../../risk/rules.js';
 import { loadTimelineDays, loadTimelineWeights } from '../../risk/timelineWeights.js';
 import type { ApiDeps } from '../deps.js';
@@ -20,6 +20,7 @@ import { parseTradeBody } from '../tradeBody.js';
 import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../schemas/queries.js';
 import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
 import { errorText } from '../../core/errors.js';
+import { parseTz, tzOffsetMs } from '../../core/tz.js';
 
 const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
 const TRADE_PARAMS = paramNames(TRADE_QUERY);
@@ -60,14 +61,18 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
-    const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
+    const parsed = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
+    // tz as the CLI's --tz: buckets start on the zone's wall-clock boundaries (a 1d bucket is a
+    // local day); every time in the answer stays ISO-8601 UTC.
+    const tz = parseTz(p.tz, 'tz');
+    const q = tz ? { ...parsed, alignOffsetMs: tzOffsetMs(parsed.from, tz) } : parsed;
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
     const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
     const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(storage, q) });
     return {
       benchmark,
-      from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
-      bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
+      from: new Date(resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0).from).toISOString(), to: new Date(q.to).toISOString(),
+      tz: tz ?? 'UTC', bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
     };
   });
 

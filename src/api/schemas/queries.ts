@@ -25,6 +25,7 @@ export const TIMELINE_QUERY = querySchema({
   account: textParam('comma list'), underlying: textParam('comma list'), broker: textParam('comma list'),
   all_accounts: textParam('true: one row per bucket and underlying, summed across accounts'),
   benchmark: textParam('bwd benchmark (default BENCHMARK, else SPY)'),
+  tz: textParam('IANA zone (America/New_York, UTC) buckets are aligned to, as the CLI --tz; times in the answer stay ISO-8601 UTC'),
 });
 
 export const paramNames = (schema: { properties: object }) => Object.keys(schema.properties);
