@@ -28,7 +28,7 @@ export async function startRisk(
     feeds: () => pipeline.supervisor.status().map((a) => ({ broker: a.broker, state: a.state })),
   });
   await service.start();
-  const off = pipeline.processor.onLatest(() => service.notify());
+  const off = pipeline.processor.onLatest((s) => service.notify(s));
   // The alert loop's report (every 1 s) is what the Redis fan-out publishes: no extra evaluation.
   const offRedis = pipeline.redis ? feedRisk(pipeline.redis, () => service.latestReport(), clock) : undefined;
   return {

@@ -48,10 +48,12 @@ export class AlertBook {
   }
 
   /**
-   * Applies one full set of observations at `now`. `rules` names the rules that were evaluated:
-   * an open alert of such a rule whose subject is no longer observed is closed ('subject gone').
+   * Applies a set of observations at `now`. `scope` says what was evaluated: the rules (a Set of
+   * names), or (rule, subject) → evaluated; an open alert in scope whose subject is no longer
+   * observed is closed ('subject gone'). Without a scope everything was evaluated.
    */
-  apply(observations: Observation[], now: number, rules?: Set<string>): Transition[] {
+  apply(observations: Observation[], now: number, scope?: Set<string> | ((rule: string, subject: string) => boolean)): Transition[] {
+    const inScope = scope === undefined ? () => true : scope instanceof Set ? (rule: string) => scope.has(rule) : scope;
     const out: Transition[] = [];
     const seen = new Set<string>();
     for (const o of observations) {
@@ -68,7 +70,7 @@ export class AlertBook {
       }
     }
     for (const [key, cur] of this.open) {
-      if (seen.has(key) || (rules && !rules.has(cur.rule))) continue;
+      if (seen.has(key) || !inScope(cur.rule, cur.subject)) continue;
       this.open.delete(key);
       out.push({ kind: 'close', alert: { ...cur, closedAt: now, closeValue: null, closeMessage: 'subject gone (position closed or no longer observed)' } });
     }

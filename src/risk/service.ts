@@ -2,11 +2,16 @@
  * The risk engine as a running service (serve, ingest, demo): risk documents for the API and the
  * web page, and the alert loop. Effects live here; the numbers come from the pure functions.
  *
- * Alert loop: a tick on the Clock evaluates every `tickMs` (1 s), which covers both new
- * snapshots (notify() marks them; an optional `throttleMs` evaluates sooner) and time-driven
- * rules (DTE, stale feed, broker down): a breach is seen within 1 s of the update that caused it. An evaluation builds the report from cached database inputs (closing
- * marks, realized P&L, betas: refreshed every `slowRefreshMs`, 30 s) overlaid with the processor's
- * live state, so the hot path issues no SQL. Transitions are stored in `alerts`, then given to
+ * Alert loop (D77): the state is kept incrementally (IncrementalRisk): database inputs (closing
+ * marks, realized P&L, betas, positions of brokers without a live actor) reloaded every
+ * `slowRefreshMs` (30 s) into a fresh full state; in between, the processor's new latest
+ * snapshots (notify(s)), the live prices and positions are applied as changes, and only the
+ * positions, strategies, underlyings and the portfolio they touch are recomputed. A tick every
+ * `tickMs` (1 s; an optional `throttleMs` evaluates sooner after an update) evaluates only the
+ * rules of the subjects that changed, so a breach is seen within 1 s of the update that caused
+ * it. Time-driven rules (DTE, pin risk's DTE, stale feed, broker down) move with the clock for
+ * every subject: a full evaluation every `timeTickMs` (5 s) recomputes every position at the
+ * Clock's now and looks at every rule. Transitions are stored in `alerts`, then given to
  * listeners (SSE, /v1/events) and the webhook (queued, never awaited by the pipeline).
  */
 import type { Logger } from 'pino';
@@ -20,7 +25,9 @@ import { riskJson, scenariosJson, summaryJson, type RiskSummaryJson } from './js
 import { loadRiskInputs, type LiveState } from './load.js';
 import { buildRiskReport, type RiskFilter, type RiskReport } from './report.js';
 import type { RiskRules } from './rules.js';
-import { marketKey, type RiskInputs } from './types.js';
+import { IncrementalRisk, mergeChanges, noChanges, observeChanges, type RiskChanges } from './incremental.js';
+import { contractMarketOf, type LiveSnapshot } from './live.js';
+import { marketKey, type RiskPositionInput } from './types.js';
 import { WebhookSender } from './webhook.js';
 import { errorText } from '../core/errors.js';
 
@@ -57,6 +64,8 @@ export interface RiskServiceOptions {
   webhookUrl?: string;
   throttleMs?: number;
   tickMs?: number;
+  /** Period of the full evaluation (time-driven rules), default 5000. */
+  timeTickMs?: number;
   slowRefreshMs?: number;
 }
 
@@ -67,14 +76,24 @@ const RULES_EVALUATED = ['take_profit', 'exit_dte', 'max_loss', 'pin_risk', 'sta
 export class RiskService {
   private book: AlertBook;
   private listeners = new Set<(a: AlertJson) => void>();
-  private base: RiskInputs | null = null;
-  private baseAt = 0;
+  private engine: IncrementalRisk | null = null;
+  private engineAt = 0;
+  /** Positions of brokers without a live actor, as the last database load had them. */
+  private dbPositions: RiskPositionInput[] = [];
+  /** New latest snapshots since the last tick, newest per contract. */
+  private pendingMarket = new Map<string, LiveSnapshot>();
+  /** notify() without a snapshot: re-read all of the processor's latest values. */
+  private rescan = false;
+  /** Changes applied but not yet looked at by the rules. */
+  private unobserved: RiskChanges = noChanges();
+  private fullDue = true;
+  private reportCache: { engine: IncrementalRisk; report: RiskReport } | null = null;
   private tick: TimerHandle | undefined;
+  private timeTick: TimerHandle | undefined;
   private pending: TimerHandle | undefined;
   private running: Promise<void> | null = null;
   private again = false;
   private feedSince = new Map<string, FeedState>();
-  private lastReport: RiskReport | null = null;
   readonly webhook: WebhookSender | undefined;
   readonly counters = { evaluations: 0, evaluationErrors: 0, opened: 0, closed: 0, lastEvaluationMs: 0 };
   /** `alerts.onAlert`, as the web11 contract names it. */
@@ -89,10 +108,15 @@ export class RiskService {
   async start(): Promise<void> {
     this.book = new AlertBook(this.o.rules.hysteresis, await listAlerts(this.o.storage, { open: true }));
     this.tick = this.o.clock.setInterval(() => this.schedule(0), this.o.tickMs ?? 1000);
+    this.timeTick = this.o.clock.setInterval(() => {
+      this.fullDue = true;
+      this.schedule(0);
+    }, this.o.timeTickMs ?? 5000);
   }
 
   close(): void {
     this.o.clock.clearInterval(this.tick);
+    this.o.clock.clearInterval(this.timeTick);
     this.o.clock.clearTimeout(this.pending);
     this.webhook?.close();
   }
@@ -103,11 +127,18 @@ export class RiskService {
   }
 
   /**
-   * A new latest snapshot arrived. The 1 s tick evaluates anyway (time-driven rules need it), so
-   * an update is evaluated within 1 s without an extra evaluation per burst; a non-zero
-   * `throttleMs` adds an earlier one (at most one per throttleMs).
+   * A new latest snapshot arrived (the processor's onLatest; without one: something changed,
+   * re-read all). The 1 s tick evaluates what changed, so an update is evaluated within 1 s
+   * without an evaluation per burst; a non-zero `throttleMs` adds an earlier one.
    */
-  notify(): void {
+  notify(s?: LiveSnapshot): void {
+    if (s) {
+      const k = marketKey(s.broker, s.account, s.contractKey);
+      const cur = this.pendingMarket.get(k);
+      if (!cur || cur.eventTs <= s.eventTs) this.pendingMarket.set(k, s);
+    } else {
+      this.rescan = true;
+    }
     if (this.o.throttleMs) this.schedule(this.o.throttleMs);
   }
 
@@ -115,9 +146,18 @@ export class RiskService {
     return this.book.openAlerts();
   }
 
+  /** The alert loop's state as a report (as of its last evaluation), null before the first. */
   latestReport(): RiskReport | null {
-    return this.lastReport;
+    const engine = this.engine;
+    if (!engine) return null;
+    if (this.reportCache?.engine !== engine || this.reportStale) {
+      this.reportCache = { engine, report: engine.report() };
+      this.reportStale = false;
+    }
+    return this.reportCache.report;
   }
+
+  private reportStale = true;
 
   /** The /v1/risk/summary document (web11 contract). */
   async summary(filters?: RiskQuery): Promise<RiskSummaryJson> {
@@ -140,15 +180,20 @@ export class RiskService {
    */
   async report(filters: RiskQuery = {}, fresh = true): Promise<RiskReport> {
     const benchmark = filters.benchmark ?? this.o.benchmark;
-    const inputs = benchmark === this.o.benchmark && !fresh
-      ? await this.inputsNow()
-      : await loadRiskInputs(this.o.storage, { now: this.o.clock.now(), benchmark, rules: this.o.rules, live: this.o.live });
-    return buildRiskReport(inputs, filters);
+    if (benchmark !== this.o.benchmark || fresh) {
+      return buildRiskReport(await loadRiskInputs(this.o.storage, { now: this.o.clock.now(), benchmark, rules: this.o.rules, live: this.o.live }), filters);
+    }
+    // The alert loop's state brought to now (every position at now: DTE exact); what changed is
+    // kept for the rules (unobserved), so a report never hides an update from the alerts.
+    const { engine } = await this.advance(true);
+    if (!filters.account && !filters.underlying && !filters.broker) return engine.report();
+    return buildRiskReport(engine.inputs(), filters);
   }
 
-  /** Evaluates the rules now (waits for a running evaluation first). Returns the transitions. */
+  /** Evaluates every rule now (waits for a running evaluation first). Returns the transitions. */
   async evaluateNow(): Promise<Transition[]> {
     while (this.running) await this.running;
+    this.fullDue = true;
     let out: Transition[] = [];
     this.running = this.evaluate().then((t) => { out = t; }).finally(() => { this.running = null; });
     await this.running;
@@ -173,30 +218,45 @@ export class RiskService {
     }, delayMs);
   }
 
-  private async inputsNow(): Promise<RiskInputs> {
+  /**
+   * Brings the incremental state to the Clock's now: a fresh load from the database every
+   * slowRefreshMs (or always without a live state), otherwise the changes since the last call.
+   * `all` recomputes every position (time moved). Returns the state and whether it was rebuilt.
+   */
+  private async advance(all: boolean): Promise<{ engine: IncrementalRisk; rebuilt: boolean }> {
     const now = this.o.clock.now();
     const live = this.o.live;
-    if (!this.base || !live || now - this.baseAt >= (this.o.slowRefreshMs ?? 30_000)) {
-      this.base = await loadRiskInputs(this.o.storage, { now, benchmark: this.o.benchmark, rules: this.o.rules, live });
-      this.baseAt = now;
-      return this.base;
+    this.reportStale = true;
+    if (!this.engine || !live || now - this.engineAt >= (this.o.slowRefreshMs ?? 30_000)) {
+      this.rescan = false;
+      const inputs = await loadRiskInputs(this.o.storage, { now, benchmark: this.o.benchmark, rules: this.o.rules, live });
+      const liveBrokers = new Set(live?.positions().map((p) => p.broker));
+      this.dbPositions = inputs.positions.filter((p) => !liveBrokers.has(p.broker));
+      this.engine = new IncrementalRisk(inputs);
+      this.engineAt = now;
+      this.unobserved = noChanges();
+      this.fullDue = true; // a new state: the next evaluation looks at every rule
+      this.applyPending(this.engine);
+      mergeChanges(this.unobserved, this.engine.refresh(now));
+      return { engine: this.engine, rebuilt: true };
     }
-    // Cheap overlay: positions, per-contract values and prices from the processor; the rest cached.
-    const market = new Map(this.base.market);
-    for (const l of live.latest()) {
-      const k = marketKey(l.broker, l.account, l.contractKey);
-      const cur = market.get(k);
-      if (!cur || cur.eventTs <= l.market.eventTs) market.set(k, l.market);
-    }
-    const prices = new Map(this.base.prices);
-    for (const p of live.prices()) {
-      const cur = prices.get(p.symbol);
-      if (!cur || cur.at <= p.at) prices.set(p.symbol, { price: p.price, at: p.at, source: 'quote' });
+    const engine = this.engine;
+    this.applyPending(engine);
+    if (this.rescan || all) {
+      this.rescan = false;
+      for (const l of live.latest()) engine.setMarket(l.broker, l.account, l.contractKey, l.market);
     }
     const livePositions = live.positions();
     const liveBrokers = new Set(livePositions.map((p) => p.broker));
-    const positions = [...livePositions, ...this.base.positions.filter((p) => !liveBrokers.has(p.broker))];
-    return { ...this.base, now, positions, market, prices };
+    engine.setPositions([...livePositions, ...this.dbPositions.filter((p) => !liveBrokers.has(p.broker))]);
+    for (const p of live.prices()) engine.setPrice(p.symbol, p.price, p.at);
+    mergeChanges(this.unobserved, engine.refresh(now, all));
+    return { engine, rebuilt: false };
+  }
+
+  private applyPending(engine: IncrementalRisk): void {
+    for (const s of this.pendingMarket.values()) engine.setMarket(s.broker, s.account, s.contractKey, contractMarketOf(s));
+    this.pendingMarket.clear();
   }
 
   private feeds(now: number): FeedState[] {
@@ -218,11 +278,23 @@ export class RiskService {
   private async evaluate(): Promise<Transition[]> {
     const started = performance.now();
     try {
-      const report = buildRiskReport(await this.inputsNow());
-      this.lastReport = report;
-      const observations = observe(report, this.o.rules, this.feeds(report.asOf));
-      const evaluated = new Set([...RULES_EVALUATED, ...this.o.rules.limits.map((l) => `limit_${l.metric}`)]);
-      const transitions = this.book.apply(observations, report.asOf, evaluated);
+      const all = this.fullDue;
+      this.fullDue = false;
+      const { engine, rebuilt } = await this.advance(all);
+      if (rebuilt) this.fullDue = false;
+      const now = engine.asOf();
+      const changes = this.unobserved;
+      this.unobserved = noChanges();
+      const feeds = this.feeds(now); // polled every tick, so 'since' is exact to the tick
+      let transitions: Transition[];
+      if (all || rebuilt) {
+        // Everything at now: the same observations as a full report would give.
+        const evaluated = new Set([...RULES_EVALUATED, ...this.o.rules.limits.map((l) => `limit_${l.metric}`)]);
+        transitions = this.book.apply(observe(engine.report(), this.o.rules, feeds), now, evaluated);
+      } else {
+        const [observations, scope] = observeChanges(engine, changes, this.o.rules);
+        transitions = this.book.apply(observations, now, scope);
+      }
       for (const t of transitions) await this.deliver(t);
       this.counters.evaluations++;
       return transitions;
