@@ -28,7 +28,7 @@ const ROUTES: Record<string, string[]> = {
   '/v1/risk/timeline': ['since', 'from', 'to', 'bucket', 'stale', 'account', 'underlying', 'broker', 'all_accounts', 'tz'],
 };
 
-const TRADE = { broker: 'manual', account: 'ACC1', trade_id: 'fz-1', contract_key: 'SPY   251219C00500000', side: 'buy', quantity: 1, price: 1, executed_at: '2025-01-02T15:00:00Z' };
+const TRADE = { broker: 'manual', account: 'ACC1', trade_id: 'fz-1', contract_key: 'SPY   251219C00500000', side: 'buy', quantity: 1, price: 1, executed_at: '2025-01-02T15:00:00Z', fee: 1.25 };
 const BODY_VALUES: unknown[] = [null, true, 0, -1, 1e308, 'x'.repeat(300), '\u0000', '', [], {}, { a: 1 }, '2025-02-30', 99999999999999999, '9999999999999999', 'SPY'];
 
 describeBackends('API input hardening', (backend) => {

@@ -147,7 +147,7 @@ describe('HTTP API routes over a real database (app.inject)', () => {
       expect(again.status).toBe(200);
       expect(again.body).toMatchObject({ created: false, duplicate: true, trade_id: 'fill-1' });
       const list = await get('/v1/trades?broker=manual&contract_key=SPY251219C00500000');
-      expect(list.body.trades).toEqual([{ ...trade, source: 'manual' }]); // the first one is kept
+      expect(list.body.trades).toEqual([{ ...trade, source: 'manual', fee: null }]); // the first one is kept; no fee given = null
     });
 
     it('400 for a bad body, with the reason', async () => {

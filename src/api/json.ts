@@ -23,7 +23,7 @@ export function snapshotJson(s: SnapshotRecord) {
 export function tradeJson(t: TradeRow) {
   return {
     broker: t.broker, account: t.account, trade_id: t.tradeId, contract_key: t.contractKey, side: t.side,
-    quantity: t.quantity, price: t.price, executed_at: iso(t.executedAt), source: t.source,
+    quantity: t.quantity, price: t.price, executed_at: iso(t.executedAt), source: t.source, fee: t.fees ?? null,
   };
 }
 

@@ -35,5 +35,6 @@ export function parseTradeBody(body: unknown): TradeRow {
     throw badRequest(err instanceof ConfigError ? err.message : String(err));
   }
   const source = typeof b.source === 'string' ? b.source : 'manual';
-  return { broker, account, tradeId, contractKey, side: b.side, quantity: b.quantity, price: b.price, executedAt, source };
+  const fees = typeof b.fee === 'number' ? b.fee : null;
+  return { broker, account, tradeId, contractKey, side: b.side, quantity: b.quantity, price: b.price, executedAt, source, fees };
 }

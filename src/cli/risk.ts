@@ -2,7 +2,7 @@ import { DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/tar
 import { ConfigError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { computeRisk, computeScenarios } from '../risk/compute.js';
-import { attributionTable, positionsTable, reportHeader, scenariosText, strategiesTable } from '../risk/format.js';
+import { attributionTable, positionsTable, realizedLine, reportHeader, scenariosText, strategiesTable } from '../risk/format.js';
 import { attributionDocument } from '../risk/attribution.js';
 import { attributionRows } from '../db/attribution.js';
 import { attributionRangeFrom, parseDuration } from '../api/params.js';
@@ -102,7 +102,7 @@ export async function runRisk(argv: string[]): Promise<number> {
     } else {
       const body = flags.group === 'strategy' ? strategiesTable(report) : positionsTable(report);
       const metrics = metricsViewTable(await readMarketMetrics(storage, report.underlyings.map((u) => u.underlying)), report.underlyings.map((u) => u.underlying), report.asOf);
-      process.stdout.write(`${reportHeader(report, undefined, tz)}\n\n${body}\n${metrics ? `\n${metrics}\n` : ''}`);
+      process.stdout.write(`${reportHeader(report, undefined, tz)}\n\n${body}\n${realizedLine(report)}\n${metrics ? `\n${metrics}\n` : ''}`);
     }
   } finally {
     await storage.close();

@@ -106,6 +106,8 @@ export interface TradeEvent {
   price: number;
   executedAt: number;
   source: string;
+  /** Fees of this fill in currency (commission + exchange/clearing/regulatory), positive = paid; null/absent = not known. */
+  fees?: number | null;
 }
 
 /**

@@ -41,7 +41,7 @@ export function tradesQuery(db: Db, f: TradeFilter) {
   ];
   return db.select({
     broker: t.broker, account: t.account, tradeId: t.tradeId, contractKey: t.contractKey, side: t.side,
-    quantity: t.quantity, price: t.price, executedAt: t.executedAt, source: t.source,
+    quantity: t.quantity, price: t.price, executedAt: t.executedAt, source: t.source, fees: t.fees,
   }).from(t).where(and(...where)).orderBy(desc(t.executedAt), asc(t.broker), asc(t.tradeId)).limit(clampLimit(f.limit));
 }
 

@@ -79,6 +79,8 @@ export const trades = pgTable(
     executedAt: tstz('executed_at').notNull(),
     source: text('source').notNull(),
     recordedAt: tstz('recorded_at').notNull().default(sql`clock_timestamp()`),
+    /** Migration 0007: fees of the fill, positive = paid; null = not known. */
+    fees: doublePrecision('fees'),
   },
   (t) => [unique('trades_broker_trade_id_key').on(t.broker, t.tradeId)],
 );

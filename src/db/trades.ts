@@ -6,10 +6,10 @@ const TS = (p: string) => `'epoch'::timestamptz + ${p}::float8 * interval '1 mil
 
 export const TRADES_INSERT_SQL = `
 WITH ins AS (
-  INSERT INTO trades (broker, account, trade_id, contract_key, side, quantity, price, executed_at, source)
-  SELECT b, a, id, k, sd, q, p, ${TS('x')}, src
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::float8[], $8::float8[], $9::text[])
-      AS t(b, a, id, k, sd, q, p, x, src)
+  INSERT INTO trades (broker, account, trade_id, contract_key, side, quantity, price, executed_at, source, fees)
+  SELECT b, a, id, k, sd, q, p, ${TS('x')}, src, f
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::float8[], $8::float8[], $9::text[], $10::float8[])
+      AS t(b, a, id, k, sd, q, p, x, src, f)
   ON CONFLICT (broker, trade_id) DO NOTHING
   RETURNING 1
 )
@@ -21,6 +21,7 @@ export function validateTrades(rows: TradeRow[]): void {
     if (!t.broker || !t.account || !t.tradeId || !t.contractKey) throw bad('key');
     if (t.side !== 'buy' && t.side !== 'sell') throw bad('side');
     for (const f of ['quantity', 'price', 'executedAt'] as const) if (!Number.isFinite(t[f])) throw bad(f);
+    if (t.fees !== undefined && t.fees !== null && !Number.isFinite(t.fees)) throw bad('fees');
   });
 }
 
@@ -36,7 +37,7 @@ export function tradeParams(rows: TradeRow[]): { params: unknown[]; repeats: num
   return {
     params: [
       col((t) => t.broker), col((t) => t.account), col((t) => t.tradeId), col((t) => t.contractKey), col((t) => t.side),
-      col((t) => t.quantity), col((t) => t.price), col((t) => t.executedAt), col((t) => t.source),
+      col((t) => t.quantity), col((t) => t.price), col((t) => t.executedAt), col((t) => t.source), col((t) => t.fees ?? null),
     ],
     repeats: rows.length - uniq.length,
   };

@@ -5,7 +5,7 @@
  */
 import type { PositionRisk, RiskSums } from './types.js';
 
-const FIELDS = ['delta', 'dollarDelta', 'bwd', 'gamma', 'theta', 'vega', 'unrealizedPnl', 'dayPnl', 'realizedPnl'] as const;
+const FIELDS = ['delta', 'dollarDelta', 'bwd', 'gamma', 'theta', 'vega', 'unrealizedPnl', 'dayPnl', 'realizedPnl', 'fees'] as const;
 type SumField = (typeof FIELDS)[number];
 
 /** Greeks only apply to options: a stock with no gamma is complete, an option without one is not. */

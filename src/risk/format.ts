@@ -57,6 +57,12 @@ export function positionsTable(r: RiskReport): string {
   return grid(COLS, rows, NUMERIC);
 }
 
+/** Realized P&L of the recorded trades (FIFO, net of fees) and the fees, under the table (D78). */
+export function realizedLine(r: RiskReport): string {
+  const t = r.totals;
+  return `realized P&L (FIFO over recorded trades, net of fees) ${fx(t.realizedPnl, 2)}; fees ${t.fees === null ? 'none recorded' : fx(t.fees, 2)}`;
+}
+
 export function strategiesTable(r: RiskReport): string {
   if (r.strategies.length === 0) return 'no open positions';
   const rows = r.strategies.map((s) => [

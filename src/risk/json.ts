@@ -13,6 +13,7 @@ export function sumsJson(s: RiskSums) {
   return {
     positions: s.positions, delta: s.delta, dollar_delta: s.dollarDelta, bwd: s.bwd, gamma: s.gamma, theta: s.theta, vega: s.vega,
     unrealized_pnl: s.unrealizedPnl, day_pnl: s.dayPnl, realized_pnl: s.realizedPnl, incomplete: s.incomplete,
+    fees: s.fees,
   };
 }
 
@@ -25,7 +26,7 @@ export function positionJson(p: PositionRisk) {
     unrealized_pnl: p.unrealizedPnl, day_pnl: p.dayPnl, updated_at: iso(p.updatedAt), stale: p.stale,
     // additive fields
     right: p.right, strike: p.strike, expiry: p.expiry, underlying_price: p.underlyingPrice, iv: p.iv,
-    day_pnl_basis: p.dayPnlBasis, realized_pnl: p.realizedPnl,
+    day_pnl_basis: p.dayPnlBasis, realized_pnl: p.realizedPnl, fees: p.fees,
   };
 }
 
@@ -37,8 +38,8 @@ export function strategyJson(s: Strategy) {
 }
 
 export function underlyingJson(u: UnderlyingRisk) {
-  const { positions, delta, dollar_delta, bwd, gamma, theta, vega, unrealized_pnl, day_pnl, realized_pnl, incomplete } = sumsJson(u);
-  return { underlying: u.underlying, price: u.price, beta: u.beta, positions, delta, dollar_delta, bwd, gamma, theta, vega, unrealized_pnl, day_pnl, realized_pnl, incomplete };
+  const { positions, delta, dollar_delta, bwd, gamma, theta, vega, unrealized_pnl, day_pnl, realized_pnl, incomplete, fees } = sumsJson(u);
+  return { underlying: u.underlying, price: u.price, beta: u.beta, positions, delta, dollar_delta, bwd, gamma, theta, vega, unrealized_pnl, day_pnl, realized_pnl, incomplete, fees };
 }
 
 function head(r: RiskReport) {

@@ -29,9 +29,9 @@ export interface LoadOptions {
 }
 
 async function allTrades(storage: Pick<Storage, 'query'>): Promise<TradeInput[]> {
-  const rows = await storage.query<TradeInput>(`SELECT broker, account, contract_key AS "contractKey", side, quantity::float8 AS quantity, price,
+  const rows = await storage.query<TradeInput>(`SELECT broker, account, contract_key AS "contractKey", side, quantity::float8 AS quantity, price, fees,
       (extract(epoch FROM executed_at) * 1000)::float8 AS "executedAt" FROM trades ORDER BY executed_at, trade_id`);
-  return rows.map((r) => ({ ...r, quantity: Number(r.quantity), price: Number(r.price), executedAt: Number(r.executedAt) }));
+  return rows.map((r) => ({ ...r, quantity: Number(r.quantity), price: Number(r.price), executedAt: Number(r.executedAt), fees: r.fees === null || r.fees === undefined ? null : Number(r.fees) }));
 }
 
 export async function loadRiskInputs(storage: Storage, opts: LoadOptions): Promise<RiskInputs> {
@@ -88,7 +88,7 @@ export async function loadRiskInputs(storage: Storage, opts: LoadOptions): Promi
   for (const [k, b] of rules.betas) betas.set(k, b);
 
   const multipliers = new Map(positions.map((p) => [p.contractKey, p.multiplier]));
-  const { realized } = realizedFifo(await allTrades(storage), (k) => multipliers.get(k));
+  const { realized, fees } = realizedFifo(await allTrades(storage), (k) => multipliers.get(k));
 
-  return { now, positions, market, prices, dayMarks, betas, benchmark, staleMs: rules.staleFeedMs, realized };
+  return { now, positions, market, prices, dayMarks, betas, benchmark, staleMs: rules.staleFeedMs, realized, fees };
 }

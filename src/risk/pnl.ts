@@ -19,8 +19,10 @@ export interface TradeInput {
 }
 
 export interface RealizedResult {
-  /** By marketKey(broker, account, contract_key). */
+  /** By marketKey(broker, account, contract_key): net of the trades' fees. */
   realized: Map<string, number>;
+  /** Fees of all its trades by marketKey (keys whose trades carried no fee are absent). */
+  fees: Map<string, number>;
   /** What FIFO leaves open per key: signed quantity and the lots' average price. */
   open: Map<string, { quantity: number; avgPrice: number | null }>;
 }
@@ -38,6 +40,7 @@ export function tradeMultiplier(contractKey: string, known?: number): number | n
 /**
  * FIFO: each trade first closes the oldest opposite lots (realizing (exit − entry) × size ×
  * mult, sign by side), the rest opens a new lot. Trades are taken in executed_at order.
+ * Realized is net of fees: every trade's fees (opening ones too) are a cost when paid (D78).
  */
 export function realizedFifo(trades: TradeInput[], multiplierOf: (key: string) => number | undefined = () => undefined): RealizedResult {
   const byKey = new Map<string, TradeInput[]>();
@@ -48,12 +51,14 @@ export function realizedFifo(trades: TradeInput[], multiplierOf: (key: string) =
     else byKey.set(k, [t]);
   }
   const realized = new Map<string, number>();
+  const feesByKey = new Map<string, number>();
   const open = new Map<string, { quantity: number; avgPrice: number | null }>();
   for (const [k, list] of byKey) {
     list.sort((a, b) => a.executedAt - b.executedAt);
     const mult = tradeMultiplier(list[0].contractKey, multiplierOf(list[0].contractKey));
     const lots: { qty: number; price: number }[] = []; // signed qty
     let pnl = 0;
+    let fees: number | null = null;
     for (const t of list) {
       let left = t.side === 'buy' ? t.quantity : -t.quantity;
       while (left !== 0 && lots.length > 0 && Math.sign(lots[0].qty) !== Math.sign(left)) {
@@ -65,13 +70,14 @@ export function realizedFifo(trades: TradeInput[], multiplierOf: (key: string) =
         if (lot.qty === 0) lots.shift();
       }
       if (left !== 0) lots.push({ qty: left, price: t.price });
-      if (t.fees) pnl -= t.fees / (mult ?? 1);
+      if (t.fees !== undefined && t.fees !== null && Number.isFinite(t.fees)) fees = (fees ?? 0) + t.fees;
     }
-    if (mult !== null) realized.set(k, pnl * mult);
+    if (fees !== null) feesByKey.set(k, fees);
+    if (mult !== null) realized.set(k, pnl * mult - (fees ?? 0));
     const q = lots.reduce((s, l) => s + l.qty, 0);
     open.set(k, { quantity: q, avgPrice: q === 0 ? null : lots.reduce((s, l) => s + l.qty * l.price, 0) / q });
   }
-  return { realized, open };
+  return { realized, fees: feesByKey, open };
 }
 
 /** Position Greeks at t0 (already × qty × mult) and what moved by t1. */

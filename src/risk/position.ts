@@ -81,6 +81,7 @@ export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPric
     dayPnl: mark !== null && dayMark ? (mark - dayMark.mark) * size : null,
     dayPnlBasis: mark !== null && dayMark ? dayMark.basis : null,
     realizedPnl: realized,
+    fees: inputs.fees?.get(marketKey(p.broker, p.account, p.contractKey)) ?? null,
     updatedAt,
     stale: updatedAt === null || inputs.now - updatedAt > inputs.staleMs,
   };

@@ -70,8 +70,10 @@ export interface RiskInputs {
   benchmark: string;
   /** A position whose newest values are older than this is flagged stale. */
   staleMs: number;
-  /** Realized P&L (FIFO, see pnl.ts) by marketKey. */
+  /** Realized P&L (FIFO, see pnl.ts; net of fees) by marketKey. */
   realized?: Map<string, number>;
+  /** Fees of the trades by marketKey (only keys whose trades carried fees). */
+  fees?: Map<string, number>;
 }
 
 export type MarkSource = 'mark' | 'mid' | 'last' | 'underlying' | null;
@@ -107,6 +109,8 @@ export interface PositionRisk {
   dayPnl: number | null;
   dayPnlBasis: DayMark['basis'] | null;
   realizedPnl: number | null;
+  /** Fees of its trades (already taken out of realizedPnl); null = no trade carried fees. */
+  fees: number | null;
   updatedAt: number | null;
   stale: boolean;
 }
@@ -123,6 +127,8 @@ export interface RiskSums {
   unrealizedPnl: number | null;
   dayPnl: number | null;
   realizedPnl: number | null;
+  /** Fees of the trades (already in realizedPnl). */
+  fees: number | null;
   /** Positions with at least one unknown number (missing Greeks, mark or price). */
   incomplete: number;
 }

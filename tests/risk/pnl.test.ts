@@ -26,6 +26,21 @@ describe('realized P&L, FIFO', () => {
     const r = realizedFifo([t('sell', 100, 530, 2, 'SPY'), t('buy', 100, 515, 1, 'SPY')]);
     expect(r.realized.get(marketKey('tasty', 'A1', 'SPY'))).toBeCloseTo(1500, 9);
   });
+
+  it('net of fees: every trade\'s fees (opening and closing) come off realized and are reported on their own', () => {
+    // buy 2 @ 1.00 (fees 2.60), sell 2 @ 3.00 (fees 2.74): gross (3-1)·2·100 = 400; fees 5.34; net 394.66
+    const r = realizedFifo([{ ...t('buy', 2, 1, 1), fees: 2.6 }, { ...t('sell', 2, 3, 2), fees: 2.74 }, t('buy', 1, 2, 3, 'SPY   261218P00500000')]);
+    const k = marketKey('tasty', 'A1', 'SPY   261218C00500000');
+    expect(r.realized.get(k)).toBeCloseTo(394.66, 9);
+    expect(r.fees.get(k)).toBeCloseTo(5.34, 9);
+    // a key whose trades carried no fee: none reported (not 0), realized as before (nothing closed yet)
+    const put = marketKey('tasty', 'A1', 'SPY   261218P00500000');
+    expect(r.fees.has(put)).toBe(false);
+    expect(r.realized.get(put)).toBe(0);
+    // fees of an open lot are already a cost: buy 1 @ 2.00 with 1.30 fees → realized -1.30
+    const open = realizedFifo([{ ...t('buy', 1, 2, 1), fees: 1.3 }]);
+    expect(open.realized.get(k)).toBeCloseTo(-1.3, 9);
+  });
 });
 
 describe('Greek attribution', () => {

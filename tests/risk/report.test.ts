@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRiskReport } from '../../src/risk/report.js';
 import { riskJson } from '../../src/risk/json.js';
 import { inputs, mkt, NOW, pos } from './fixtures.js';
+import { marketKey } from '../../src/risk/types.js';
 
 // Hand-computed: every expected number below is worked out in the comment beside it.
 describe('position risk and sums (risk.md)', () => {
@@ -84,5 +85,24 @@ describe('position risk and sums (risk.md)', () => {
     expect(doc.positions[0].dte).toBeCloseTo(28.25, 10);
     expect(doc.totals).toMatchObject({ positions: 1, delta: null, incomplete: 1 });
     expect(doc.as_of).toBe(new Date(NOW).toISOString());
+  });
+});
+
+describe('fees (D78)', () => {
+  it('a position shows its trades\' fees beside realized P&L (already net of them); sums and JSON carry them as added keys', () => {
+    const call = pos('SPY   261218C00530000', -1, 3.0);
+    const stock = pos('SPY', 100, 515);
+    const k = marketKey('tasty', 'A1', 'SPY   261218C00530000');
+    const r = buildRiskReport(inputs([stock, call], [null, mkt({ mark: 2.0, underlyingPrice: 520, delta: 0.3 })], { SPY: 520 }, {
+      realized: new Map([[k, 120 - 2.5]]), fees: new Map([[k, 2.5]]),
+    }));
+    const c = r.positions.find((p) => p.contractKey === call.contractKey)!;
+    expect(c).toMatchObject({ realizedPnl: 117.5, fees: 2.5 });
+    expect(r.positions.find((p) => p.contractKey === 'SPY')!.fees).toBeNull(); // no trade fees known: null, never 0
+    expect(r.totals).toMatchObject({ realizedPnl: 117.5, fees: 2.5 });
+    const doc = riskJson(r);
+    expect(doc.positions.find((p) => p.contract_key === call.contractKey)).toMatchObject({ realized_pnl: 117.5, fees: 2.5 });
+    expect(doc.totals).toMatchObject({ realized_pnl: 117.5, fees: 2.5 });
+    expect(doc.underlyings[0]).toMatchObject({ underlying: 'SPY', realized_pnl: 117.5, fees: 2.5 });
   });
 });
