@@ -15,19 +15,28 @@ function isIncomplete(p: PositionRisk): boolean {
   return option && (p.gamma === null || p.theta === null || p.vega === null);
 }
 
+const add = (a: number | null, v: number | null) => (v === null ? a : (a ?? 0) + v);
+
+/** Field by field, written out: the alert loop sums every second, and a loop over names is several times slower. */
 export function sumRisk(positions: Iterable<PositionRisk>): RiskSums {
-  const acc: Record<SumField, number | null> = Object.fromEntries(FIELDS.map((f) => [f, null])) as Record<SumField, number | null>;
+  const s: Record<SumField, number | null> = { delta: null, dollarDelta: null, bwd: null, gamma: null, theta: null, vega: null, unrealizedPnl: null, dayPnl: null, realizedPnl: null, fees: null };
   let n = 0;
   let incomplete = 0;
   for (const p of positions) {
     n++;
     if (isIncomplete(p)) incomplete++;
-    for (const f of FIELDS) {
-      const v = p[f];
-      if (v !== null) acc[f] = (acc[f] ?? 0) + v;
-    }
+    s.delta = add(s.delta, p.delta);
+    s.dollarDelta = add(s.dollarDelta, p.dollarDelta);
+    s.bwd = add(s.bwd, p.bwd);
+    s.gamma = add(s.gamma, p.gamma);
+    s.theta = add(s.theta, p.theta);
+    s.vega = add(s.vega, p.vega);
+    s.unrealizedPnl = add(s.unrealizedPnl, p.unrealizedPnl);
+    s.dayPnl = add(s.dayPnl, p.dayPnl);
+    s.realizedPnl = add(s.realizedPnl, p.realizedPnl);
+    s.fees = add(s.fees, p.fees);
   }
-  return { positions: n, ...acc, incomplete };
+  return { positions: n, ...s, incomplete };
 }
 
 /** Groups positions by a key, keeping first-seen order of keys. */

@@ -17,10 +17,11 @@
 import { sumRisk } from './aggregate.js';
 import { observeLimit, observePin, observeStrategy, pinSubject, type Observation } from './alertRules.js';
 import { bwd } from './beta.js';
+import { instrumentOf, type Instrument } from './instrument.js';
 import { benchmarkPrice, positionRisk } from './position.js';
 import { assembleReport, positionOrder, underlyingRisk, type RiskReport, type UnderlyingRisk } from './report.js';
 import type { RiskRules } from './rules.js';
-import { describeStrategy, recognizeStrategies, type Strategy } from './strategies.js';
+import { recognizeStrategies, strategyMarks, type Strategy } from './strategies.js';
 import { marketKey, type ContractMarket, type PositionRisk, type RiskInputs, type RiskPositionInput, type RiskSums } from './types.js';
 
 /** What a refresh touched: the subjects whose rules must be looked at again. */
@@ -66,7 +67,11 @@ export class IncrementalRisk {
   private readonly under = new Map<string, UnderlyingRisk>();
   private totals: RiskSums = sumRisk([]);
   private strategiesCache: Strategy[] | null = null;
-  private strategyIndex: Map<string, Strategy> | null = null;
+  private readonly byId = new Map<string, Strategy>();
+  /** Pin-risk subject per position key (a regex per position per tick otherwise). */
+  private readonly pinOf = new Map<string, string>();
+  /** What each position's contract is (parsed when the position arrives or changes). */
+  private readonly instOf = new Map<string, Readonly<Instrument>>();
 
   // What changed since the last refresh.
   private readonly dirty = new Set<string>();
@@ -121,6 +126,7 @@ export class IncrementalRisk {
         this.membership = true;
       }
       this.pos.set(k, p);
+      this.instOf.set(k, instrumentOf(p.contractKey, p.assetClass));
       this.dirty.add(k);
       this.legsChanged.add(groupKey(p));
     }
@@ -128,6 +134,7 @@ export class IncrementalRisk {
       if (seen.has(k)) continue;
       this.unlink(k, cur);
       this.pos.delete(k);
+      this.instOf.delete(k);
       this.dirty.add(k);
       this.legsChanged.add(groupKey(cur));
       this.membership = true;
@@ -135,6 +142,7 @@ export class IncrementalRisk {
   }
 
   private link(k: string, p: RiskPositionInput): void {
+    if (!this.pinOf.has(k)) this.pinOf.set(k, pinSubject(p));
     for (const s of [p.underlying, p.contractKey]) {
       let set = this.readers.get(s);
       if (!set) this.readers.set(s, (set = new Set()));
@@ -167,18 +175,15 @@ export class IncrementalRisk {
       const p = this.pos.get(k);
       const old = this.risk.get(k);
       changes.positions.add(k);
-      if (old) {
-        changes.pins.add(pinSubject(old));
-        changes.underlyings.add(old.underlying);
-      }
+      changes.pins.add(this.pinOf.get(k)!);
+      if (old) changes.underlyings.add(old.underlying);
       if (!p) {
         this.risk.delete(k);
         continue;
       }
-      const r = positionRisk(p, inp, bench);
+      const r = positionRisk(p, inp, bench, this.instOf.get(k));
       r.strategy = old?.strategy ?? null;
       this.risk.set(k, r);
-      changes.pins.add(pinSubject(r));
       changes.underlyings.add(r.underlying);
       describe.add(groupKey(r));
     }
@@ -245,15 +250,16 @@ export class IncrementalRisk {
     this.groups = groups;
     this.membership = false;
     this.strategiesCache = null;
-    this.strategyIndex = null;
   }
 
   private recognize(gk: string, changes: RiskChanges): void {
     const g = this.groups.get(gk);
     const before = this.strategiesOf(gk);
-    for (const s of before) changes.strategyIds.add(s.id);
+    for (const s of before) {
+      changes.strategyIds.add(s.id);
+      this.byId.delete(s.id);
+    }
     this.strategiesCache = null;
-    this.strategyIndex = null;
     if (!g) {
       this.gone.delete(gk);
       return;
@@ -262,7 +268,10 @@ export class IncrementalRisk {
     const legs = g.members.map((k) => ({ ...this.risk.get(k)! }));
     g.strategies = recognizeStrategies(legs);
     for (const l of legs) this.risk.set(keyOf(l), l);
-    for (const s of g.strategies) changes.strategyIds.add(s.id);
+    for (const s of g.strategies) {
+      changes.strategyIds.add(s.id);
+      this.byId.set(s.id, s);
+    }
   }
 
   /** Strategies of groups that vanished are remembered until their removal is reported. */
@@ -276,12 +285,12 @@ export class IncrementalRisk {
     const g = this.groups.get(gk);
     if (!g) return;
     this.strategiesCache = null;
-    this.strategyIndex = null;
-    g.strategies = g.strategies.map((s) => {
-      const legs = s.legs.map((c) => this.risk.get(marketKey(g.broker, g.account, c))!);
-      return describeStrategy(g.broker, g.account, g.underlying, s.kind, legs);
-    });
-    for (const s of g.strategies) changes.strategyIds.add(s.id);
+    // Legs unchanged: credit and payoff stand; only P&L and DTE move (strategyMarks, as describeStrategy).
+    g.strategies = g.strategies.map((s) => ({ ...s, ...strategyMarks(s.legs.map((c) => this.risk.get(marketKey(g.broker, g.account, c))!)) }));
+    for (const s of g.strategies) {
+      changes.strategyIds.add(s.id);
+      this.byId.set(s.id, s);
+    }
   }
 
   /** Every strategy in report order. */
@@ -302,8 +311,7 @@ export class IncrementalRisk {
   }
 
   strategy(id: string): Strategy | undefined {
-    if (!this.strategyIndex) this.strategyIndex = new Map(this.strategies().map((s) => [s.id, s]));
-    return this.strategyIndex.get(id);
+    return this.byId.get(id);
   }
 
   underlying(symbol: string): UnderlyingRisk | undefined {

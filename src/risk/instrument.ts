@@ -25,7 +25,24 @@ export interface Instrument {
 const FUTURE_OPTION_RE = /^\.\/([A-Z0-9]+)\s+([A-Z0-9]+)\s+(\d{2})(\d{2})(\d{2})([CP])(\d+(?:\.\d+)?)$/;
 const FUTURE_RE = /^\/[A-Z0-9]{1,5}[FGHJKMNQUVXZ]\d{1,2}$/;
 
-export function instrumentOf(contractKey: string, assetClass?: string): Instrument {
+const instruments = new Map<string, Readonly<Instrument>>();
+
+/**
+ * What a contract key is (parsed once per key and asset class: the alert loop and every report
+ * ask for the same few thousand keys over and over). The result is shared: never mutate it.
+ */
+export function instrumentOf(contractKey: string, assetClass?: string): Readonly<Instrument> {
+  const k = `${assetClass ?? ''}|${contractKey}`;
+  let inst = instruments.get(k);
+  if (!inst) {
+    inst = parseInstrument(contractKey, assetClass);
+    if (instruments.size > 50_000) instruments.clear();
+    instruments.set(k, inst);
+  }
+  return inst;
+}
+
+function parseInstrument(contractKey: string, assetClass?: string): Instrument {
   if (assetClass !== 'equity' && isOccKey(contractKey)) {
     const o = parseOcc(contractKey);
     return { kind: 'option', right: o.right, strike: o.strike, expiry: o.expiry, root: o.root };

@@ -31,8 +31,7 @@ export function benchmarkPrice(inputs: Pick<RiskInputs, 'prices' | 'benchmark'>)
   return inputs.prices.get(inputs.benchmark)?.price ?? null;
 }
 
-export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPrice = benchmarkPrice(inputs)): PositionRisk {
-  const inst = instrumentOf(p.contractKey, p.assetClass);
+export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPrice = benchmarkPrice(inputs), inst = instrumentOf(p.contractKey, p.assetClass)): PositionRisk {
   const qty = p.quantity;
   const size = qty * p.multiplier;
   const beta = betaTo(p.underlying, inputs.benchmark, inputs.betas);

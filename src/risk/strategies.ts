@@ -168,13 +168,21 @@ export function describeStrategy(broker: string, account: string, underlying: st
   } else if (pl && (kind === 'calendar' || kind === 'diagonal') && credit !== null && credit < 0) {
     maxLoss = -credit; // a long calendar can lose at most what it cost (European, same underlying)
   }
-  const unrealized = legs.some((l) => l.unrealizedPnl === null) ? null : legs.reduce((s, l) => s + l.unrealizedPnl!, 0);
-  const dtes = options.map((l) => l.dte).filter((d): d is number => d !== null);
   return {
     id: `${broker}:${account}:${kind}:${legs.map((l) => compact(l.contractKey)).join('+')}`,
     broker, account, underlying, kind, legs: legs.map((l) => l.contractKey),
-    credit, maxProfit, maxLoss, breakevens, unrealizedPnl: unrealized, dte: dtes.length ? Math.min(...dtes) : null,
+    credit, maxProfit, maxLoss, breakevens, ...strategyMarks(legs),
   };
+}
+
+/**
+ * What moves with the market and the clock (unrealized P&L, nearest DTE); the rest of a
+ * strategy (credit, payoff) only changes with its legs. The alert loop re-describes with this.
+ */
+export function strategyMarks(legs: Leg[]): Pick<Strategy, 'unrealizedPnl' | 'dte'> {
+  const unrealized = legs.some((l) => l.unrealizedPnl === null) ? null : legs.reduce((s, l) => s + l.unrealizedPnl!, 0);
+  const dtes = legs.filter(isOpt).map((l) => l.dte).filter((d): d is number => d !== null);
+  return { unrealizedPnl: unrealized, dte: dtes.length ? Math.min(...dtes) : null };
 }
 
 /** Recognises strategies and sets `strategy` (the id) on every position it was given. */

@@ -50,9 +50,11 @@ describe('POST /v1/trades body', () => {
   it('accepts a valid trade, canonicalises the OCC key and defaults source to manual', () => {
     expect(parseTradeBody(good)).toEqual({
       broker: 'tasty', account: '5WT0001', tradeId: 'T-1', contractKey: 'SPY   251219C00500000', side: 'buy',
-      quantity: 2, price: 3.25, executedAt: Date.UTC(2025, 0, 2, 15), source: 'manual',
+      quantity: 2, price: 3.25, executedAt: Date.UTC(2025, 0, 2, 15), source: 'manual', fees: null,
     });
     expect(parseTradeBody({ ...good, executed_at: 1_735_830_000_000, source: 'paper' })).toMatchObject({ executedAt: 1_735_830_000_000, source: 'paper' });
+    expect(parseTradeBody({ ...good, fee: 1.3 }).fees).toBe(1.3);
+    expect(parseTradeBody({ ...good, fee: -0.2 }).fees).toBe(-0.2); // a rebate
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -60,6 +62,8 @@ describe('POST /v1/trades body', () => {
     ['an unknown field', { ...good, qty: 1 }, /unknown field qty/],
     ['no broker', { ...good, broker: undefined }, /broker must be/],
     ['an empty trade id', { ...good, trade_id: '' }, /trade_id must be/],
+    ['a fee given as text', { ...good, fee: '1.30' }, /fee must be a number from -1e9 to 1e9/],
+    ['a fee out of range', { ...good, fee: 1e10 }, /fee must be a number from -1e9 to 1e9/],
     ['a contract that is not OCC', { ...good, contract_key: 'SPY' }, /contract_key: invalid OCC symbol/],
     ['a bad side', { ...good, side: 'short' }, /side must be "buy" or "sell"/],
     ['a zero quantity', { ...good, quantity: 0 }, /quantity must be a number > 0/],
