@@ -5,21 +5,7 @@ import type { LiveState } from './load.js';
 import type { ContractMarket } from './types.js';
 
 /** One new latest snapshot as the processor announces it (onLatest): what notify() takes. */
-export interface LiveSnapshot {
-  broker: string;
-  account: string;
-  contractKey: string;
-  bid: number | null;
-  ask: number | null;
-  mark: number | null;
-  underlyingPrice: number | null;
-  iv: number | null;
-  delta: number | null;
-  gamma: number | null;
-  theta: number | null;
-  vega: number | null;
-  eventTs: number;
-}
+export type LiveSnapshot = Omit<ContractMarket, 'last'> & { broker: string; account: string; contractKey: string };
 
 export const contractMarketOf = (s: LiveSnapshot): ContractMarket => ({
   bid: s.bid, ask: s.ask, mark: s.mark, underlyingPrice: s.underlyingPrice, iv: s.iv, delta: s.delta, gamma: s.gamma, theta: s.theta, vega: s.vega, eventTs: s.eventTs,
