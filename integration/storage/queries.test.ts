@@ -99,7 +99,7 @@ describeBackends('storage queries', (backend) => {
     expect(await t.storage.writeTrades([trade({ broker: 'ibkr', tradeId: 'T1' })])).toEqual({ inserted: 1, duplicates: 0 });
     const sim = await t.storage.listTrades({ broker: 'sim' });
     expect(sim.map((r) => [r.tradeId, r.price])).toEqual([['T2', 4.2], ['T1', 4.2], ['T3', 4.2]]);
-    expect(sim[0]).toEqual(trade({ tradeId: 'T2', executedAt: T0 + 10, side: 'buy' }));
+    expect(sim[0]).toEqual({ ...trade({ tradeId: 'T2', executedAt: T0 + 10, side: 'buy' }), fees: null }); // no fee given: null (D78)
   });
 
   it('listTrades filters by account and time range and honours the limit', async () => {
