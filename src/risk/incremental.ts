@@ -9,8 +9,8 @@
  *   - sums per underlying for the underlyings touched, and the portfolio totals (re-summed in
  *     report order, a few additions per position, when anything changed).
  * A benchmark price change touches every BWD: only the BWD is recomputed then. Time-driven
- * numbers (DTE, the stale flag) move for every position: refresh(now, true) recomputes every
- * position (the service does it on its slower timer and before a report is handed out).
+ * numbers (DTE, the stale flag) move for every position: refresh(now, true) brings them to `now`
+ * (the service does it on its slower timer and before a report is handed out).
  * report() equals buildRiskReport(inputs()) (tests/risk/incremental.test.ts checks it on random
  * update sequences): both end in assembleReport(). Pure: no I/O, time comes in as `now`.
  */
@@ -18,7 +18,7 @@ import { sumRisk } from './aggregate.js';
 import { observeLimit, observePin, observeStrategy, pinSubject, type Observation } from './alertRules.js';
 import { bwd } from './beta.js';
 import { instrumentOf, type Instrument } from './instrument.js';
-import { benchmarkPrice, positionRisk } from './position.js';
+import { benchmarkPrice, positionRisk, timeFields } from './position.js';
 import { assembleReport, positionOrder, underlyingRisk, type RiskReport, type UnderlyingRisk } from './report.js';
 import type { RiskRules } from './rules.js';
 import { recognizeStrategies, strategyMarks, type Strategy } from './strategies.js';
@@ -155,7 +155,8 @@ export class IncrementalRisk {
   }
 
   /**
-   * Recomputes what changed, at `now`; `all` recomputes every position (time moved: DTE, stale).
+   * Recomputes what changed, at `now`; `all`: time moved, so DTE and the stale flag of every
+   * position (timeFields, as positionRisk) and every strategy's DTE are brought to `now` too.
    * Returns the subjects touched.
    */
   refresh(now: number, all = false): RiskChanges {
@@ -168,8 +169,17 @@ export class IncrementalRisk {
       if (this.under.has(s) || this.underMembers.has(s)) changes.underlyings.add(s);
     }
     this.pricesChanged.clear();
-    if (all) for (const k of this.pos.keys()) this.dirty.add(k);
     const bench = benchmarkPrice(inp);
+    if (all) {
+      // Time moved: DTE and the stale flag of every position, and so every strategy's DTE.
+      for (const [k, r] of this.risk) {
+        if (this.dirty.has(k)) continue;
+        this.risk.set(k, { ...r, ...timeFields(this.instOf.get(k)!, r.updatedAt, inp) });
+        changes.positions.add(k);
+        changes.pins.add(this.pinOf.get(k)!);
+        describe.add(groupKey(r));
+      }
+    }
 
     for (const k of this.dirty) {
       const p = this.pos.get(k);
@@ -333,6 +343,11 @@ export class IncrementalRisk {
 
   asOf(): number {
     return this.inp.now;
+  }
+
+  /** What the rules read (observe()), without the report's per-account and per-broker sums. */
+  view(): Pick<RiskReport, 'strategies' | 'totals' | 'underlyings' | 'positions' | 'asOf'> {
+    return { strategies: this.strategies(), totals: this.totals, underlyings: [...this.under.values()], positions: this.positions(), asOf: this.inp.now };
   }
 
   /** The report as of the last refresh (refresh(now, true) first for one exact at `now`). */

@@ -6,7 +6,7 @@
  *   unrealized = (mark − avg_price) × qty × mult; day = (mark − day mark) × qty × mult
  */
 import { betaTo, bwd } from './beta.js';
-import { instrumentOf, isOptionKind } from './instrument.js';
+import { instrumentOf, isOptionKind, type Instrument } from './instrument.js';
 import { daysTo, expiryInstant } from './time.js';
 import { marketKey, type ContractMarket, type MarkSource, type PositionRisk, type RiskInputs, type RiskPositionInput } from './types.js';
 
@@ -31,6 +31,14 @@ export function benchmarkPrice(inputs: Pick<RiskInputs, 'prices' | 'benchmark'>)
   return inputs.prices.get(inputs.benchmark)?.price ?? null;
 }
 
+/** What moves with the clock alone: DTE (options: fractional days to the expiry instant) and the stale flag. */
+export function timeFields(inst: Readonly<Instrument>, updatedAt: number | null, inputs: Pick<RiskInputs, 'now' | 'staleMs'>): Pick<PositionRisk, 'dte' | 'stale'> {
+  return {
+    dte: isOptionKind(inst.kind) ? daysTo(expiryInstant(inst.expiry!, inst.root), inputs.now) : null,
+    stale: updatedAt === null || inputs.now - updatedAt > inputs.staleMs,
+  };
+}
+
 export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPrice = benchmarkPrice(inputs), inst = instrumentOf(p.contractKey, p.assetClass)): PositionRisk {
   const qty = p.quantity;
   const size = qty * p.multiplier;
@@ -46,7 +54,6 @@ export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPric
   let theta: number | null = null;
   let vega: number | null = null;
   let iv: number | null = null;
-  let dte: number | null = null;
   let updatedAt: number | null = null;
 
   if (isOptionKind(inst.kind)) {
@@ -59,7 +66,6 @@ export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPric
     vega = mul(m?.vega ?? null, size);
     iv = m?.iv ?? null;
     updatedAt = m?.eventTs ?? null;
-    dte = daysTo(expiryInstant(inst.expiry!, inst.root), inputs.now);
   } else if (inst.kind === 'stock' || inst.kind === 'future') {
     const own = inputs.prices.get(p.contractKey) ?? (inst.kind === 'stock' ? inputs.prices.get(p.underlying) : undefined);
     mark = own?.price ?? null;
@@ -73,7 +79,7 @@ export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPric
   return {
     broker: p.broker, account: p.account, contractKey: p.contractKey, underlying: p.underlying,
     instrument: inst.kind, right: inst.right ?? null, strike: inst.strike ?? null, expiry: inst.expiry ?? null,
-    quantity: qty, multiplier: p.multiplier, mark, markSource, avgPrice: p.avgPrice, underlyingPrice, iv, beta, dte,
+    quantity: qty, multiplier: p.multiplier, mark, markSource, avgPrice: p.avgPrice, underlyingPrice, iv, beta,
     strategy: null,
     delta, dollarDelta, bwd: bwd(delta, beta, underlyingPrice, benchPrice), gamma, theta, vega,
     unrealizedPnl: mark !== null && p.avgPrice !== null ? (mark - p.avgPrice) * size : null,
@@ -82,6 +88,6 @@ export function positionRisk(p: RiskPositionInput, inputs: RiskInputs, benchPric
     realizedPnl: realized,
     fees: inputs.fees?.get(marketKey(p.broker, p.account, p.contractKey)) ?? null,
     updatedAt,
-    stale: updatedAt === null || inputs.now - updatedAt > inputs.staleMs,
+    ...timeFields(inst, updatedAt, inputs),
   };
 }

@@ -10,8 +10,8 @@
  * `tickMs` (1 s; an optional `throttleMs` evaluates sooner after an update) evaluates only the
  * rules of the subjects that changed, so a breach is seen within 1 s of the update that caused
  * it. Time-driven rules (DTE, pin risk's DTE, stale feed, broker down) move with the clock for
- * every subject: a full evaluation every `timeTickMs` (5 s) recomputes every position at the
- * Clock's now and looks at every rule. Transitions are stored in `alerts`, then given to
+ * every subject: a full evaluation every `timeTickMs` (5 s) brings every position's DTE and
+ * stale flag to the Clock's now and looks at every rule. Transitions are stored in `alerts`, then given to
  * listeners (SSE, /v1/events) and the webhook (queued, never awaited by the pipeline).
  */
 import type { Logger } from 'pino';
@@ -221,7 +221,7 @@ export class RiskService {
   /**
    * Brings the incremental state to the Clock's now: a fresh load from the database every
    * slowRefreshMs (or always without a live state), otherwise the changes since the last call.
-   * `all` recomputes every position (time moved). Returns the state and whether it was rebuilt.
+   * `all`: time moved (every DTE and stale flag to now; every latest value re-read). Returns the state and whether it was rebuilt.
    */
   private async advance(all: boolean): Promise<{ engine: IncrementalRisk; rebuilt: boolean }> {
     const now = this.o.clock.now();
@@ -290,7 +290,7 @@ export class RiskService {
       if (all || rebuilt) {
         // Everything at now: the same observations as a full report would give.
         const evaluated = new Set([...RULES_EVALUATED, ...this.o.rules.limits.map((l) => `limit_${l.metric}`)]);
-        transitions = this.book.apply(observe(engine.report(), this.o.rules, feeds), now, evaluated);
+        transitions = this.book.apply(observe(engine.view(), this.o.rules, feeds), now, evaluated);
       } else {
         const [observations, scope] = observeChanges(engine, changes, this.o.rules);
         transitions = this.book.apply(observations, now, scope);

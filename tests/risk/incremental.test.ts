@@ -85,7 +85,7 @@ function run(seed: number, steps: number) {
   const counts = { partial: 0, fullSteps: 0, transitions: 0, smallSteps: 0 };
   // A new state is evaluated in full first (as the service does after every load).
   const first = observe(buildRiskReport(ref.inputs), RULES).filter((o) => !FEED_RULES.has(o.rule));
-  expect(norm(inc.apply(observe(engine.report(), RULES).filter((o) => !FEED_RULES.has(o.rule)), now, ALL_RULES))).toEqual(norm(full.apply(first, now, ALL_RULES)));
+  expect(norm(inc.apply(observe(engine.view(), RULES).filter((o) => !FEED_RULES.has(o.rule)), now, ALL_RULES))).toEqual(norm(full.apply(first, now, ALL_RULES)));
 
   for (let step = 0; step < steps; step++) {
     const op = r();
@@ -136,7 +136,7 @@ function run(seed: number, steps: number) {
     const all = observe(expected, RULES).filter((o) => !FEED_RULES.has(o.rule));
     if (timeMoved) {
       counts.fullSteps++;
-      a = inc.apply(observe(engine.report(), RULES).filter((o) => !FEED_RULES.has(o.rule)), now, ALL_RULES);
+      a = inc.apply(observe(engine.view(), RULES).filter((o) => !FEED_RULES.has(o.rule)), now, ALL_RULES);
       b = full.apply(all, now, ALL_RULES);
     } else {
       counts.partial++;
