@@ -233,7 +233,8 @@ rawpos AS (SELECT DISTINCT broker, account, contract_key FROM raw),
 roll AS NOT MATERIALIZED (
   SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
          size, delta, gamma, theta, vega, underlying_price, mark,
-         date_part('epoch', bucket_end) * 1000 AS end_ms, date_part('epoch', next_end) * 1000 AS next_ms
+         date_part('epoch', bucket_end) * 1000 AS end_ms, date_part('epoch', next_end) * 1000 AS next_ms,
+         date_part('epoch', event_ts) * 1000 AS approx_e
     FROM greek_rollup
    WHERE grain_s = ${grain} AND bucket_end > ${TS('$1::float8 - $5::float8')} AND bucket_end <= ${TS(cut)}
      AND event_ts > ${TS('$1::float8 - $5::float8')} ${and}
@@ -246,17 +247,22 @@ roll AS NOT MATERIALIZED (
     // bucket_end and next_end are whole grains and the bucket edges are too: the bucket of a row
     // (and of its next one) is that of its snapshot. A next row past the cut is past "to" (the
     // position has no raw row in (cut, to]): the row stays latest to the end of the range.
+    // Staleness is checked on event_ts itself (exact); approx_e (float8 seconds × 1000, not the
+    // numeric extract) only bounds the series, one bucket wide. The series sits in the select
+    // list (ProjectSet: no per-row function scan).
     fastSql = `
   UNION ALL
-  SELECT b.i, r.broker, r.account, r.contract_key, r.underlying, r.e, r.seq, r.size, r.delta, r.gamma, r.theta, r.vega, r.underlying_price, r.mark
-    FROM roll r
-    CROSS JOIN LATERAL generate_series(
-      greatest(ceil((r.end_ms - $1::float8) / $2::float8)::int - 1, 0),
-      least(CASE WHEN r.next_ms <= ${cut} THEN ceil((r.next_ms - $1::float8) / $2::float8)::int - 1 ELSE $3::int END - 1,
-            $3::int - 1, ceil((r.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
-    ) AS b(i)
-   WHERE NOT EXISTS (SELECT 1 FROM rawpos x WHERE x.broker = r.broker AND x.account = r.account AND x.contract_key = r.contract_key)
-     AND least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - r.e < $5::float8`;
+  SELECT f.i, f.broker, f.account, f.contract_key, f.underlying, f.event_ts, f.seq, f.size, f.delta, f.gamma, f.theta, f.vega, f.underlying_price, f.mark
+    FROM (
+    SELECT generate_series(
+             greatest(ceil((r.end_ms - $1::float8) / $2::float8)::int - 1, 0),
+             least(CASE WHEN r.next_ms <= ${cut} THEN ceil((r.next_ms - $1::float8) / $2::float8)::int - 1 ELSE $3::int END - 1,
+                   $3::int - 1, ceil((r.approx_e + $5::float8 - $1::float8) / $2::float8)::int)
+           ) AS i, r.*
+      FROM roll r
+     WHERE NOT EXISTS (SELECT 1 FROM rawpos x WHERE x.broker = r.broker AND x.account = r.account AND x.contract_key = r.contract_key)
+    ) f
+   WHERE f.event_ts > ${TS('least($1::float8 + (f.i + 1) * $2::float8, $4::float8) - $5::float8')}`;
   }
   const perAccount = !q.allAccounts;
   const groupCols = perAccount ? 'g.underlying, g.account' : 'g.underlying';
@@ -284,8 +290,8 @@ seg AS (
   SELECT last.*, lead(k, 1, $3::int) OVER (PARTITION BY broker, account, contract_key ORDER BY k) AS next_k
     FROM last
 ),
-opt AS (
-  SELECT b.i, s.broker, s.account, s.contract_key, s.underlying, s.e, s.seq, s.size, s.delta, s.gamma, s.theta, s.vega, s.underlying_price, s.mark
+opt AS NOT MATERIALIZED (
+  SELECT b.i, s.broker, s.account, s.contract_key, s.underlying, s.event_ts, s.seq, s.size, s.delta, s.gamma, s.theta, s.vega, s.underlying_price, s.mark
     FROM seg s
     CROSS JOIN LATERAL generate_series(
       s.k,
@@ -296,7 +302,7 @@ opt AS (
 px AS (
   SELECT DISTINCT ON (i, underlying) i, underlying, underlying_price AS price
     FROM opt WHERE underlying_price IS NOT NULL
-   ORDER BY i, underlying, e DESC, seq DESC, broker, account, contract_key
+   ORDER BY i, underlying, event_ts DESC, seq DESC, broker, account, contract_key
 ),
 stk AS (
   SELECT broker, account, contract_key, underlying,
