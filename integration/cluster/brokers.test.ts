@@ -7,17 +7,15 @@
  * and every row a member accepted is stored.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ClusterMember, clusterStatus, clusterUnits, unitCovers } from '../../src/app/cluster.js';
-import { readAppConfig } from '../../src/app/config.js';
-import { Pipeline } from '../../src/app/pipeline.js';
+import { clusterStatus, clusterUnits, unitCovers } from '../../src/app/cluster.js';
 import { startAlpacaSimulator, type AlpacaSimulator } from '../../src/brokers/alpaca/sim/index.js';
 import { startCpapiSimulator, type CpapiSimulator } from '../../src/brokers/ibkr/sim/cpapi/index.js';
 import { defaultContracts } from '../../src/brokers/simbook.js';
 import { optionHolding, startTastySimulator, type TastySimulator } from '../../src/brokers/tasty/sim/index.js';
-import { MemoryJournal } from '../../src/core/journal.js';
 import { FakeClock } from '../../tests/helpers/fake-clock.js';
-import { describePg, openTestStorage, testLogger, type TestStorage } from '../helpers/pg.js';
+import { describePg, openTestStorage, type TestStorage } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
+import { threeMembers } from './members.js';
 
 const ACCOUNTS = ['5WT00001', '5WT00002', '5WT00003'];
 
@@ -70,25 +68,8 @@ describePg('ingest --cluster: tasty per account, alpaca and ibkr whole, three me
     const clock = new FakeClock(Date.UTC(2026, 0, 5, 15, 0, 0));
     const units = clusterUnits([{ id: 'tasty', broker: 'tasty' }, { id: 'alpaca', broker: 'alpaca' }, { id: 'ibkr', broker: 'ibkr' }]);
     expect([...units]).toEqual([...ACCOUNTS.map((a) => `tasty:${a}`), 'alpaca:*', 'ibkr:*']);
-    const pipelines = ['a', 'b', 'c'].map(() => new Pipeline({ storage: t.storage, config: readAppConfig({}), log: testLogger, journal: new MemoryJournal() }));
-    const members = ['a', 'b', 'c'].map((id, i) => new ClusterMember({
-      storage: t.storage, clock, log: testLogger, memberId: id, units, ttlMs: 15_000, heartbeatMs: 5_000, host: 'test', pid: i,
-      start: (unit) => pipelines[i].startActor(units.spec(unit)),
-      stop: (unit) => pipelines[i].stopActor(unit),
-    }));
+    const { pipelines, members, running, exactlyOnce, beat } = threeMembers(t.storage, clock, units);
     const [a, b, c] = members;
-    const running = () => pipelines.map((p) => p.supervisor.status().filter((s) => s.state !== 'stopped').map((s) => s.id).sort());
-    const exactlyOnce = (alive: ClusterMember[]) => {
-      const owned = alive.flatMap((m) => m.owned());
-      expect(new Set(owned).size).toBe(owned.length);
-      const r = running();
-      members.forEach((m, i) => expect(r[i]).toEqual(alive.includes(m) ? m.owned() : []));
-      return owned.sort();
-    };
-    const beat = async (ms: number, alive: ClusterMember[]) => {
-      clock.advance(ms);
-      for (const m of alive) await m.heartbeat();
-    };
     /** rows of a unit: its account's rows for tasty, the broker's rows otherwise */
     const rowsOf = async (unit: string) => {
       const [broker, account] = unit.split(':') as [string, string];
