@@ -7,13 +7,11 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ClusterMember, clusterStatus } from '../../src/app/cluster.js';
-import { readAppConfig } from '../../src/app/config.js';
-import { Pipeline } from '../../src/app/pipeline.js';
 import { clusterUnits } from '../../src/cli/ingest.js';
 import { FakeClock } from '../../tests/helpers/fake-clock.js';
-import { MemoryJournal } from '../../src/core/journal.js';
 import { describePg, openTestStorage, testLogger, type TestStorage } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
+import { threeMembers } from './members.js';
 
 describePg('ingest --cluster: lease takeover with three members', () => {
   let t: TestStorage;
@@ -26,26 +24,8 @@ describePg('ingest --cluster: lease takeover with three members', () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 5, 15, 0, 0));
     const units = clusterUnits([{ id: 'sim', broker: 'sim', flags: { rate: '40', accounts: '3' } }]);
     expect([...units]).toEqual(['sim:SIM-1', 'sim:SIM-2', 'sim:SIM-3']);
-    const pipelines = ['a', 'b', 'c'].map(() => new Pipeline({ storage: t.storage, config: readAppConfig({}), log: testLogger, journal: new MemoryJournal() }));
-    const members = ['a', 'b', 'c'].map((id, i) => new ClusterMember({
-      storage: t.storage, clock, log: testLogger, memberId: id, units, ttlMs: 15_000, heartbeatMs: 5_000, host: 'test', pid: i,
-      start: (unit) => pipelines[i].startActor(units.spec(unit)),
-      stop: (unit) => pipelines[i].stopActor(unit),
-    }));
+    const { pipelines, members, running, exactlyOnce, beat } = threeMembers(t.storage, clock, units);
     const [a, b, c] = members;
-    const running = () => pipelines.map((p) => p.supervisor.status().filter((s) => s.state !== 'stopped').map((s) => s.id).sort());
-    /** No unit owned or running twice, and what runs is what is leased. */
-    const exactlyOnce = (alive: ClusterMember[]) => {
-      const owned = alive.flatMap((m) => m.owned());
-      expect(new Set(owned).size).toBe(owned.length);
-      const r = running();
-      members.forEach((m, i) => expect(r[i]).toEqual(alive.includes(m) ? m.owned() : []));
-      return owned.sort();
-    };
-    const beat = async (ms: number, alive: ClusterMember[]) => {
-      clock.advance(ms);
-      for (const m of alive) await m.heartbeat();
-    };
 
     for (const m of members) await m.join();
     await beat(0, members);

@@ -65,6 +65,21 @@ describePg('history generator and query plans on a small volume', () => {
     expect(mon.n).toBeGreaterThan(0);
   });
 
+  it('a 1-minute day is served from the rollup: index scans, no scan of the day\'s snapshots, no sort by position', async () => {
+    await t.storage.query('ANALYZE');
+    const q: TimelineQuery = { from: END - DAY, to: END, bucketMs: 60_000, staleMs: 15 * 60_000 };
+    const plan = await explain(q);
+    // the minute rows come through an index on greek_rollup (grain, bucket_end)
+    expect(plan).toMatch(/Index (Only )?Scan .*on greek_rollup|Bitmap Index Scan on greek_rollup_grain_end/);
+    expect(plan).not.toMatch(/Seq Scan on greek_rollup/);
+    // the raw rows are read only through an index (not rolled up yet: persisted_at; after the cut: empty)
+    expect(plan).not.toMatch(/Seq Scan on greek_snapshots_p2026010[67]/);
+    const analyzed = (await t.storage.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, TIMING OFF) ${buildTimelineQuery({ ...q, rollupWatermark: await readRollupWatermark(t.storage) }).text}`,
+      buildTimelineQuery({ ...q, rollupWatermark: await readRollupWatermark(t.storage) }).params)).map((r) => r['QUERY PLAN']).join('\n');
+    // every position took the fast path: the newest-per-bucket sort (slow path) got no row
+    expect(analyzed).toMatch(/Unique .*\(actual rows=0 /);
+  });
+
   it('30 days at 1 hour read the hour grain; both give the raw rows\' numbers', async () => {
     const month: TimelineQuery = { from: END - 30 * DAY, to: END, bucketMs: 3_600_000, staleMs: 15 * 60_000 };
     const day: TimelineQuery = { from: END - DAY, to: END, bucketMs: 60_000, staleMs: 15 * 60_000 };

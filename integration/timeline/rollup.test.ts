@@ -59,6 +59,7 @@ const QUERIES: Array<[string, TimelineQuery]> = [
   ['1 h over midnight, end mid-hour', { from: DAY0 + 21 * H, to: DAY0 + 25 * H + 1_234_567, bucketMs: H, staleMs: 2 * H }],
   ['2 h, all accounts, one broker, two underlyings', { from: DAY0 + 20 * H, to: DAY0 + 28 * H, bucketMs: 2 * H, staleMs: 3 * H, allAccounts: true, brokers: ['ibkr'], underlyings: ['SPY', 'IWM'] }],
   ['90 s (not a grain: raw rows)', { from: DAY0 + 23 * H, to: DAY0 + 24 * H, bucketMs: 90_000, staleMs: 10 * 60_000 }],
+  ['1 h with edges at :30 (--tz +05:30: the minute grain, not the hour)', { from: DAY0 + 21 * H, to: DAY0 + 26 * H, bucketMs: H, staleMs: 2 * H, alignOffsetMs: 5.5 * H }],
 ];
 
 describeBackends('timeline from the rollup = timeline from the raw rows', (backend) => {

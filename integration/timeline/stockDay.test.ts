@@ -132,6 +132,54 @@ describeBackends('timeline: stock positions, day P&L, benchmark price per bucket
     const s = timelineSessions(gen.queries[0]!);
     expect(s.days).toEqual(['2025-01-06', '2025-01-07']);
   });
+
+  // Continues from the tables of the test above. The history rollup (greek_rollup, its next_end
+  // chain: specs/history.md, D81) must give the direct recomputation's numbers: stock/future
+  // rows, P&L, day P&L, bwd and the benchmark price included. Three states: every row still raw
+  // (the rollup just ran: rows inside its margin), every row served by the rollup (fast path),
+  // and a mix (late rows of two contracts the rollup has not seen: those go the slow path).
+  it('the same book through the history rollup (fast path, slow path, a mix) equals the direct recomputation', async () => {
+    const gen = generatedBook();
+    const weights = await loadTimelineWeights(t.storage, 'SPY', rulesOf({ QQQ: 1.1 }));
+    const wedMidnightNy = Date.UTC(2025, 0, 8, 5, 0, 0);
+    const queries: TimelineQuery[] = [
+      ...gen.queries,
+      { from: wedMidnightNy - 3 * 3_600_000, to: wedMidnightNy + 2 * 3_600_000 + 17_000, bucketMs: 60_000, staleMs: 15 * 60_000 },
+      { from: wedMidnightNy - 4 * 3_600_000, to: wedMidnightNy + 3 * 3_600_000, bucketMs: 3_600_000, staleMs: 90 * 60_000, allAccounts: true },
+      { from: wedMidnightNy - 3 * 3_600_000, to: wedMidnightNy + 1 * 3_600_000, bucketMs: 120_000, staleMs: 50_000, accounts: ['U1'] },
+    ];
+    const check = async (state: string) => {
+      const input = { snapshots: await snapshotsOf(t), positions: await positionsOf(t), closingMarks: await allClosingMarks(t) };
+      for (const q of queries) {
+        const days = await loadTimelineDays(t.storage, q);
+        const viaRollup = await riskTimeline(t.storage, { ...q, weights, days });
+        expect(viaRollup.length, state).toBeGreaterThan(0);
+        expectSame(viaRollup, recomputeTimeline(input, { ...q, weights, days }));
+        expectSame(viaRollup, await riskTimeline(t.storage, { ...q, weights, days, rollup: false }));
+      }
+    };
+    const run = await t.storage.rollup!();
+    expect(run.ran).toBe(true);
+    const [linked] = await t.storage.query<{ n: number; linked: number }>('SELECT count(*)::int AS n, count(next_end)::int AS linked FROM greek_rollup WHERE grain_s = 60');
+    expect(linked.n).toBeGreaterThan(100);
+    // every row but each position's last names its next one
+    const [positions] = await t.storage.query<{ n: number }>('SELECT count(DISTINCT (broker, account, contract_key))::int AS n FROM greek_rollup WHERE grain_s = 60');
+    expect(linked.linked).toBe(linked.n - positions.n);
+    await check('raw rows inside the margin');
+    await t.storage.query(`UPDATE greek_rollup_state SET watermark = clock_timestamp() + interval '1 hour'`);
+    await check('everything from the rollup');
+    // The rollup has seen everything up to now; late rows of two contracts arrive after it.
+    await t.storage.query(`UPDATE greek_rollup_state SET watermark = clock_timestamp() + interval '5 minutes'`);
+    const late = gen.snapshots
+      .filter((x) => x.contractKey === 'SPY   250321P00470000' || x.contractKey === 'QQQ   250321P00390000')
+      .filter((_, i) => i % 4 === 1)
+      .map((x) => ({ ...x, eventTs: x.eventTs + 20_000, seq: x.seq + 10, delta: (x.delta ?? 0) + 0.5, mark: x.mark === null ? 4 : x.mark + 1 }));
+    await t.storage.writeSnapshots(late);
+    await check('late rows of two contracts not rolled up yet');
+    await t.storage.rollup!();
+    await t.storage.query(`UPDATE greek_rollup_state SET watermark = clock_timestamp() + interval '1 hour'`);
+    await check('the late rows rolled up and relinked');
+  });
 });
 
 async function snapshotsOf(t: TestStorage): Promise<GreekSnapshot[]> {

@@ -24,6 +24,7 @@ import type { ActorSpec } from '../actors/supervisor.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { ConfigError } from '../core/errors.js';
 import type { Storage } from '../db/types.js';
+import { MANIFESTS } from '../brokers/registry.js';
 import type { AppConfig } from './config.js';
 
 export interface ClusterOptions {
@@ -51,6 +52,8 @@ const MS = (col: string) => `(extract(epoch FROM ${col}) * 1000)::float8`;
 
 export interface LeaseRow {
   unit: string;
+  /** what the unit streams (unitCovers): `account X`, or why the broker is one unit */
+  covers: string;
   owner: string;
   generation: number;
   acquiredAt: number;
@@ -74,7 +77,7 @@ export async function clusterStatus(storage: Pick<Storage, 'query'>, now: number
   const leases = (await storage.query<Record<string, unknown>>(
     `SELECT unit, owner, generation, ${MS('acquired_at')} AS a, ${MS('heartbeat_at')} AS h, ${MS('expires_at')} AS e, previous_owner, gap_ms FROM ingest_leases ORDER BY unit`,
   )).map((r) => ({
-    unit: String(r.unit), owner: String(r.owner), generation: Number(r.generation), acquiredAt: Number(r.a), heartbeatAt: Number(r.h), expiresAt: Number(r.e),
+    unit: String(r.unit), covers: unitCovers(String(r.unit)), owner: String(r.owner), generation: Number(r.generation), acquiredAt: Number(r.a), heartbeatAt: Number(r.h), expiresAt: Number(r.e),
     previousOwner: r.previous_owner === null ? null : String(r.previous_owner), gapMs: r.gap_ms === null ? null : Number(r.gap_ms), live: Number(r.e) > now,
   }));
   const members = (await storage.query<Record<string, unknown>>(
@@ -116,7 +119,7 @@ export class ClusterMember {
     return {
       member: this.o.memberId, streaming: this.owned(), lease_ms: this.ttlMs, heartbeat_ms: this.heartbeatMs,
       as_of: this.last ? iso(this.last.at) : null,
-      leases: (this.last?.leases ?? []).map((l) => ({ unit: l.unit, owner: l.owner, live: l.live, expires_at: iso(l.expiresAt), previous_owner: l.previousOwner, takeover_gap_ms: l.gapMs !== null && l.gapMs >= 0 ? l.gapMs : null })),
+      leases: (this.last?.leases ?? []).map((l) => ({ unit: l.unit, covers: l.covers, owner: l.owner, live: l.live, expires_at: iso(l.expiresAt), previous_owner: l.previousOwner, takeover_gap_ms: l.gapMs !== null && l.gapMs >= 0 ? l.gapMs : null })),
       members: (this.last?.members ?? []).map((m) => ({ member: m.member, host: m.host, pid: m.pid, live: m.live, units: m.units })),
     };
   }
@@ -261,6 +264,15 @@ export class ClusterMember {
   }
 }
 
+/** What a unit streams, for status: one account, or what the broker's single unit covers. Pure. */
+export function unitCovers(unit: string): string {
+  const i = unit.indexOf(':');
+  const broker = i < 0 ? unit : unit.slice(0, i);
+  const rest = i < 0 ? '*' : unit.slice(i + 1);
+  if (rest !== '*') return `account ${rest}`;
+  return MANIFESTS.find((m) => m.id === broker)?.cluster?.whole ?? 'every account of the broker (one stream)';
+}
+
 function hash(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -269,15 +281,18 @@ function hash(s: string): number {
 
 /**
  * ingest --cluster: the stream units of the configuration, the same list in every member.
- * sim: one unit per account (sim:SIM-n, the actor streams only that account); every other
- * broker: one unit (broker:*), its plugin streaming all the broker's accounts.
+ * A broker whose manifest lists its accounts (PluginManifest.cluster: sim per simulated account,
+ * tasty per TASTY_ACCOUNTS account) gets one unit per account (`broker:account`, its actor
+ * started with --only-account); any other broker one unit (`broker:*`) streaming all its
+ * accounts: alpaca (one key = one account), ibkr (the gateway session), tasty without
+ * TASTY_ACCOUNTS. unitCovers() says what each unit is.
  */
-export function clusterUnits(specs: ActorSpec[]): string[] & { spec(unit: string): ActorSpec } {
+export function clusterUnits(specs: ActorSpec[], env: Record<string, string | undefined> = process.env): string[] & { spec(unit: string): ActorSpec } {
   const bySpec = new Map<string, ActorSpec>();
   for (const spec of specs) {
-    if (spec.broker === 'sim') {
-      const n = Math.max(1, Math.floor(Number(spec.flags?.accounts ?? 2)) || 2);
-      for (let i = 1; i <= n; i++) bySpec.set(`sim:SIM-${i}`, { ...spec, id: `sim:SIM-${i}`, flags: { ...spec.flags, 'only-account': `SIM-${i}` } });
+    const accounts = MANIFESTS.find((m) => m.id === spec.broker)?.cluster?.accounts(env, spec.flags ?? {}) ?? null;
+    if (accounts && accounts.length > 0) {
+      for (const a of accounts) bySpec.set(`${spec.broker}:${a}`, { ...spec, id: `${spec.broker}:${a}`, flags: { ...spec.flags, 'only-account': a } });
     } else {
       bySpec.set(`${spec.broker}:*`, { ...spec, id: `${spec.broker}:*` });
     }

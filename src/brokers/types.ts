@@ -119,6 +119,22 @@ export interface PluginManifest {
   endpoint?(config: unknown): PreflightEndpoint;
   /** Loads the plugin itself (lazily: a worker loads only the broker it runs). */
   load(): Promise<BrokerPlugin<any>>;
+  /**
+   * How `ingest --cluster` leases this broker (specs/cluster.md, D82-D84). Absent: one unit
+   * (`<id>:*`) streaming every account.
+   */
+  cluster?: PluginCluster;
+}
+
+export interface PluginCluster {
+  /**
+   * The accounts to lease one by one (unit `<id>:<account>`, its actor started with
+   * `--only-account=<account>`), from configuration alone so every member computes the same
+   * list; null: the broker is one unit `<id>:*`.
+   */
+  accounts(env: Record<string, string | undefined>, flags: PluginFlags): string[] | null;
+  /** What the `<id>:*` unit covers, for status (why it is not split). */
+  whole: string;
 }
 
 export interface StreamContext {

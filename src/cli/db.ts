@@ -120,7 +120,7 @@ async function cluster(t: DataTarget, json: boolean): Promise<number> {
     const s = await clusterStatus(storage, now);
     if (json) {
       say(JSON.stringify({
-        leases: s.leases.map((l) => ({ unit: l.unit, owner: l.owner, live: l.live, generation: l.generation, acquired_at: iso(l.acquiredAt), heartbeat_at: iso(l.heartbeatAt), expires_at: iso(l.expiresAt), previous_owner: l.previousOwner, takeover_gap_ms: l.gapMs !== null && l.gapMs >= 0 ? l.gapMs : null })),
+        leases: s.leases.map((l) => ({ unit: l.unit, covers: l.covers, owner: l.owner, live: l.live, generation: l.generation, acquired_at: iso(l.acquiredAt), heartbeat_at: iso(l.heartbeatAt), expires_at: iso(l.expiresAt), previous_owner: l.previousOwner, takeover_gap_ms: l.gapMs !== null && l.gapMs >= 0 ? l.gapMs : null })),
         members: s.members.map((m) => ({ member: m.member, host: m.host, pid: m.pid, live: m.live, started_at: iso(m.startedAt), heartbeat_at: iso(m.heartbeatAt), units: m.units })),
       }));
       return 0;
@@ -129,8 +129,8 @@ async function cluster(t: DataTarget, json: boolean): Promise<number> {
       say(`no ingest --cluster member has run against ${t.label}`);
       return 0;
     }
-    say(table(['unit', 'owner', 'state', 'since', 'expires in', 'takeover gap'], s.leases.map((l) => [
-      l.unit, l.owner, l.live ? 'streaming' : 'free (expired or released)', iso(l.acquiredAt), l.live ? `${((l.expiresAt - now) / 1000).toFixed(1)} s` : '-',
+    say(table(['unit', 'covers', 'owner', 'state', 'since', 'expires in', 'takeover gap'], s.leases.map((l) => [
+      l.unit, l.covers, l.owner, l.live ? 'streaming' : 'free (expired or released)', iso(l.acquiredAt), l.live ? `${((l.expiresAt - now) / 1000).toFixed(1)} s` : '-',
       l.gapMs !== null && l.gapMs >= 0 ? `${(l.gapMs / 1000).toFixed(1)} s from ${l.previousOwner}` : '-',
     ])));
     say('');

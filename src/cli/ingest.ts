@@ -34,8 +34,9 @@ started on demand and shared with the other commands).
   --cluster          share the stream units with the other ingest --cluster processes (hosts) of
                      this configuration through leases in PostgreSQL: each unit streamed by one
                      process, a dead one's taken over within CLUSTER_LEASE_MS + CLUSTER_HEARTBEAT_MS
-                     (15 + 5 s). Units: sim:SIM-n per sim account; broker:* for the other brokers
-                     (one process streams all accounts of that broker). Owners: npm run db -- cluster
+                     (15 + 5 s). Units: one per account for sim (SIM-n) and tasty (TASTY_ACCOUNTS);
+                     broker:* for alpaca (one key = one account), ibkr (the gateway session) and
+                     tasty without TASTY_ACCOUNTS. Owners: npm run db -- cluster
   --record=DIR       also write every inbound wire message of every actor to DIR (NDJSON, one
                      file per actor and day, secrets stripped): replay with npm run replay -- DIR
 ${pluginFlagHelp()}

@@ -10,6 +10,9 @@
  * when the last run started) and upserts keeping the newest; the timeline reads those
  * not-yet-rolled rows from greek_snapshots itself, so a late or skipped run costs time, never
  * correctness. rollupRange() builds a range of event time in one go (the history generator).
+ * Every run also relinks the positions it wrote (next_end, migration 0008, D81): each row names
+ * the bucket_end of the position's next row, so the timeline knows how long a row stays the
+ * position's latest without sorting the range by position.
  */
 import type { SqlSession } from './driver.js';
 
@@ -27,9 +30,12 @@ export const ROLLUP_LOCK_KEY = 7263510004;
 
 const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
 
-/** The grain (ms) a timeline bucket can be served from, or undefined (raw rows only). */
-export function rollupGrainFor(bucketMs: number): number | undefined {
-  for (const g of [...ROLLUP_GRAINS_S].reverse()) if (bucketMs % (g * 1000) === 0) return g * 1000;
+/**
+ * The grain (ms) a timeline bucket can be served from, or undefined (raw rows only): a grain that
+ * divides the bucket and the edges' offset (--tz: a +05:30 zone cannot use the hour grain).
+ */
+export function rollupGrainFor(bucketMs: number, offsetMs = 0): number | undefined {
+  for (const g of [...ROLLUP_GRAINS_S].reverse()) if (bucketMs % (g * 1000) === 0 && offsetMs % (g * 1000) === 0) return g * 1000;
   return undefined;
 }
 
@@ -58,6 +64,37 @@ ON CONFLICT (grain_s, broker, account, contract_key, bucket_end) DO UPDATE SET
   delta = excluded.delta, gamma = excluded.gamma, theta = excluded.theta, vega = excluded.vega,
   underlying_price = excluded.underlying_price, mark = excluded.mark
 WHERE (greek_rollup.event_ts, greek_rollup.seq) < (excluded.event_ts, excluded.seq)`;
+}
+
+/**
+ * Relinks the rows of the given positions at grain `grainS` (D81): next_end = the bucket_end of the
+ * position's next row, from the row before `lo` (the earliest row the run wrote) onwards.
+ * $1 brokers, $2 accounts, $3 contract keys, $4 lo (epoch ms), one entry per position.
+ */
+export function relinkSql(grainS: number): string {
+  const pos = (a: string, b: string) => `${a}.grain_s = ${grainS} AND ${a}.broker = ${b}.broker AND ${a}.account = ${b}.account AND ${a}.contract_key = ${b}.contract_key`;
+  return `UPDATE greek_rollup r SET next_end = x.nx
+  FROM (SELECT q.broker, q.account, q.contract_key, q.bucket_end,
+               lead(q.bucket_end) OVER (PARTITION BY q.broker, q.account, q.contract_key ORDER BY q.bucket_end) AS nx
+          FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) AS t(broker, account, contract_key, lo)
+          CROSS JOIN LATERAL (SELECT coalesce(max(p.bucket_end), ${TS('t.lo')}) AS start FROM greek_rollup p
+                               WHERE ${pos('p', 't')} AND p.bucket_end < ${TS('t.lo')}) s
+          JOIN greek_rollup q ON ${pos('q', 't')} AND q.bucket_end >= s.start) x
+ WHERE ${pos('r', 'x')} AND r.bucket_end = x.bucket_end AND r.next_end IS DISTINCT FROM x.nx`;
+}
+
+/** One upsert (rollupUpsertSql) and the relink of the positions it wrote; returns the rows upserted. */
+async function applyRollup(db: SqlSession, grainS: number, source: 'raw' | 'minute', where: string, params: unknown[]): Promise<number> {
+  const touched = await db.query<{ broker: string; account: string; contract_key: string; lo: number; n: number }>(
+    `WITH up AS (${rollupUpsertSql(grainS, source, where)}
+RETURNING broker, account, contract_key, bucket_end)
+SELECT broker, account, contract_key, (extract(epoch FROM min(bucket_end)) * 1000)::float8 AS lo, count(*)::int AS n FROM up GROUP BY 1, 2, 3`,
+    params,
+  );
+  if (touched.length > 0) {
+    await db.execute(relinkSql(grainS), [touched.map((t) => t.broker), touched.map((t) => t.account), touched.map((t) => t.contract_key), touched.map((t) => Number(t.lo))]);
+  }
+  return touched.reduce((n, t) => n + Number(t.n), 0);
 }
 
 export interface RollupRun {
@@ -104,7 +141,7 @@ export async function rollupIncremental(db: TxCapable): Promise<RollupRun> {
         rows[3600] += r[3600];
       }
     } else {
-      for (const g of ROLLUP_GRAINS_S) rows[g] = await tx.execute(rollupUpsertSql(g, 'raw', `persisted_at > ${TS('$1')}`), [since]);
+      for (const g of ROLLUP_GRAINS_S) rows[g] = await applyRollup(tx, g, 'raw', `persisted_at > ${TS('$1')}`, [since]);
     }
     const start = Number(st?.start);
     await tx.query(`INSERT INTO greek_rollup_state (id, watermark, updated_at) VALUES (1, ${TS('$1')}, clock_timestamp())
@@ -119,12 +156,12 @@ export async function rollupIncremental(db: TxCapable): Promise<RollupRun> {
  * persisted_at in the past (the history generator), then let rollupIncremental() take over.
  */
 export async function rollupRange(db: SqlSession, fromMs: number, toMs: number): Promise<Record<number, number>> {
-  const minute = await db.execute(rollupUpsertSql(60, 'raw', `event_ts >= ${TS('$1')} AND event_ts < ${TS('$2')}`), [fromMs, toMs]);
+  const minute = await applyRollup(db, 60, 'raw', `event_ts >= ${TS('$1')} AND event_ts < ${TS('$2')}`, [fromMs, toMs]);
   // hour buckets touching the range: from the minute rows of whole hours around it
   // (the hour ending exactly at fromMs holds a snapshot at fromMs, which this range rolled up)
   const h0 = Math.floor(fromMs / 3_600_000) * 3_600_000 - 3_600_000;
   const h1 = Math.ceil(toMs / 3_600_000) * 3_600_000 + 3_600_000;
-  const hour = await db.execute(rollupUpsertSql(3600, 'minute', `bucket_end > ${TS('$1')} AND bucket_end <= ${TS('$2')}`), [h0, h1]);
+  const hour = await applyRollup(db, 3600, 'minute', `bucket_end > ${TS('$1')} AND bucket_end <= ${TS('$2')}`, [h0, h1]);
   return { 60: minute, 3600: hour };
 }
 

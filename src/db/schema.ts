@@ -173,6 +173,8 @@ export const greekRollup = pgTable(
     vega: doublePrecision('vega'),
     underlyingPrice: doublePrecision('underlying_price'),
     mark: doublePrecision('mark'),
+    /** bucket_end of the position's next row at this grain, NULL: none yet (migration 0008, D81) */
+    nextEnd: tstz('next_end'),
   },
   (t) => [primaryKey({ name: 'greek_rollup_pkey', columns: [t.grainS, t.broker, t.account, t.contractKey, t.bucketEnd] })],
 );

@@ -135,6 +135,8 @@ export function buildTimelineQuery(q: TimelineQuery): { text: string; params: un
   // list joined per row: an underlying without one gets NULL (never β = 1). Without weights bwd is NULL.
   let bwdSql = 'NULL::float8';
   let benchSql = 'NULL::float8';
+  let betaSql = 'NULL::float8';
+  let bpSql = 'NULL::float8';
   let betaJoin = '';
   let benchCte = '';
   if (q.weights) {
@@ -150,8 +152,10 @@ bp AS (
        AND event_ts > ${TS('least($1::float8 + (g.i + 1) * $2::float8, $4::float8) - 4 * 86400000')}
      ORDER BY event_ts DESC, seq DESC LIMIT 1) x ON true
 )`;
-    bwdSql = `sum(s.delta * s.size * s.underlying_price) * max(bt.beta) / nullif(max(bp.price), 0)`;
-    benchSql = 'max(bp.price)';
+    betaSql = 'max(bt.beta)';
+    bpSql = 'max(bp.price)';
+    bwdSql = 'sum(g.dd) * max(g.beta) / nullif(max(g.bp), 0)';
+    benchSql = 'max(g.bp)';
     betaJoin = `LEFT JOIN unnest($${n - 2}::text[], $${n - 1}::float8[]) AS bt(symbol, beta) ON bt.symbol = s.underlying
   LEFT JOIN bp ON bp.i = s.i`;
   }
@@ -160,6 +164,7 @@ bp AS (
   // mark after that close (as npm run risk labels first_of_day).
   let dayCte = '';
   let daySql = 'NULL::float8';
+  let dayInner = 'NULL::bigint AS ndx, NULL::float8 AS sdx';
   let dayJoin = '';
   if (q.days) {
     params.push(q.days.days, q.days.closes, q.days.bucketDay);
@@ -180,7 +185,8 @@ dref AS (
        WHERE cm.mark IS NULL AND k.stock AND g.underlying = k.underlying AND g.underlying_price IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
        ORDER BY g.event_ts LIMIT 1) fu ON true
 )`;
-    daySql = 'CASE WHEN count(*) = count((s.mark - dr.ref) * s.size) THEN sum((s.mark - dr.ref) * s.size) END';
+    dayInner = 'count((s.mark - dr.ref) * s.size) AS ndx, sum((s.mark - dr.ref) * s.size) AS sdx';
+    daySql = 'CASE WHEN sum(g.n) = sum(g.ndx) THEN sum(g.sdx) END';
     dayJoin = `LEFT JOIN dref dr ON dr.contract_key = s.contract_key AND dr.ord = ($${n}::int[])[s.i + 1]`;
   }
   const and = filters.map((f) => `AND ${f}`).join(' ');
@@ -191,10 +197,17 @@ dref AS (
   // With a bucket of whole minutes or hours the snapshots come from greek_rollup (the newest of
   // each position per grain, src/db/rollup.ts) up to the last whole grain before "to", plus the
   // raw rows after it and the raw rows the rollup job has not seen yet (persisted after its
-  // watermark − margin). The newest-per-bucket step below makes the union equal to the raw rows.
-  // The rollup is used only once it has run (rollupWatermark given, riskTimeline reads it).
-  const grainMs = q.rollup === false || q.rollupWatermark === undefined || q.rollupWatermark === null ? undefined : rollupGrainFor(q.bucketMs);
+  // watermark − margin). The rollup is used only once it has run (rollupWatermark given,
+  // riskTimeline reads it). Two paths, the same numbers (specs/history.md, D81):
+  //  fast  positions with no such raw row: each rollup row stays the position's latest from its
+  //        bucket up to the bucket of its next row (next_end, kept by the rollup job), so no sort
+  //        by position and no window: one index range scan + generate_series.
+  //  slow  positions with raw rows: their rollup rows ∪ the raw rows through the newest-per-bucket
+  //        step below (DISTINCT ON … ORDER BY event_ts DESC, seq DESC), which removes the overlap.
+  const grainMs = q.rollup === false || q.rollupWatermark === undefined || q.rollupWatermark === null ? undefined : rollupGrainFor(q.bucketMs, q.alignOffsetMs ?? 0);
+  let pre = '';
   let snapSql: string;
+  let fastSql = '';
   if (grainMs === undefined) {
     snapSql = `SELECT ${RAW_COLS}
     FROM greek_snapshots
@@ -206,12 +219,7 @@ dref AS (
     const cut = `$${params.length - 2}::float8`;
     const grain = `$${params.length - 1}::int`;
     const unrolled = `$${params.length}::float8`;
-    snapSql = `SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
-         size, delta, gamma, theta, vega, underlying_price, mark
-    FROM greek_rollup
-   WHERE grain_s = ${grain} AND bucket_end > ${TS('$1::float8 - $5::float8')} AND bucket_end <= ${TS(cut)}
-     AND event_ts > ${TS('$1::float8 - $5::float8')} ${and}
-  UNION ALL
+    pre = `raw AS (
   SELECT ${RAW_COLS}
     FROM greek_snapshots
    WHERE event_ts > ${TS(`greatest($1::float8 - $5::float8, ${cut})`)} AND event_ts <= ${TS('$4::float8')} ${and}
@@ -219,10 +227,45 @@ dref AS (
   SELECT ${RAW_COLS}
     FROM greek_snapshots
    WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS(cut)} ${and}
-     AND persisted_at > ${TS(unrolled)}`;
+     AND persisted_at > ${TS(unrolled)}
+),
+rawpos AS (SELECT DISTINCT broker, account, contract_key FROM raw),
+roll AS NOT MATERIALIZED (
+  SELECT broker, account, contract_key, underlying, event_ts, seq, (extract(epoch FROM event_ts) * 1000)::float8 AS e,
+         size, delta, gamma, theta, vega, underlying_price, mark,
+         date_part('epoch', bucket_end) * 1000 AS end_ms, date_part('epoch', next_end) * 1000 AS next_ms,
+         date_part('epoch', event_ts) * 1000 AS approx_e
+    FROM greek_rollup
+   WHERE grain_s = ${grain} AND bucket_end > ${TS('$1::float8 - $5::float8')} AND bucket_end <= ${TS(cut)}
+     AND event_ts > ${TS('$1::float8 - $5::float8')} ${and}
+),
+`;
+    snapSql = `SELECT broker, account, contract_key, underlying, event_ts, seq, e, size, delta, gamma, theta, vega, underlying_price, mark
+    FROM roll WHERE (broker, account, contract_key) IN (SELECT broker, account, contract_key FROM rawpos)
+  UNION ALL
+  SELECT * FROM raw`;
+    // bucket_end and next_end are whole grains and the bucket edges are too: the bucket of a row
+    // (and of its next one) is that of its snapshot. A next row past the cut is past "to" (the
+    // position has no raw row in (cut, to]): the row stays latest to the end of the range.
+    // Staleness is checked on event_ts itself (exact); approx_e (float8 seconds × 1000, not the
+    // numeric extract) only bounds the series, one bucket wide. The series sits in the select
+    // list (ProjectSet: no per-row function scan).
+    fastSql = `
+  UNION ALL
+  SELECT f.i, f.broker, f.account, f.contract_key, f.underlying, f.event_ts, f.seq, f.size, f.delta, f.gamma, f.theta, f.vega, f.underlying_price, f.mark
+    FROM (
+    SELECT generate_series(
+             greatest(ceil((r.end_ms - $1::float8) / $2::float8)::int - 1, 0),
+             least(CASE WHEN r.next_ms <= ${cut} THEN ceil((r.next_ms - $1::float8) / $2::float8)::int - 1 ELSE $3::int END - 1,
+                   $3::int - 1, ceil((r.approx_e + $5::float8 - $1::float8) / $2::float8)::int)
+           ) AS i, r.*
+      FROM roll r
+     WHERE NOT EXISTS (SELECT 1 FROM rawpos x WHERE x.broker = r.broker AND x.account = r.account AND x.contract_key = r.contract_key)
+    ) f
+   WHERE f.event_ts > ${TS('least($1::float8 + (f.i + 1) * $2::float8, $4::float8) - $5::float8')}`;
   }
   const perAccount = !q.allAccounts;
-  const groupCols = perAccount ? 's.underlying, s.account' : 's.underlying';
+  const groupCols = perAccount ? 'g.underlying, g.account' : 'g.underlying';
   // $1 from (ms, aligned)  $2 bucket (ms)  $3 number of buckets  $4 to (ms)  $5 staleness bound (ms)
   // Bucket i covers [from + i·bucket, from + (i+1)·bucket) and is sampled at as_of(i) = least(its end, to).
   //  snap     every snapshot that can count somewhere: event_ts in (from - stale, to]
@@ -230,11 +273,12 @@ dref AS (
   //           as_of is at or after it; snapshots before the range land in bucket 0)
   //  seg      each of those stays the position's latest until the position's next one (next_k)
   //  opt      seg × the buckets it is latest for (generate_series), cut where it goes stale
+  //           (plus, from the rollup, the fast path's rows: the same thing read from next_end)
   //  px, stk  the underlying's price per bucket (newest fresh snapshot); stock/future positions
-  //  allrows  options + stock/future rows, then summed per bucket and group
-  // One pass over the range's rows and one sort, instead of one index probe per bucket × position.
+  //  allrows  options + stock/future rows, then summed per bucket, group and broker, then per
+  //           bucket and group (two hash aggregates instead of a sort for count(DISTINCT broker))
   const text = `
-WITH snap AS (
+WITH ${pre}snap AS (
   ${snapSql}
 ),
 last AS (
@@ -246,19 +290,19 @@ seg AS (
   SELECT last.*, lead(k, 1, $3::int) OVER (PARTITION BY broker, account, contract_key ORDER BY k) AS next_k
     FROM last
 ),
-opt AS (
-  SELECT b.i, s.broker, s.account, s.contract_key, s.underlying, s.e, s.seq, s.size, s.delta, s.gamma, s.theta, s.vega, s.underlying_price, s.mark
+opt AS NOT MATERIALIZED (
+  SELECT b.i, s.broker, s.account, s.contract_key, s.underlying, s.event_ts, s.seq, s.size, s.delta, s.gamma, s.theta, s.vega, s.underlying_price, s.mark
     FROM seg s
     CROSS JOIN LATERAL generate_series(
       s.k,
       least(s.next_k - 1, $3::int - 1, ceil((s.e + $5::float8 - $1::float8) / $2::float8)::int - 1)
     ) AS b(i)
-   WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8
+   WHERE least($1::float8 + (b.i + 1) * $2::float8, $4::float8) - s.e < $5::float8${fastSql}
 ),
 px AS (
   SELECT DISTINCT ON (i, underlying) i, underlying, underlying_price AS price
     FROM opt WHERE underlying_price IS NOT NULL
-   ORDER BY i, underlying, e DESC, seq DESC, broker, account, contract_key
+   ORDER BY i, underlying, event_ts DESC, seq DESC, broker, account, contract_key
 ),
 stk AS (
   SELECT broker, account, contract_key, underlying,
@@ -274,34 +318,49 @@ allrows AS (
   SELECT px.i, k.broker, k.account, k.contract_key, k.underlying, k.size, 1::float8, NULL::float8, NULL::float8, NULL::float8, px.price, px.price, true
     FROM stk k JOIN px ON px.underlying = k.underlying
 )${benchCte}${dayCte}
-SELECT ($1::float8 + s.i * $2::float8) AS "bucketStart",
-       ($1::float8 + (s.i + 1) * $2::float8) AS "bucketEnd",
-       least($1::float8 + (s.i + 1) * $2::float8, $4::float8) AS "asOf",
-       s.underlying, ${perAccount ? 's.account' : 'NULL::text'} AS account,
-       count(*)::int AS positions,
-       count(DISTINCT s.broker)::int AS brokers,
-       sum(s.delta * s.size) AS delta,
-       sum(s.gamma * s.size) AS gamma,
-       sum(s.theta * s.size) AS theta,
-       sum(s.vega * s.size) AS vega,
-       sum(s.delta * s.size * s.underlying_price) AS "dollarDelta",
+SELECT ($1::float8 + g.i * $2::float8) AS "bucketStart",
+       ($1::float8 + (g.i + 1) * $2::float8) AS "bucketEnd",
+       least($1::float8 + (g.i + 1) * $2::float8, $4::float8) AS "asOf",
+       g.underlying, ${perAccount ? 'g.account' : 'NULL::text'} AS account,
+       sum(g.n)::int AS positions,
+       count(*)::int AS brokers,
+       sum(g.delta) AS delta,
+       sum(g.gamma) AS gamma,
+       sum(g.theta) AS theta,
+       sum(g.vega) AS vega,
+       sum(g.dd) AS "dollarDelta",
        ${bwdSql} AS bwd,
-       CASE WHEN count(*) = count((s.mark - p.avg_price) * s.size) THEN sum((s.mark - p.avg_price) * s.size) END AS "unrealizedPnl",
+       CASE WHEN sum(g.n) = sum(g.nx) THEN sum(g.sx) END AS "unrealizedPnl",
        ${daySql} AS "dayPnl",
        ${benchSql} AS "benchmarkPrice"
-  FROM allrows s
-  LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
-  ${betaJoin}
-  ${dayJoin}
- GROUP BY s.i, ${groupCols}
- ORDER BY s.i, ${groupCols}`;
+  FROM (
+  SELECT s.i, s.underlying, ${perAccount ? 's.account, ' : ''}s.broker,
+         count(*) AS n,
+         sum(s.delta * s.size) AS delta,
+         sum(s.gamma * s.size) AS gamma,
+         sum(s.theta * s.size) AS theta,
+         sum(s.vega * s.size) AS vega,
+         sum(s.delta * s.size * s.underlying_price) AS dd,
+         ${betaSql} AS beta,
+         ${bpSql} AS bp,
+         count((s.mark - p.avg_price) * s.size) AS nx,
+         sum((s.mark - p.avg_price) * s.size) AS sx,
+         ${dayInner}
+    FROM allrows s
+    LEFT JOIN positions p ON p.broker = s.broker AND p.account = s.account AND p.contract_key = s.contract_key
+    ${betaJoin}
+    ${dayJoin}
+   GROUP BY s.i, s.underlying, ${perAccount ? 's.account, ' : ''}s.broker
+  ) g
+ GROUP BY g.i, ${groupCols}
+ ORDER BY g.i, ${groupCols}`;
   return { text, params };
 }
 
 /** Runs the timeline in the database. Rows come back ordered by bucket, underlying, account. */
 export async function riskTimeline(storage: Pick<Storage, 'query'>, q: TimelineQuery): Promise<TimelineRow[]> {
   let rollupWatermark: number | null = null;
-  if (q.rollup !== false && rollupGrainFor(q.bucketMs) !== undefined) rollupWatermark = await readRollupWatermark(storage);
+  if (q.rollup !== false && rollupGrainFor(q.bucketMs, q.alignOffsetMs ?? 0) !== undefined) rollupWatermark = await readRollupWatermark(storage);
   const { text, params } = buildTimelineQuery({ ...q, rollupWatermark });
   const rows = await storage.query<TimelineRow>(text, params);
   // Both drivers return float8 as number and int as number; normalise anyway so callers never see strings.

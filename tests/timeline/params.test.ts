@@ -95,3 +95,16 @@ describe('timeline output', () => {
     expect(lines[3]).toMatch(/-1235 .* 99$/);
   });
 });
+
+describe('rollup grain for a bucket (src/db/rollup.ts)', () => {
+  it('takes the biggest grain dividing the bucket and the --tz offset, or none', async () => {
+    const { rollupGrainFor } = await import('../../src/db/rollup.js');
+    expect(rollupGrainFor(3_600_000)).toBe(3_600_000);
+    expect(rollupGrainFor(300_000)).toBe(60_000);
+    expect(rollupGrainFor(90_000)).toBeUndefined();
+    expect(rollupGrainFor(86_400_000, -5 * 3_600_000)).toBe(3_600_000); // New York: whole hours
+    expect(rollupGrainFor(86_400_000, 5.5 * 3_600_000)).toBe(60_000); // +05:30: the hour grain would cut at :00
+    expect(rollupGrainFor(3_600_000, 5.75 * 3_600_000)).toBe(60_000); // +05:45
+    expect(rollupGrainFor(60_000, 30_000)).toBeUndefined();
+  });
+});

@@ -31,6 +31,9 @@ export const manifest: PluginManifest = {
       },
     },
   ],
+  // One API key pair = one account: the unit is the key's account; a second account is a second
+  // configuration (D83).
+  cluster: { accounts: () => null, whole: 'the one account of ALPACA_KEY_ID (one key = one account)' },
   endpoint: (c) => {
     const a = c as AlpacaConfig;
     return { ...endpointOfUrl(a.apiUrl), what: `the Alpaca API at ${a.apiUrl}`, fix: 'check ALPACA_API_URL and the network (npm run sim -- alpaca for a simulator)' };

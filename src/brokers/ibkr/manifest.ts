@@ -43,6 +43,10 @@ export const manifest: PluginManifest = {
       },
     },
   ],
+  // The unit is the gateway session (D84): IBKR allows one brokerage session per login (a second
+  // one takes over the first, "competing session"), market data lines and pacing are per session,
+  // and positions/market data are not opened per account. Not split.
+  cluster: { accounts: () => null, whole: 'the gateway session: every account of the IBKR login (one brokerage session per login; not split)' },
   endpoint: (c) => {
     const i = c as IbkrConfig;
     if (i.transport === 'tws') {

@@ -16,5 +16,9 @@ export const manifest: PluginManifest = {
     { name: 'only-account', value: 'ID', help: 'stream this one simulated account only (ingest --cluster splits the sim per account)' },
   ],
   env: [],
+  cluster: {
+    accounts: (_env, flags) => Array.from({ length: Math.max(1, Math.floor(Number(flags.accounts ?? 2)) || 2) }, (_, i) => `SIM-${i + 1}`),
+    whole: 'every simulated account',
+  },
   load: async () => (await import('./index.js')).plugin,
 };

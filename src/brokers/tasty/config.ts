@@ -14,6 +14,11 @@ export interface TastyConfig {
   refreshToken: string;
   /** Empty = every account of the login. */
   accounts: string[];
+  /**
+   * --only-account (ingest --cluster, D82): stream this account only, and name it on every greeks
+   * event so the rows reach only its positions (another member streams the others).
+   */
+  onlyAccount?: string;
   /** How often positions are re-read over REST. */
   positionsPollMs: number;
   /** How often /market-metrics is read for held and watched underlyings (MARKET_METRICS_POLL_MS); 0 = never. */
@@ -63,11 +68,14 @@ export function parseTastyConfig(env: Record<string, string | undefined>, flags:
   const missing = ['TASTY_CLIENT_SECRET', 'TASTY_REFRESH_TOKEN'].filter((k) => !env[k]?.trim());
   if (missing.length > 0) throw missingEnv(missing, 'the tasty broker (Tastytrade OAuth)');
   const apiUrl = rawUrl.replace(/\/+$/, '');
+  const only = typeof flags['only-account'] === 'string' ? flags['only-account'].trim() : '';
+  if (flags['only-account'] !== undefined && !only) throw new ConfigError('--only-account needs an account number: use e.g. --only-account=5WT00001');
   return {
     apiUrl,
     clientSecret: env.TASTY_CLIENT_SECRET!.trim(),
     refreshToken: env.TASTY_REFRESH_TOKEN!.trim(),
-    accounts: (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    accounts: only ? [only] : (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    ...(only ? { onlyAccount: only } : {}),
     positionsPollMs: envInt(env, 'TASTY_POSITIONS_POLL_MS', 60_000, 100, 3_600_000),
     marketMetricsPollMs: envInt(env, 'MARKET_METRICS_POLL_MS', 300_000, 0, 86_400_000),
     keepaliveTimeoutMs: envInt(env, 'TASTY_KEEPALIVE_TIMEOUT_MS', 60_000, 1_000, 600_000),

@@ -4,7 +4,10 @@ import type { TastyConfig } from './config.js';
 export const manifest: PluginManifest = {
   id: 'tasty',
   description: 'Tastytrade: REST positions (OAuth) + DXLink Greeks/Quote stream',
-  flags: [{ name: 'sandbox', help: 'use the Tastytrade certification environment' }],
+  flags: [
+    { name: 'sandbox', help: 'use the Tastytrade certification environment' },
+    { name: 'only-account', value: 'ID', help: 'stream this one account only (ingest --cluster leases tasty per TASTY_ACCOUNTS account)' },
+  ],
   env: [
     { name: 'TASTY_CLIENT_SECRET', help: 'OAuth client secret (required)', secret: true },
     { name: 'TASTY_REFRESH_TOKEN', help: 'OAuth refresh token (required)', secret: true },
@@ -33,6 +36,15 @@ export const manifest: PluginManifest = {
   endpoint: (c) => {
     const t = c as TastyConfig;
     return { ...endpointOfUrl(t.apiUrl), what: `the Tastytrade API at ${t.apiUrl}`, fix: 'check TASTY_API_URL and the network (npm run sim -- tasty for a simulator)' };
+  },
+  // One account = its positions over REST, its account streamer subscription and a DXLink feed
+  // of its own contracts: nothing is shared between two accounts but the login (D82).
+  cluster: {
+    accounts: (env) => {
+      const list = (env.TASTY_ACCOUNTS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      return list.length > 0 ? [...new Set(list)] : null;
+    },
+    whole: 'every account of the login (set TASTY_ACCOUNTS to lease them one by one)',
   },
   load: async () => (await import('./index.js')).plugin,
 };

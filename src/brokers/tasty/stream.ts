@@ -590,7 +590,9 @@ export class TastyStream implements BrokerStream {
       if (m.kind === 'event') {
         this.report.data(receivedAt);
         const timeless = m.event.kind === 'greeks' && lacksTime(raw);
-        this.emit(timeless && m.event.kind === 'greeks' ? this.timeless.stamp(m.event, String(raw.eventSymbol)) : m.event);
+        const ev = timeless && m.event.kind === 'greeks' ? this.timeless.stamp(m.event, String(raw.eventSymbol)) : m.event;
+        // --only-account: this feed serves one account's positions (another stream serves the others)
+        this.emit(ev.kind === 'greeks' && this.config.onlyAccount ? { ...ev, account: this.config.onlyAccount } : ev);
       } else if (m.kind === 'malformed') this.malformed(m.reason);
       else this.skipped++;
     }
