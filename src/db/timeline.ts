@@ -161,7 +161,11 @@ bp AS (
   }
   // day P&L = (mark − reference) × size; reference = the closing mark of the bucket's previous
   // session (closing_marks: option key, or the underlying symbol for stock), else the first
-  // mark after that close (as npm run risk labels first_of_day).
+  // mark after that close (as npm run risk labels first_of_day). That first mark is looked up per
+  // (broker, account) holding the contract, so it is a range scan of greek_snapshots' primary key
+  // (broker, account, contract_key, event_ts, …) in the first partition after the close, then the
+  // earliest of those; by contract_key alone no index applies and a month with no stored closes
+  // scanned every later partition per contract and day (a 30-day timeline never finished).
   let dayCte = '';
   let daySql = 'NULL::float8';
   let dayInner = 'NULL::bigint AS ndx, NULL::float8 AS sdx';
@@ -170,16 +174,25 @@ bp AS (
     params.push(q.days.days, q.days.closes, q.days.bucketDay);
     const n = params.length;
     dayCte = `,
-keys AS (SELECT DISTINCT contract_key, underlying, stock FROM allrows),
+keys AS (
+  SELECT contract_key, underlying, stock, array_agg(broker) AS brokers, array_agg(account) AS accounts
+    FROM (SELECT DISTINCT broker, account, contract_key, underlying, stock FROM allrows) ka
+   GROUP BY contract_key, underlying, stock
+),
 dref AS (
   SELECT k.contract_key, d.ord::int AS ord, coalesce(cm.mark, fo.m, fu.m) AS ref
     FROM keys k
     CROSS JOIN unnest($${n - 2}::date[], $${n - 1}::float8[]) WITH ORDINALITY AS d(day, close_at, ord)
     LEFT JOIN closing_marks cm ON cm.contract_key = CASE WHEN k.stock THEN k.underlying ELSE k.contract_key END AND cm.day = d.day
     LEFT JOIN LATERAL (
-      SELECT g.mark AS m FROM greek_snapshots g
-       WHERE cm.mark IS NULL AND NOT k.stock AND g.contract_key = k.contract_key AND g.mark IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
-       ORDER BY g.event_ts LIMIT 1) fo ON true
+      SELECT f.m FROM unnest(k.brokers, k.accounts) AS ba(broker, account)
+       CROSS JOIN LATERAL (
+         SELECT g.mark AS m, g.event_ts AS t FROM greek_snapshots g
+          WHERE g.broker = ba.broker AND g.account = ba.account AND g.contract_key = k.contract_key
+            AND g.mark IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
+          ORDER BY g.event_ts LIMIT 1) f
+       WHERE cm.mark IS NULL AND NOT k.stock
+       ORDER BY f.t LIMIT 1) fo ON true
     LEFT JOIN LATERAL (
       SELECT g.underlying_price AS m FROM greek_snapshots g
        WHERE cm.mark IS NULL AND k.stock AND g.underlying = k.underlying AND g.underlying_price IS NOT NULL AND g.event_ts > ${TS('d.close_at')}
