@@ -20,6 +20,9 @@ import { parseTradeBody } from '../tradeBody.js';
 import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../schemas/queries.js';
 import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
 import { errorText } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
+import { Coalescer } from '../coalesce.js';
+import type { InstalledLimits } from '../limits.js';
 
 const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
 const TRADE_PARAMS = paramNames(TRADE_QUERY);
@@ -42,8 +45,12 @@ function timeRange(p: RawParams): { from?: number; to?: number } {
   return { from, to };
 }
 
-export function registerData(app: FastifyInstance, deps: ApiDeps): void {
+export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: InstalledLimits['heavy'] }): void {
   const { storage } = deps;
+  const heavy = deps.heavy ?? (<T>(work: () => Promise<T>) => work());
+  // Identical timeline requests within API_TIMELINE_CACHE_MS share one query (relative ranges
+  // included: `to` = now of the request that ran it, at most that old).
+  const timelines = new Coalescer<unknown>({ ttlMs: deps.limits?.timelineCacheMs ?? 0, clock: deps.clock ?? systemClock });
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
   let rules: RiskRules | undefined;
@@ -62,13 +69,16 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
-    const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
-    const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(storage, q) });
-    return {
-      benchmark,
-      from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
-      bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
-    };
+    const key = JSON.stringify(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
+    return timelines.get(key, () => heavy(async () => {
+      const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
+      const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(reader, q) });
+      return {
+        benchmark,
+        from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
+        bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
+      };
+    }));
   });
 
   app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {

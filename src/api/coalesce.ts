@@ -1,0 +1,33 @@
+/**
+ * Identical requests share one answer: while a computation for a key runs, every caller of that
+ * key gets the same promise, and its result is kept for `ttlMs` after it settles (failures are
+ * not kept). The timeline route uses it so that N pages (or a load test) polling the same range
+ * cost one query per `ttlMs`, not N (API_TIMELINE_CACHE_MS; D74).
+ */
+import type { Clock } from '../core/clock.js';
+
+export class Coalescer<T> {
+  private readonly entries = new Map<string, { value: Promise<T>; until: number }>();
+
+  constructor(private readonly o: { ttlMs: number; clock: Clock; maxKeys?: number }) {}
+
+  get(key: string, compute: () => Promise<T>): Promise<T> {
+    const now = this.o.clock.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.until >= now) return hit.value;
+    if (this.entries.size >= (this.o.maxKeys ?? 256)) this.prune(now);
+    const entry = { value: compute(), until: Number.POSITIVE_INFINITY }; // in flight: shared until it settles
+    this.entries.set(key, entry);
+    entry.value.then(
+      () => (entry.until = this.o.clock.now() + this.o.ttlMs),
+      () => this.entries.get(key) === entry && this.entries.delete(key),
+    );
+    return entry.value;
+  }
+
+  private prune(now: number): void {
+    for (const [k, e] of this.entries) if (e.until < now) this.entries.delete(k);
+    // Still full (every entry in flight or fresh): forget the oldest; its callers keep their promise.
+    while (this.entries.size >= (this.o.maxKeys ?? 256)) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
