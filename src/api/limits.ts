@@ -153,7 +153,7 @@ export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: 
   const busy = (reply: FastifyReply, why: GateRefusal) => {
     rejected.inc({ reason: 'busy' });
     const detail = why === 'queue_full'
-      ? `${limits.maxConcurrent} requests in flight (API_MAX_CONCURRENT)${queueMax > 0 ? ` and ${queueMax} waiting (API_QUEUE_MAX)` : ''}`
+      ? `${limits.maxConcurrent} requests in flight, API_MAX_CONCURRENT${queueMax > 0 ? `; ${queueMax} waiting, API_QUEUE_MAX` : ''}`
       : `no slot within ${queueWaitMs} ms (API_QUEUE_WAIT_MS)`;
     reply.code(503).header('retry-after', RETRY_AFTER_S);
     return reply.send({ error: `the API is busy (${detail}): retry after ${RETRY_AFTER_S} s` });
