@@ -9,7 +9,8 @@ import type { Clock } from '../core/clock.js';
 export class Coalescer<T> {
   private readonly entries = new Map<string, { value: Promise<T>; until: number }>();
 
-  constructor(private readonly o: { ttlMs: number; clock: Clock; maxKeys?: number }) {}
+  /** `costFactor`: a result that took D ms to compute is kept max(ttlMs, costFactor × D) ms. */
+  constructor(private readonly o: { ttlMs: number; clock: Clock; maxKeys?: number; costFactor?: number }) {}
 
   get(key: string, compute: () => Promise<T>): Promise<T> {
     const now = this.o.clock.now();
@@ -19,7 +20,10 @@ export class Coalescer<T> {
     const entry = { value: compute(), until: Number.POSITIVE_INFINITY }; // in flight: shared until it settles
     this.entries.set(key, entry);
     entry.value.then(
-      () => (entry.until = this.o.clock.now() + this.o.ttlMs),
+      () => {
+        const end = this.o.clock.now();
+        entry.until = end + Math.max(this.o.ttlMs, (this.o.costFactor ?? 0) * (end - now));
+      },
       () => this.entries.get(key) === entry && this.entries.delete(key),
     );
     return entry.value;

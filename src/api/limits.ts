@@ -31,6 +31,14 @@ export interface ApiLimits {
   readConnections?: number;
   /** API_TIMELINE_CACHE_MS: an identical timeline request within this time gets the same answer (default 1000; 0 = off). */
   timelineCacheMs?: number;
+  /**
+   * API_HEAVY_REST_FACTOR: after a heavy read that took D ms its slot rests factor × D ms (and
+   * an identical request reuses the answer that long), so heavy reads keep at most 1/(1+factor)
+   * of one database connection busy, however many clients ask (default 4: 20 %; 0 = no rest).
+   */
+  heavyRestFactor?: number;
+  /** API_THREAD_NICE: added to the API thread's nice value (Linux), so the pipeline's thread wins the CPU (default 10; 0 = same). */
+  threadNice?: number;
 }
 
 export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<ApiLimits> {
@@ -43,6 +51,8 @@ export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<Ap
     heavyMaxConcurrent: envInt(env, 'API_HEAVY_MAX_CONCURRENT', 1, 1, 1000),
     readConnections: envInt(env, 'API_READ_CONNECTIONS', 2, 1, 100),
     timelineCacheMs: envInt(env, 'API_TIMELINE_CACHE_MS', 1_000, 0, 600_000),
+    heavyRestFactor: envInt(env, 'API_HEAVY_REST_FACTOR', 4, 0, 100),
+    threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
   };
 }
 
@@ -66,14 +76,14 @@ interface Waiter {
 
 /**
  * A counting semaphore with a bounded FIFO queue and a bounded wait. acquire() resolves with a
- * release function (call it once) or rejects with a GateRefusal; `gone` (a closed connection)
- * gives up a queued place.
+ * release function (call it once) or rejects with a GateRefusal. With `restFactor`, a slot
+ * held for D ms comes back only restFactor × D ms after its release (a duty cycle).
  */
 export class Gate {
   private active = 0;
   private readonly queue: Waiter[] = [];
 
-  constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock }) {}
+  constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number }) {}
 
   get inFlight(): number {
     return this.active;
@@ -108,12 +118,18 @@ export class Gate {
 
   private releaser(): () => void {
     let done = false;
-    return () => {
-      if (done) return;
-      done = true;
+    const since = this.o.clock.now();
+    const handOff = () => {
       const next = this.queue.shift();
       if (next) next.grant(); // the slot passes straight to the oldest waiter
       else this.active--;
+    };
+    return () => {
+      if (done) return;
+      done = true;
+      const rest = (this.o.restFactor ?? 0) * (this.o.clock.now() - since);
+      if (rest > 0) this.o.clock.setTimeout(handOff, rest);
+      else handOff();
     };
   }
 }
@@ -141,7 +157,7 @@ export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: 
   const queueMax = limits.queueMax ?? 0;
   const queueWaitMs = limits.queueWaitMs ?? 0;
   const gate = new Gate({ max: limits.maxConcurrent, queueMax, waitMs: queueWaitMs, clock });
-  const heavyGate = new Gate({ max: limits.heavyMaxConcurrent ?? 1, queueMax, waitMs: queueWaitMs, clock });
+  const heavyGate = new Gate({ max: limits.heavyMaxConcurrent ?? 1, queueMax, waitMs: queueWaitMs, clock, restFactor: limits.heavyRestFactor ?? 0 });
   const rejected = new Counter({
     name: 'riskwire_api_rejected_total',
     help: 'API requests answered 503 by the back-pressure: busy (queue full, or no slot within API_QUEUE_WAIT_MS) or timeout (over API_REQUEST_TIMEOUT_MS).',

@@ -37,6 +37,20 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     expect(await c.get('k', async () => 2)).toBe(2);
   });
 
+  it('keeps a result costFactor × its computing time when that is longer than ttlMs', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ ttlMs: 1000, clock, costFactor: 4 });
+    const d = deferred<number>();
+    const first = c.get('k', () => d.promise);
+    clock.advance(2000); // the query took 2 s
+    d.resolve(1);
+    await first;
+    clock.advance(8000); // kept 4 × 2 s
+    expect(await c.get('k', async () => 2)).toBe(1);
+    clock.advance(1);
+    expect(await c.get('k', async () => 3)).toBe(3);
+  });
+
   it('ttlMs 0 still shares the query in flight', async () => {
     const c = new Coalescer<number>({ ttlMs: 0, clock: new FakeClock() });
     let runs = 0;
@@ -67,5 +81,21 @@ describe('Gate (the concurrency limit with a bounded queue)', () => {
     expect(order).toEqual(['2']);
     r2();
     expect([g.inFlight, g.queued]).toEqual([0, 0]);
+  });
+
+  it('with restFactor a slot held D ms comes back restFactor × D ms after its release', async () => {
+    const clock = new FakeClock();
+    const g = new Gate({ max: 1, queueMax: 5, waitMs: 10_000, clock, restFactor: 4 });
+    const r1 = await g.acquire();
+    let granted = false;
+    const w2 = g.acquire().then((rel) => ((granted = true), rel));
+    clock.advance(100); // held 100 ms
+    r1();
+    clock.advance(399);
+    await Promise.resolve();
+    expect(granted).toBe(false); // resting
+    clock.advance(1);
+    (await w2)();
+    expect(granted).toBe(true);
   });
 });

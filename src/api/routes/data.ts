@@ -39,6 +39,9 @@ function contractKeyParam(p: RawParams): string | undefined {
   }
 }
 
+/** The parameters as given, in a stable order: the key identical requests share an answer by. */
+const cacheKey = (p: RawParams) => JSON.stringify(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
+
 function timeRange(p: RawParams): { from?: number; to?: number } {
   const from = p.from !== undefined ? parseInstant(p.from, 'from') : undefined;
   const to = p.to !== undefined ? parseInstant(p.to, 'to') : undefined;
@@ -48,9 +51,10 @@ function timeRange(p: RawParams): { from?: number; to?: number } {
 export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: InstalledLimits['heavy'] }): void {
   const { storage } = deps;
   const heavy = deps.heavy ?? (<T>(work: () => Promise<T>) => work());
-  // Identical timeline requests within API_TIMELINE_CACHE_MS share one query (relative ranges
-  // included: `to` = now of the request that ran it, at most that old).
-  const timelines = new Coalescer<unknown>({ ttlMs: deps.limits?.timelineCacheMs ?? 0, clock: deps.clock ?? systemClock });
+  // Identical heavy reads within API_TIMELINE_CACHE_MS share one query (relative ranges
+  // included: `to` = now of the request that ran it, at most that old); one that took D ms is
+  // kept API_HEAVY_REST_FACTOR × D ms if longer: an answer as old as its cost.
+  const shared = new Coalescer<unknown>({ ttlMs: deps.limits?.timelineCacheMs ?? 0, clock: deps.clock ?? systemClock, costFactor: deps.limits?.heavyRestFactor ?? 0 });
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
   let rules: RiskRules | undefined;
@@ -58,19 +62,23 @@ export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: Ins
 
   app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
-    const rows = await reader.querySnapshots({
+    const filter = {
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       underlying: parseText(p.underlying, 'underlying')?.toUpperCase(), ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
-    });
-    return { count: rows.length, snapshots: rows.map(snapshotJson) };
+    };
+    // Unfiltered "newest first" scans the day's partition (no index on event_ts alone): a heavy
+    // read, shared by identical requests like the timeline's.
+    return shared.get(`snapshots ${cacheKey(p)}`, () => heavy(async () => {
+      const rows = await reader.querySnapshots(filter);
+      return { count: rows.length, snapshots: rows.map(snapshotJson) };
+    }));
   });
 
   app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
-    const key = JSON.stringify(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
-    return timelines.get(key, () => heavy(async () => {
+    return shared.get(`timeline ${cacheKey(p)}`, () => heavy(async () => {
       const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
       const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(reader, q) });
       return {

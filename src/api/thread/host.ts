@@ -72,7 +72,7 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
   const init: ApiThreadInit = {
     target: { ...o.target, statementTimeoutMs: Math.min(o.limits.statementTimeoutMs, o.limits.requestTimeoutMs) },
     limits: o.limits, host: o.host, port: o.port, token: o.token, quoteTtlMs: o.quoteTtlMs, actorFlags: o.actorFlags,
-    logName: String(log.bindings().name ?? 'api'), logLevel: log.level, risk: !!(o.risk ?? o.storage), state: pipelineState(pipeline, o.cluster),
+    logName: String(log.bindings().name ?? 'api'), logLevel: log.level, risk: !!(o.risk ?? o.storage), nice: o.limits.threadNice, state: pipelineState(pipeline, o.cluster),
   };
   const worker = new Worker(ENTRY, { workerData: init, name: 'riskwire-api' });
   const post = (m: ToApi) => worker.postMessage(m);

@@ -37,6 +37,8 @@ export interface ApiThreadInit {
   actorFlags?: Record<string, string | boolean | undefined>;
   logName: string;
   logLevel: string;
+  /** Added to this thread's nice value (API_THREAD_NICE; Linux). */
+  nice: number;
   /** The host has a risk engine (routes and alerts are answered by it over calls). */
   risk: boolean;
   state: PipelineState;

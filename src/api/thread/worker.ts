@@ -4,6 +4,8 @@
  * pipeline's thread — and over a read pool of its own. Nothing here touches the writer's
  * connections or the processor's memory.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ActorSpec } from '../../actors/supervisor.js';
 import { systemClock } from '../../core/clock.js';
@@ -24,6 +26,17 @@ const init = workerData as ApiThreadInit;
 const port = parentPort!;
 const post = (m: FromApi) => port.postMessage(m);
 const log = createLogger({ name: init.logName, level: init.logLevel });
+
+// This thread only (Linux: setpriority on the thread's id): under CPU contention the scheduler
+// prefers the pipeline's thread to the API's. Elsewhere, or without permission, it stays as is.
+if (init.nice > 0) {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + init.nice));
+  } catch (err) {
+    log.debug({ err: String(err) }, 'API thread: priority unchanged');
+  }
+}
 
 let state = init.state;
 let nextId = 1;
@@ -93,7 +106,7 @@ const risk = init.risk
   : undefined;
 
 const driver = createPostgresDriver(init.target.url, {
-  max: init.limits.readConnections, connectTimeoutSec: init.target.connectTimeoutSec, statementTimeoutMs: init.target.statementTimeoutMs, applicationName: 'riskwire-api',
+  max: init.limits.readConnections, connectTimeoutSec: init.target.connectTimeoutSec, statementTimeoutMs: init.target.statementTimeoutMs, applicationName: 'riskwire-api', serial: true,
 });
 const storage = createStorage(driver, { log, clock: systemClock, maintenance: false });
 
