@@ -1,37 +1,68 @@
 /**
- * Identical requests share one answer: while a computation for a key runs, every caller of that
- * key gets the same promise, and its result is kept for `ttlMs` after it settles (failures are
- * not kept). The timeline route uses it so that N pages (or a load test) polling the same range
- * cost one query per `ttlMs`, not N (API_TIMELINE_CACHE_MS; D74).
+ * Identical requests share one answer (D74): while a computation for a key runs, every caller of
+ * that key gets the same promise; its result is fresh for max(ttlMs, costFactor × the time it
+ * took) after it settles (failures are not kept). Past that, up to `staleMs` old, a caller gets
+ * the last answer at once while one refresh runs behind it (stale-while-revalidate), so a busy
+ * heavy-read gate delays how new the answer is, not the answer. The heavy routes use it so that
+ * N pages (or a load test) polling the same query cost one query per period, not N.
  */
 import type { Clock } from '../core/clock.js';
 
+export interface Shared<T> {
+  value: T;
+  /** Epoch ms the answer was computed (the route's Age header). */
+  at: number;
+}
+
+interface Entry<T> {
+  /** The computation in flight, if any. */
+  running?: Promise<Shared<T>>;
+  last?: Shared<T>;
+  freshUntil: number;
+}
+
 export class Coalescer<T> {
-  private readonly entries = new Map<string, { value: Promise<T>; until: number }>();
+  private readonly entries = new Map<string, Entry<T>>();
 
-  /** `costFactor`: a result that took D ms to compute is kept max(ttlMs, costFactor × D) ms. */
-  constructor(private readonly o: { ttlMs: number; clock: Clock; maxKeys?: number; costFactor?: number }) {}
+  constructor(private readonly o: { ttlMs: number; clock: Clock; staleMs?: number; maxKeys?: number; costFactor?: number }) {}
 
-  get(key: string, compute: () => Promise<T>): Promise<T> {
+  get(key: string, compute: () => Promise<T>): Promise<Shared<T>> {
     const now = this.o.clock.now();
-    const hit = this.entries.get(key);
-    if (hit && hit.until >= now) return hit.value;
-    if (this.entries.size >= (this.o.maxKeys ?? 256)) this.prune(now);
-    const entry = { value: compute(), until: Number.POSITIVE_INFINITY }; // in flight: shared until it settles
-    this.entries.set(key, entry);
-    entry.value.then(
-      () => {
-        const end = this.o.clock.now();
-        entry.until = end + Math.max(this.o.ttlMs, (this.o.costFactor ?? 0) * (end - now));
-      },
-      () => this.entries.get(key) === entry && this.entries.delete(key),
-    );
-    return entry.value;
+    let e = this.entries.get(key);
+    if (e?.last && e.freshUntil >= now) return Promise.resolve(e.last);
+    const stale = e?.last && now - e.last.at <= (this.o.staleMs ?? 0) ? e.last : undefined;
+    if (!e) {
+      if (this.entries.size >= (this.o.maxKeys ?? 256)) this.prune(now);
+      e = { freshUntil: 0 };
+      this.entries.set(key, e);
+    }
+    const entry = e;
+    if (!entry.running) {
+      const started = now;
+      entry.running = compute().then(
+        (value) => {
+          const end = this.o.clock.now();
+          entry.last = { value, at: end };
+          entry.freshUntil = end + Math.max(this.o.ttlMs, (this.o.costFactor ?? 0) * (end - started));
+          entry.running = undefined;
+          return entry.last;
+        },
+        (err: unknown) => {
+          entry.running = undefined;
+          if (!entry.last && this.entries.get(key) === entry) this.entries.delete(key);
+          throw err;
+        },
+      );
+      // A refresh behind a stale answer has no caller to fail: its error only ends it.
+      if (stale) entry.running.catch(() => undefined);
+    }
+    return stale ? Promise.resolve(stale) : entry.running;
   }
 
   private prune(now: number): void {
-    for (const [k, e] of this.entries) if (e.until < now) this.entries.delete(k);
-    // Still full (every entry in flight or fresh): forget the oldest; its callers keep their promise.
+    const staleMs = this.o.staleMs ?? 0;
+    for (const [k, e] of this.entries) if (!e.running && (!e.last || now - e.last.at > staleMs) && e.freshUntil < now) this.entries.delete(k);
+    // Still full: forget the oldest; callers of its computation keep their promise.
     while (this.entries.size >= (this.o.maxKeys ?? 256)) this.entries.delete(this.entries.keys().next().value as string);
   }
 }

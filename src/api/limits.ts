@@ -37,6 +37,8 @@ export interface ApiLimits {
    * of one database connection busy, however many clients ask (default 4: 20 %; 0 = no rest).
    */
   heavyRestFactor?: number;
+  /** API_STALE_MAX_MS: past that, a heavy read's last answer up to this old is given at once (with Age) while one refresh runs (default 30000; 0 = never). */
+  staleMaxMs?: number;
   /** API_THREAD_NICE: added to the API thread's nice value (Linux), so the pipeline's thread wins the CPU (default 10; 0 = same). */
   threadNice?: number;
 }
@@ -53,6 +55,7 @@ export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<Ap
     timelineCacheMs: envInt(env, 'API_TIMELINE_CACHE_MS', 1_000, 0, 600_000),
     heavyRestFactor: envInt(env, 'API_HEAVY_REST_FACTOR', 4, 0, 100),
     threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
+    staleMaxMs: envInt(env, 'API_STALE_MAX_MS', 30_000, 0, 3_600_000),
   };
 }
 

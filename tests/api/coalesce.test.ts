@@ -14,6 +14,7 @@ describe('Coalescer (identical timeline requests share one query)', () => {
   it('shares the query in flight and its result for ttlMs, then computes again; other keys are separate', async () => {
     const clock = new FakeClock();
     const c = new Coalescer<number>({ ttlMs: 1000, clock });
+    const v = async (p: Promise<{ value: number }>) => (await p).value;
     let runs = 0;
     const d = deferred<number>();
     const compute = () => (runs++, d.promise);
@@ -21,20 +22,20 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     const b = c.get('k', compute);
     expect(runs).toBe(1);
     d.resolve(7);
-    expect(await a).toBe(7);
-    expect(await b).toBe(7);
+    expect(await v(a)).toBe(7);
+    expect(await v(b)).toBe(7);
     clock.advance(1000);
-    expect(await c.get('k', async () => (runs++, 8))).toBe(7); // still fresh at exactly ttl
+    expect(await v(c.get('k', async () => (runs++, 8)))).toBe(7); // still fresh at exactly ttl
     clock.advance(1);
-    expect(await c.get('k', async () => (runs++, 9))).toBe(9);
-    expect(await c.get('other', async () => (runs++, 1))).toBe(1);
+    expect(await v(c.get('k', async () => (runs++, 9)))).toBe(9); // no staleMs: waits for the new one
+    expect(await v(c.get('other', async () => (runs++, 1)))).toBe(1);
     expect(runs).toBe(3);
   });
 
   it('does not keep a failure: the next caller computes again', async () => {
     const c = new Coalescer<number>({ ttlMs: 1000, clock: new FakeClock() });
     await expect(c.get('k', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
-    expect(await c.get('k', async () => 2)).toBe(2);
+    expect((await c.get('k', async () => 2)).value).toBe(2);
   });
 
   it('keeps a result costFactor × its computing time when that is longer than ttlMs', async () => {
@@ -46,9 +47,41 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     d.resolve(1);
     await first;
     clock.advance(8000); // kept 4 × 2 s
-    expect(await c.get('k', async () => 2)).toBe(1);
+    expect((await c.get('k', async () => 2)).value).toBe(1);
     clock.advance(1);
-    expect(await c.get('k', async () => 3)).toBe(3);
+    expect((await c.get('k', async () => 3)).value).toBe(3);
+  });
+
+  it('past fresh and within staleMs: the last answer at once (with its time) while one refresh runs; then the new one', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ ttlMs: 1000, clock, staleMs: 30_000 });
+    expect(await c.get('k', async () => 1)).toEqual({ value: 1, at: clock.now() });
+    const first = clock.now();
+    clock.advance(5000);
+    let runs = 0;
+    const d = deferred<number>();
+    expect(await c.get('k', () => (runs++, d.promise))).toEqual({ value: 1, at: first }); // stale, refresh started
+    expect(await c.get('k', () => (runs++, d.promise))).toEqual({ value: 1, at: first }); // one refresh only
+    expect(runs).toBe(1);
+    d.resolve(2);
+    await d.promise;
+    await Promise.resolve();
+    expect((await c.get('k', async () => 3)).value).toBe(2);
+    clock.advance(31_000 + 1000); // older than staleMs: waits for a new answer
+    const fail = c.get('k', async () => { throw new Error('down'); });
+    await expect(fail).rejects.toThrow('down');
+  });
+
+  it('a failed refresh behind a stale answer keeps serving the stale one', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ ttlMs: 1000, clock, staleMs: 30_000 });
+    await c.get('k', async () => 1);
+    clock.advance(2000);
+    expect((await c.get('k', async () => { throw new Error('statement timeout'); })).value).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect((await c.get('k', async () => 5)).value).toBe(1); // stale again, refresh started
+    await new Promise((r) => setImmediate(r));
+    expect((await c.get('k', async () => 6)).value).toBe(5);
   });
 
   it('ttlMs 0 still shares the query in flight', async () => {
@@ -57,7 +90,7 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     const d = deferred<number>();
     const p = [c.get('k', () => (runs++, d.promise)), c.get('k', () => (runs++, d.promise))];
     d.resolve(1);
-    expect(await Promise.all(p)).toEqual([1, 1]);
+    expect((await Promise.all(p)).map((x) => x.value)).toEqual([1, 1]);
     expect(runs).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  * parameters and numbers as `npm run timeline`) and trades. Bad parameters are 400s naming
  * the parameter (ConfigError from params.ts, HttpError from here).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { canonicalOcc } from '../../core/contract.js';
 import { JournalUnavailableError } from '../../core/journal.js';
 import { isRowRejection } from '../../db/errors.js';
@@ -54,13 +54,23 @@ export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: Ins
   // Identical heavy reads within API_TIMELINE_CACHE_MS share one query (relative ranges
   // included: `to` = now of the request that ran it, at most that old); one that took D ms is
   // kept API_HEAVY_REST_FACTOR × D ms if longer: an answer as old as its cost.
-  const shared = new Coalescer<unknown>({ ttlMs: deps.limits?.timelineCacheMs ?? 0, clock: deps.clock ?? systemClock, costFactor: deps.limits?.heavyRestFactor ?? 0 });
+  // Past that, an answer up to API_STALE_MAX_MS old is given at once (with its Age) while one refresh runs.
+  const clock = deps.clock ?? systemClock;
+  const shared = new Coalescer<unknown>({
+    ttlMs: deps.limits?.timelineCacheMs ?? 0, clock, costFactor: deps.limits?.heavyRestFactor ?? 0, staleMs: deps.limits?.staleMaxMs ?? 0,
+  });
+  const answer = async (reply: FastifyReply, key: string, compute: () => Promise<unknown>) => {
+    const { value, at } = await shared.get(key, () => heavy(compute));
+    const age = Math.floor((clock.now() - at) / 1000);
+    if (age > 0) reply.header('age', String(age));
+    return value;
+  };
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
   let rules: RiskRules | undefined;
   const timelineRules = () => (rules ??= loadRules()); // RISK_RULES_FILE betas, read once
 
-  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
+  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req, reply) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
     const filter = {
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
@@ -68,17 +78,17 @@ export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: Ins
     };
     // Unfiltered "newest first" scans the day's partition (no index on event_ts alone): a heavy
     // read, shared by identical requests like the timeline's.
-    return shared.get(`snapshots ${cacheKey(p)}`, () => heavy(async () => {
+    return answer(reply, `snapshots ${cacheKey(p)}`, async () => {
       const rows = await reader.querySnapshots(filter);
       return { count: rows.length, snapshots: rows.map(snapshotJson) };
-    }));
+    });
   });
 
-  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
+  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req, reply) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const q = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
-    return shared.get(`timeline ${cacheKey(p)}`, () => heavy(async () => {
+    return answer(reply, `timeline ${cacheKey(p)}`, async () => {
       const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
       const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(reader, q) });
       return {
@@ -86,7 +96,7 @@ export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: Ins
         from: new Date(Math.floor(q.from / q.bucketMs) * q.bucketMs).toISOString(), to: new Date(q.to).toISOString(),
         bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
       };
-    }));
+    });
   });
 
   app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {
