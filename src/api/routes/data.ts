@@ -56,14 +56,16 @@ export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: Ins
   // kept API_HEAVY_REST_FACTOR × D ms if longer: an answer as old as its cost.
   // Past that, an answer up to API_STALE_MAX_MS old is given at once (with its Age) while one refresh runs.
   const clock = deps.clock ?? systemClock;
-  const shared = new Coalescer<unknown>({
+  const shared = new Coalescer<string>({
     ttlMs: deps.limits?.timelineCacheMs ?? 0, clock, costFactor: deps.limits?.heavyRestFactor ?? 0, staleMs: deps.limits?.staleMaxMs ?? 0,
   });
+  // The shared answer is kept as its JSON text: serialised once, not once per request.
   const answer = async (reply: FastifyReply, key: string, compute: () => Promise<unknown>) => {
-    const { value, at } = await shared.get(key, () => heavy(compute));
+    const { value, at } = await shared.get(key, () => heavy(async () => JSON.stringify(await compute())));
     const age = Math.floor((clock.now() - at) / 1000);
     if (age > 0) reply.header('age', String(age));
-    return value;
+    reply.type('application/json; charset=utf-8');
+    return value; // returned, not sent: a request that timed out meanwhile drops it (limits.ts)
   };
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
