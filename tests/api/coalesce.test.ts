@@ -32,10 +32,15 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     expect(runs).toBe(3);
   });
 
-  it('does not keep a failure: the next caller computes again', async () => {
-    const c = new Coalescer<number>({ ttlMs: 1000, clock: new FakeClock() });
+  it('gives a failure to identical callers for ttlMs (no re-run), then computes again', async () => {
+    const clock = new FakeClock();
+    const c = new Coalescer<number>({ ttlMs: 1000, clock });
     await expect(c.get('k', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
-    expect((await c.get('k', async () => 2)).value).toBe(2);
+    let runs = 0;
+    await expect(c.get('k', async () => (runs++, 2))).rejects.toThrow('boom');
+    expect(runs).toBe(0);
+    clock.advance(1001);
+    expect((await c.get('k', async () => (runs++, 2))).value).toBe(2);
   });
 
   it('keeps a result costFactor × its computing time when that is longer than ttlMs', async () => {
@@ -68,8 +73,7 @@ describe('Coalescer (identical timeline requests share one query)', () => {
     await Promise.resolve();
     expect((await c.get('k', async () => 3)).value).toBe(2);
     clock.advance(31_000 + 1000); // older than staleMs: waits for a new answer
-    const fail = c.get('k', async () => { throw new Error('down'); });
-    await expect(fail).rejects.toThrow('down');
+    expect((await c.get('k', async () => 4)).value).toBe(4);
   });
 
   it('a failed refresh behind a stale answer keeps serving the stale one', async () => {
