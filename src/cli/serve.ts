@@ -42,9 +42,12 @@ The risk rules (RISK_RULES_FILE) are evaluated continuously; alerts go to the al
   --help          this text
 
 Without API_TOKEN only Host: localhost, 127.0.0.1 or [::1] with the bound port is answered
-(421 otherwise: DNS-rebinding protection). Back-pressure (env): API_MAX_CONCURRENT=16
-requests at once (the next get 503 + Retry-After), API_REQUEST_TIMEOUT_MS=10000,
-API_STATEMENT_TIMEOUT_MS=5000 (PostgreSQL: API reads use their own 4-connection pool).
+(421 otherwise: DNS-rebinding protection). On PostgreSQL the API runs in a thread of its own
+with its own 2-connection read pool (API_THREAD=0: on the pipeline's thread). Back-pressure
+(env): API_MAX_CONCURRENT=16 requests at once, the next wait (API_QUEUE_MAX=200,
+API_QUEUE_WAIT_MS=2000) then get 503 + Retry-After; API_REQUEST_TIMEOUT_MS=10000,
+API_STATEMENT_TIMEOUT_MS=5000; heavy reads (timeline, snapshots) one at a time and shared by
+identical requests (specs/api.md).
 
 Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and exits 0.
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;

@@ -169,6 +169,7 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
     });
     worker.once('exit', (code) => {
       reject(new Error(`the API thread exited (${code}) before listening`));
+      if (!closing) log.error({ code }, 'API thread exited: the HTTP API is down (the pipeline keeps running); restart serve');
       closed();
     });
   });
@@ -177,6 +178,7 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
     latest(false);
     alerts(false);
   };
+  let closing: Promise<void> | undefined;
   let bound: { address: string; port: number };
   try {
     bound = await listening;
@@ -185,7 +187,6 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
     await worker.terminate();
     throw err;
   }
-  let closing: Promise<void> | undefined;
   return {
     address: bound.address,
     port: bound.port,
