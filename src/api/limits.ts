@@ -32,9 +32,10 @@ export interface ApiLimits {
   /** API_TIMELINE_CACHE_MS: an identical timeline request within this time gets the same answer (default 1000; 0 = off). */
   timelineCacheMs?: number;
   /**
-   * API_HEAVY_REST_FACTOR: after a heavy read that took D ms its slot rests factor × D ms (and
-   * an identical request reuses the answer that long), so heavy reads keep at most 1/(1+factor)
-   * of one database connection busy, however many clients ask (default 4: 20 %; 0 = no rest).
+   * API_HEAVY_REST_FACTOR: heavy reads may hold their gate at most 1/(1+factor) of any 10 s
+   * window (a lone read never waits; sustained load does), and an identical request reuses an
+   * answer that took D ms for factor × D ms: heavy reads keep at most that share of one
+   * database connection busy, however many clients ask (default 4: 20 %; 0 = no budget).
    */
   heavyRestFactor?: number;
   /** API_STALE_MAX_MS: past that, a heavy read's last answer up to this old is given at once (with Age) while one refresh runs (default 30000; 0 = never). */
@@ -79,12 +80,18 @@ interface Waiter {
 
 /**
  * A counting semaphore with a bounded FIFO queue and a bounded wait. acquire() resolves with a
- * release function (call it once) or rejects with a GateRefusal. With `restFactor`, a slot
- * held for D ms comes back only restFactor × D ms after its release (a duty cycle).
+ * release function (call it once) or rejects with a GateRefusal. With `restFactor` it is also a
+ * duty cycle: over any BUDGET_WINDOW_MS the holders may have held it at most 1/(1+restFactor)
+ * of the time; a single request never waits for that, sustained load does.
  */
+export const BUDGET_WINDOW_MS = 10_000;
+
 export class Gate {
   private active = 0;
   private readonly queue: Waiter[] = [];
+  /** Finished holds inside the budget window (restFactor only). */
+  private readonly held: Array<{ start: number; end: number }> = [];
+  private wake: TimerHandle | undefined;
 
   constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number }) {}
 
@@ -97,7 +104,7 @@ export class Gate {
   }
 
   acquire(): Promise<() => void> {
-    if (this.active < this.o.max) {
+    if (this.queue.length === 0 && this.canRun()) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
@@ -116,23 +123,47 @@ export class Gate {
         reject('queue_timeout' satisfies GateRefusal);
       }, this.o.waitMs);
       this.queue.push(w);
+      this.pump();
     });
+  }
+
+  /** Time held inside the window ending now (ms). */
+  private used(now: number): number {
+    const from = now - BUDGET_WINDOW_MS;
+    while (this.held.length && this.held[0].end <= from) this.held.shift();
+    return this.held.reduce((sum, h) => sum + h.end - Math.max(h.start, from), 0);
+  }
+
+  private canRun(): boolean {
+    if (this.active >= this.o.max) return false;
+    const factor = this.o.restFactor ?? 0;
+    return factor <= 0 || this.used(this.o.clock.now()) < BUDGET_WINDOW_MS / (1 + factor);
+  }
+
+  private pump(): void {
+    while (this.queue.length && this.canRun()) {
+      this.active++;
+      this.queue.shift()!.grant();
+    }
+    // Waiting on the budget only: look again when the oldest hold leaves the window.
+    if (this.queue.length && this.active < this.o.max && !this.wake && this.held.length) {
+      const at = this.held[0].end + BUDGET_WINDOW_MS - this.o.clock.now();
+      this.wake = this.o.clock.setTimeout(() => {
+        this.wake = undefined;
+        this.pump();
+      }, Math.max(1, Math.min(at, 1000)));
+    }
   }
 
   private releaser(): () => void {
     let done = false;
-    const since = this.o.clock.now();
-    const handOff = () => {
-      const next = this.queue.shift();
-      if (next) next.grant(); // the slot passes straight to the oldest waiter
-      else this.active--;
-    };
+    const start = this.o.clock.now();
     return () => {
       if (done) return;
       done = true;
-      const rest = (this.o.restFactor ?? 0) * (this.o.clock.now() - since);
-      if (rest > 0) this.o.clock.setTimeout(handOff, rest);
-      else handOff();
+      this.active--;
+      if ((this.o.restFactor ?? 0) > 0) this.held.push({ start, end: this.o.clock.now() });
+      this.pump();
     };
   }
 }

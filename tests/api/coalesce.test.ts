@@ -120,19 +120,21 @@ describe('Gate (the concurrency limit with a bounded queue)', () => {
     expect([g.inFlight, g.queued]).toEqual([0, 0]);
   });
 
-  it('with restFactor a slot held D ms comes back restFactor × D ms after its release', async () => {
+  it('with restFactor: a lone request never waits; sustained use is held to 1/(1+restFactor) of a 10 s window', async () => {
     const clock = new FakeClock();
-    const g = new Gate({ max: 1, queueMax: 5, waitMs: 10_000, clock, restFactor: 4 });
+    const g = new Gate({ max: 1, queueMax: 5, waitMs: 60_000, clock, restFactor: 4 }); // 2 s of 10 s
     const r1 = await g.acquire();
+    clock.advance(1500);
+    r1(); // 1.5 s used: under the budget, the next one runs at once
+    const r2 = await g.acquire();
+    clock.advance(600);
+    r2(); // 2.1 s used in the window: over
     let granted = false;
-    const w2 = g.acquire().then((rel) => ((granted = true), rel));
-    clock.advance(100); // held 100 ms
-    r1();
-    clock.advance(399);
-    await Promise.resolve();
-    expect(granted).toBe(false); // resting
-    clock.advance(1);
-    (await w2)();
+    const w3 = g.acquire().then((rel) => ((granted = true), rel));
+    await clock.advanceAsync(7000, 500);
+    expect(granted).toBe(false); // still 2.1 s inside the window
+    await clock.advanceAsync(2000, 500); // the first hold leaves the window
+    (await w3)();
     expect(granted).toBe(true);
   });
 });
