@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/api/app.js';
+import { readApiLimits } from '../../src/api/limits.js';
 import { readAppConfig } from '../../src/app/config.js';
 import { Pipeline } from '../../src/app/pipeline.js';
 import { MemoryJournal } from '../../src/core/journal.js';
@@ -40,7 +41,9 @@ describeBackends('API input hardening', (backend) => {
     await t.storage.ensurePartitions(T0);
     await t.storage.writeSnapshots(FIXTURE);
     pipeline = new Pipeline({ storage: t.storage, config: readAppConfig({}), log: testLogger, journal: new MemoryJournal() });
-    app = await buildApi({ pipeline, storage: t.storage, log: testLogger, now: () => T0 + 240_000 });
+    // Input fuzzing, not load: the heavy reads' duty-cycle budget (D74) would answer the fuzzer's
+    // hundreds of back-to-back timeline/snapshot reads with 503s.
+    app = await buildApi({ pipeline, storage: t.storage, log: testLogger, now: () => T0 + 240_000, limits: { ...readApiLimits({}), heavyRestFactor: 0 } });
   });
   afterAll(async () => {
     await app?.close();

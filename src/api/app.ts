@@ -79,7 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
   }
-  installLimits(app, limits, metrics, deps.clock);
+  const { heavy } = installLimits(app, limits, metrics, deps.clock);
 
   await app.register(swagger, {
     openapi: {
@@ -131,7 +131,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const quoteService = () => (quotes ??= createQuoteService({
     env: process.env, clock: deps.clock ?? systemClock, log: deps.log, ttlMs: quoteTtlMs,
     ratePerSec: envInt(process.env, 'QUOTE_REST_PER_SEC', 2, 1, 1000),
-    memory: (symbols) => deps.pipeline.processor.latestQuotes(symbols),
+    memory: deps.quoteMemory ?? ((symbols) => deps.pipeline.processor.latestQuotes(symbols)),
     readQuotes: (deps.reader ?? deps.storage).readQuotes?.bind(deps.reader ?? deps.storage),
     writeQuotes: deps.storage.writeQuotes?.bind(deps.storage),
   }));
@@ -142,7 +142,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => quotes?.close());
 
   registerStreaming(app, { ...routeDeps, quoteTtlMs });
-  registerData(app, routeDeps);
+  registerData(app, { ...routeDeps, heavy });
   registerMarketMetrics(app, routeDeps);
   registerQuotes(app, routeDeps, quoteService);
   let risk = deps.risk;
@@ -157,7 +157,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API, risk and process metrics', tags: ['ops'] } }, async (_req, reply) => {
     scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
     const body = await renderWithProcess(metrics);
-    return reply.type(METRICS_CONTENT_TYPE).send(body + (risk ? riskMetrics(risk) : ''));
+    const riskText = deps.riskMetricsText ? await deps.riskMetricsText() : risk ? riskMetrics(risk) : '';
+    return reply.type(METRICS_CONTENT_TYPE).send(body + riskText);
   });
   app.get('/healthz', { ...UNLIMITED, schema: { summary: 'Liveness: the process answers (no database round trip)', tags: ['ops'] } }, async () => ({ status: 'ok' }));
   app.get('/openapi.json', { ...UNLIMITED, schema: { hide: true } }, async () => app.swagger());

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../app/pipeline.js';
 import type { Clock } from '../core/clock.js';
 import type { Storage } from '../db/types.js';
+import type { QuoteRow } from '../core/types.js';
 import type { RiskService } from '../risk/service.js';
 import type { QuoteService } from '../quotes/service.js';
 import type { ApiLimits } from './limits.js';
@@ -41,6 +42,10 @@ export interface ApiDeps {
   risk?: RiskService;
   /** The quote cache (/v1/quotes); made on first use from the environment's broker credentials when absent. */
   quotes?: QuoteService;
+  /** The pipeline's in-memory quotes for /v1/quotes when they live in another thread (default: processor.latestQuotes). */
+  quoteMemory?: (symbols: string[]) => Promise<QuoteRow[]>;
+  /** The risk engine's /metrics families when it lives in another thread (default: riskMetrics(risk)). */
+  riskMetricsText?: () => Promise<string>;
   /** QUOTE_TTL_MS (default from the environment, else 3000). */
   quoteTtlMs?: number;
 }

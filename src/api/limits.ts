@@ -1,13 +1,17 @@
 /**
- * Back-pressure for the API, so it can never starve the pipeline it shares the process (and
- * the database) with: at most `maxConcurrent` requests at once (the rest get 503 + Retry-After
- * at once, never a queue), and a response within `requestTimeoutMs` (503 after that). Cheap
- * routes (/healthz, /metrics, /openapi.json) and long-lived streams (config.longLived, or a
- * client asking for text/event-stream) are not counted and not timed.
+ * Back-pressure for the API, so it can never starve the pipeline (or the database) it serves:
+ * at most `maxConcurrent` requests at once; the next `queueMax` wait up to `queueWaitMs` for a
+ * slot (first come, first served), and only past that (queue full, or waited too long) the
+ * answer is 503 + Retry-After. A response comes within `requestTimeoutMs` (503 after that; the
+ * handler's late result is dropped, never sent twice). Cheap routes (/healthz, /metrics,
+ * /openapi.json) and long-lived streams (config.longLived, or a client asking for
+ * text/event-stream) are not counted and not timed. Heavy reads (the timeline) also take a slot
+ * of a smaller gate of their own (`heavyGate`, API_HEAVY_MAX_CONCURRENT) inside their handler.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { envInt } from '../core/env.js';
+import { HttpError } from './errors.js';
 import { Counter, Gauge, type Registry } from './metrics.js';
 
 export interface ApiLimits {
@@ -17,13 +21,42 @@ export interface ApiLimits {
   requestTimeoutMs: number;
   /** API_STATEMENT_TIMEOUT_MS: bound on each API database read (default 5 s; PostgreSQL only). */
   statementTimeoutMs: number;
+  /** API_QUEUE_MAX: requests that may wait for a slot beyond maxConcurrent (default 200; 0 = answer 503 at once). */
+  queueMax?: number;
+  /** API_QUEUE_WAIT_MS: how long a request waits for a slot before its 503 (default 2 s). */
+  queueWaitMs?: number;
+  /** API_HEAVY_MAX_CONCURRENT: heavy database reads (the timeline) at once (default 1). */
+  heavyMaxConcurrent?: number;
+  /** API_READ_CONNECTIONS: connections of the API's own read pool (default 2). */
+  readConnections?: number;
+  /** API_TIMELINE_CACHE_MS: an identical timeline request within this time gets the same answer (default 1000; 0 = off). */
+  timelineCacheMs?: number;
+  /**
+   * API_HEAVY_REST_FACTOR: heavy reads may hold their gate at most 1/(1+factor) of any 10 s
+   * window (a lone read never waits; sustained load does), and an identical request reuses an
+   * answer that took D ms for factor × D ms: heavy reads keep at most that share of one
+   * database connection busy, however many clients ask (default 4: 20 %; 0 = no budget).
+   */
+  heavyRestFactor?: number;
+  /** API_STALE_MAX_MS: past that, a heavy read's last answer up to this old is given at once (with Age) while one refresh runs (default 30000; 0 = never). */
+  staleMaxMs?: number;
+  /** API_THREAD_NICE: added to the API thread's nice value (Linux), so the pipeline's thread wins the CPU (default 10; 0 = same). */
+  threadNice?: number;
 }
 
-export function readApiLimits(env: NodeJS.ProcessEnv = process.env): ApiLimits {
+export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<ApiLimits> {
   return {
     maxConcurrent: envInt(env, 'API_MAX_CONCURRENT', 16, 1, 10_000),
     requestTimeoutMs: envInt(env, 'API_REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
     statementTimeoutMs: envInt(env, 'API_STATEMENT_TIMEOUT_MS', 5_000, 100, 600_000),
+    queueMax: envInt(env, 'API_QUEUE_MAX', 200, 0, 100_000),
+    queueWaitMs: envInt(env, 'API_QUEUE_WAIT_MS', 2_000, 0, 600_000),
+    heavyMaxConcurrent: envInt(env, 'API_HEAVY_MAX_CONCURRENT', 1, 1, 1000),
+    readConnections: envInt(env, 'API_READ_CONNECTIONS', 2, 1, 100),
+    timelineCacheMs: envInt(env, 'API_TIMELINE_CACHE_MS', 1_000, 0, 600_000),
+    heavyRestFactor: envInt(env, 'API_HEAVY_REST_FACTOR', 4, 0, 100),
+    threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
+    staleMaxMs: envInt(env, 'API_STALE_MAX_MS', 30_000, 0, 3_600_000),
   };
 }
 
@@ -37,43 +70,209 @@ declare module 'fastify' {
 
 const RETRY_AFTER_S = '1';
 
+/** Why a gate refused: its queue was full, or the wait for a slot ran out. */
+export type GateRefusal = 'queue_full' | 'queue_timeout';
+
+interface Waiter {
+  grant(): void;
+  timer: TimerHandle | undefined;
+}
+
+/**
+ * A counting semaphore with a bounded FIFO queue and a bounded wait. acquire() resolves with a
+ * release function (call it once) or rejects with a GateRefusal. With `restFactor` it is also a
+ * duty cycle: over any BUDGET_WINDOW_MS the holders may have held it at most 1/(1+restFactor)
+ * of the time; a single request never waits for that, sustained load does.
+ */
+export const BUDGET_WINDOW_MS = 10_000;
+
+export class Gate {
+  private active = 0;
+  private readonly queue: Waiter[] = [];
+  /** Finished holds inside the budget window (restFactor only). */
+  private readonly held: Array<{ start: number; end: number }> = [];
+  private wake: TimerHandle | undefined;
+
+  constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number }) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  acquire(): Promise<() => void> {
+    if (this.queue.length === 0 && this.canRun()) {
+      this.active++;
+      return Promise.resolve(this.releaser());
+    }
+    if (this.queue.length >= this.o.queueMax || this.o.waitMs === 0) return Promise.reject<() => void>('queue_full' satisfies GateRefusal);
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        grant: () => {
+          this.o.clock.clearTimeout(w.timer);
+          resolve(this.releaser());
+        },
+        timer: undefined,
+      };
+      w.timer = this.o.clock.setTimeout(() => {
+        const i = this.queue.indexOf(w);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject('queue_timeout' satisfies GateRefusal);
+      }, this.o.waitMs);
+      this.queue.push(w);
+      this.pump();
+    });
+  }
+
+  /** Time held inside the window ending now (ms). */
+  private used(now: number): number {
+    const from = now - BUDGET_WINDOW_MS;
+    while (this.held.length && this.held[0].end <= from) this.held.shift();
+    return this.held.reduce((sum, h) => sum + h.end - Math.max(h.start, from), 0);
+  }
+
+  private canRun(): boolean {
+    if (this.active >= this.o.max) return false;
+    const factor = this.o.restFactor ?? 0;
+    return factor <= 0 || this.used(this.o.clock.now()) < BUDGET_WINDOW_MS / (1 + factor);
+  }
+
+  private pump(): void {
+    while (this.queue.length && this.canRun()) {
+      this.active++;
+      this.queue.shift()!.grant();
+    }
+    // Waiting on the budget only: look again when the oldest hold leaves the window.
+    if (this.queue.length && this.active < this.o.max && !this.wake && this.held.length) {
+      const at = this.held[0].end + BUDGET_WINDOW_MS - this.o.clock.now();
+      this.wake = this.o.clock.setTimeout(() => {
+        this.wake = undefined;
+        this.pump();
+      }, Math.max(1, Math.min(at, 1000)));
+    }
+  }
+
+  private releaser(): () => void {
+    let done = false;
+    const start = this.o.clock.now();
+    return () => {
+      if (done) return;
+      done = true;
+      this.active--;
+      if ((this.o.restFactor ?? 0) > 0) this.held.push({ start, end: this.o.clock.now() });
+      this.pump();
+    };
+  }
+}
+
 function exempt(req: FastifyRequest): boolean {
   const config = req.routeOptions.config ?? {};
   if (config.longLived || config.unlimited) return true;
   return /text\/event-stream/i.test(req.headers.accept ?? '');
 }
 
-export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry, clock: Clock = systemClock): void {
-  let inFlight = 0;
+const TIMED_OUT = Symbol('riskwire.timedOut');
+type Marked = FastifyRequest & { [TIMED_OUT]?: boolean };
+
+/** True once the request timeout answered this request (its handler's result is then dropped). */
+export function timedOut(req: FastifyRequest): boolean {
+  return (req as Marked)[TIMED_OUT] === true;
+}
+
+export interface InstalledLimits {
+  /** The heavy reads' gate: a handler runs its expensive query through `heavy(() => ...)`. */
+  heavy<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry, clock: Clock = systemClock): InstalledLimits {
+  const queueMax = limits.queueMax ?? 0;
+  const queueWaitMs = limits.queueWaitMs ?? 0;
+  const gate = new Gate({ max: limits.maxConcurrent, queueMax, waitMs: queueWaitMs, clock });
+  const heavyGate = new Gate({ max: limits.heavyMaxConcurrent ?? 1, queueMax, waitMs: queueWaitMs, clock, restFactor: limits.heavyRestFactor ?? 0 });
   const rejected = new Counter({
-    name: 'riskwire_api_rejected_total', help: 'API requests answered 503 by the back-pressure: busy (over API_MAX_CONCURRENT) or timeout (over API_REQUEST_TIMEOUT_MS).',
+    name: 'riskwire_api_rejected_total',
+    help: 'API requests answered 503 by the back-pressure: busy (queue full, or no slot within API_QUEUE_WAIT_MS) or timeout (over API_REQUEST_TIMEOUT_MS).',
     labelNames: ['reason'], registers: [metrics],
   });
-  new Gauge({ name: 'riskwire_api_in_flight', help: 'API requests being handled (long-lived streams excluded).', registers: [metrics], collect() { this.set(inFlight); } });
+  new Gauge({ name: 'riskwire_api_in_flight', help: 'API requests being handled (long-lived streams excluded).', registers: [metrics], collect() { this.set(gate.inFlight); } });
+  new Gauge({ name: 'riskwire_api_queued', help: 'API requests waiting for a slot (API_QUEUE_MAX).', registers: [metrics], collect() { this.set(gate.queued); } });
+
+  const busy = (reply: FastifyReply, why: GateRefusal) => {
+    rejected.inc({ reason: 'busy' });
+    const detail = why === 'queue_full'
+      ? `${limits.maxConcurrent} requests in flight, API_MAX_CONCURRENT${queueMax > 0 ? `; ${queueMax} waiting, API_QUEUE_MAX` : ''}`
+      : `no slot within ${queueWaitMs} ms (API_QUEUE_WAIT_MS)`;
+    reply.code(503).header('retry-after', RETRY_AFTER_S);
+    return reply.send({ error: `the API is busy (${detail}): retry after ${RETRY_AFTER_S} s` });
+  };
+
+  // A handler that settles after its request timed out: its result (or error) is dropped here,
+  // so fastify never tries a second reply (FST_ERR_REP_ALREADY_SENT) nor logs a stale error.
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
+      const out = (handler as (this: FastifyInstance, r: FastifyRequest, p: FastifyReply) => unknown).call(this, req, reply);
+      if (!out || typeof (out as PromiseLike<unknown>).then !== 'function') return out;
+      return (out as Promise<unknown>).then(
+        (v) => (timedOut(req) ? undefined : v),
+        (err: unknown) => {
+          if (!timedOut(req)) throw err;
+          req.log.debug({ url: req.url, err: String(err) }, 'late failure of a timed-out request dropped');
+          return undefined;
+        },
+      );
+    } as typeof route.handler;
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (exempt(req)) return;
-    if (inFlight >= limits.maxConcurrent) {
-      rejected.inc({ reason: 'busy' });
-      reply.code(503).header('retry-after', RETRY_AFTER_S);
-      return reply.send({ error: `the API is busy (${limits.maxConcurrent} requests in flight, API_MAX_CONCURRENT): retry after ${RETRY_AFTER_S} s` });
+    let release: () => void;
+    try {
+      release = await gate.acquire();
+    } catch (why) {
+      return busy(reply, why as GateRefusal);
     }
-    inFlight++;
-    let released = false;
+    if (req.raw.destroyed) return release(); // the client left while it waited
     const timer = clock.setTimeout(() => {
-      if (reply.sent) return;
+      if (reply.sent || reply.raw.headersSent) return;
       rejected.inc({ reason: 'timeout' });
       req.log.warn({ url: req.url, ms: limits.requestTimeoutMs }, 'API request timed out');
-      reply.code(503).header('retry-after', RETRY_AFTER_S)
-        .send({ error: `the request took longer than ${limits.requestTimeoutMs} ms (API_REQUEST_TIMEOUT_MS): narrow the query (shorter range, bigger bucket, lower limit) or retry` });
+      (req as Marked)[TIMED_OUT] = true;
+      // Hijacked and written directly: the handler still running can no longer reply through
+      // fastify (its late result is dropped by the onRoute wrapper above).
+      reply.hijack();
+      const body = JSON.stringify({ error: `the request took longer than ${limits.requestTimeoutMs} ms (API_REQUEST_TIMEOUT_MS): narrow the query (shorter range, bigger bucket, lower limit) or retry` });
+      reply.raw.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'retry-after': RETRY_AFTER_S, 'content-length': Buffer.byteLength(body) });
+      reply.raw.end(body);
     }, limits.requestTimeoutMs);
-    const release = () => {
+    let released = false;
+    const done = () => {
       if (released) return;
       released = true;
       clock.clearTimeout(timer);
-      inFlight--;
+      release();
     };
-    reply.raw.once('close', release);
-    reply.raw.once('finish', release);
+    reply.raw.once('close', done);
+    reply.raw.once('finish', done);
   });
+
+  return {
+    async heavy<T>(work: () => Promise<T>): Promise<T> {
+      let release: () => void;
+      try {
+        release = await heavyGate.acquire();
+      } catch (why) {
+        rejected.inc({ reason: 'busy' });
+        throw new HttpError(503, `the API is busy with heavy queries (${heavyGate.inFlight} running, API_HEAVY_MAX_CONCURRENT; ${why === 'queue_full' ? 'queue full' : 'no slot in time'}): retry after ${RETRY_AFTER_S} s`, { 'retry-after': RETRY_AFTER_S });
+      }
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
+  };
 }

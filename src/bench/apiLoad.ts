@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { scriptArgs } from './script.js';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/app.js';
-import type { ApiLimits } from '../api/limits.js';
+import { readApiLimits, type ApiLimits } from '../api/limits.js';
+import { startApiThread } from '../api/thread/host.js';
 import { readAppConfig } from '../app/config.js';
 import { Pipeline } from '../app/pipeline.js';
 import { MemoryJournal } from '../core/journal.js';
@@ -33,6 +34,8 @@ export interface ApiVariant {
   limits: ApiLimits;
   /** Reads on their own pool (openReadStorage) instead of the writer's. */
   readPool: boolean;
+  /** The API in a worker thread of its own (serve's default on PostgreSQL, D73), else on the pipeline's thread. */
+  thread?: boolean;
 }
 
 export interface PairResult {
@@ -70,12 +73,10 @@ export async function apiLoadAB(
   await storage.query('TRUNCATE greek_snapshots');
   const config = readAppConfig({ ...process.env, FLUSH_MAX_PENDING_ROWS: '50000' });
   const pipeline = new Pipeline({ storage, config, log, journal: new MemoryJournal() });
-  const reader = variant.readPool ? await openReadStorage({ databaseUrl, log, statementTimeoutMs: variant.limits.statementTimeoutMs }) : undefined;
-  const app = await buildApi({ pipeline, storage, reader, log, limits: variant.limits });
+  const api = await openBenchApi(storage, databaseUrl, log, variant, pipeline);
   const pairs: PairResult[] = [];
   try {
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    const base = `http://127.0.0.1:${api.port}`;
     await pipeline.startActor({ id: 'sim', broker: 'sim', flags: { rate: String(opts.rate), accounts: '2' } });
     await sleep(3000); // warm-up (and some history for the timeline), not measured
     for (let i = 0; i < opts.pairs; i++) {
@@ -93,11 +94,30 @@ export async function apiLoadAB(
       await sleep(1000); // let a backlog from B drain before the next A
     }
   } finally {
-    await app.close();
+    await api.close();
     await pipeline.stop();
-    await reader?.close();
   }
   return pairs;
+}
+
+/** The API under test, listening on a loopback port: in its own thread (as serve on PostgreSQL) or in process. */
+async function openBenchApi(storage: Storage, databaseUrl: string, log: Logger, variant: ApiVariant, pipeline: Pipeline): Promise<{ port: number; close(): Promise<void> }> {
+  const limits = { ...readApiLimits(), ...variant.limits };
+  if (variant.thread) {
+    if (!storage.target) throw new Error('the API thread needs a PostgreSQL storage');
+    const t = await startApiThread({ pipeline, storage, target: storage.target, limits, host: '127.0.0.1', port: 0, log });
+    return t;
+  }
+  const reader = variant.readPool ? await openReadStorage({ databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs, maxConnections: limits.readConnections }) : undefined;
+  const app = await buildApi({ pipeline, storage, reader, log, limits });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    port: (app.server.address() as { port: number }).port,
+    async close() {
+      await app.close();
+      await reader?.close();
+    },
+  };
 }
 
 export function median(xs: number[]): number | null {

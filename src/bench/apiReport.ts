@@ -29,10 +29,17 @@ export interface ApiAB {
 
 const UNPROTECTED: ApiVariant = {
   name: 'no back-pressure (no limit, reads on the writer pool)',
-  limits: { maxConcurrent: 1_000_000, requestTimeoutMs: 600_000, statementTimeoutMs: 600_000 },
+  limits: { maxConcurrent: 1_000_000, requestTimeoutMs: 600_000, statementTimeoutMs: 600_000, queueMax: 0, heavyMaxConcurrent: 1_000_000, timelineCacheMs: 0 },
   readPool: false,
 };
-const SERVED = (): ApiVariant => ({ name: `as served (limit ${readApiLimits().maxConcurrent}, own read pool)`, limits: readApiLimits(), readPool: true });
+const limitsText = () => {
+  const l = readApiLimits();
+  return `limit ${l.maxConcurrent} + queue ${l.queueMax}/${l.queueWaitMs} ms, heavy ${l.heavyMaxConcurrent}, timeline cache ${l.timelineCacheMs} ms, read pool ${l.readConnections}`;
+};
+/** serve on PostgreSQL (D73): the API in a worker thread of its own. */
+const SERVED = (): ApiVariant => ({ name: `as served: API thread (${limitsText()})`, limits: readApiLimits(), readPool: true, thread: true });
+/** API_THREAD=0: the same limits, the API on the pipeline's thread. */
+const IN_PROCESS = (): ApiVariant => ({ name: `API_THREAD=0: pipeline's thread (same limits)`, limits: readApiLimits(), readPool: true });
 
 const r1 = (x: number | null) => (x === null ? null : Math.round(x * 10) / 10);
 const r2 = (x: number | null) => (x === null ? null : Math.round(x * 100) / 100);
@@ -60,10 +67,11 @@ export async function apiAB(
   storage: Storage, url: string, log: Logger, opts: { pairs: number; rate: number; requests: number; concurrency: number; compare: boolean }, say: (s: string) => void,
 ): Promise<ApiAB> {
   const variants: VariantSummary[] = [];
-  // The variant without back-pressure (--api-compare) runs one pair: its loaded window lasts
-  // minutes (the writer starves behind the API's queries, which is the point of showing it).
+  // --api-compare adds the same limits on the pipeline's thread (as many pairs) and the API
+  // without back-pressure (one pair: its loaded window lasts minutes, the writer starving
+  // behind the API's queries, which is the point of showing it).
   const runs: Array<[ApiVariant, number]> = [[SERVED(), opts.pairs]];
-  if (opts.compare) runs.unshift([UNPROTECTED, 1]);
+  if (opts.compare) runs.unshift([UNPROTECTED, 1], [IN_PROCESS(), opts.pairs]);
   for (const [v, pairs] of runs) {
     say(`API load A/B, ${v.name}: sim at ${opts.rate}/s, ${pairs} pair(s) of (no load | ${opts.requests} GETs at concurrency ${opts.concurrency})...`);
     variants.push(summarise(v.name, await apiLoadAB(storage, url, log, v, { ...opts, pairs })));

@@ -27,8 +27,9 @@ scenario runs --runs times (default 3) and is reported as median (min-max):
   4. peak RSS of the process in each scenario and peak heap of each worker; rows lost (must be 0)
   5. API load A/B: persist latency p95 of the sim at --api-rate events/s without and with
      2,000 GETs at concurrency 100 (status, snapshots, timeline) from another process, with
-     the API as served (API_MAX_CONCURRENT, request/statement timeouts, its own read pool);
-     --api-compare adds one pair without back-pressure (no limit, reads on the writer's pool)
+     the API as served (its own worker thread and read pool, API_MAX_CONCURRENT + queue,
+     request/statement timeouts, heavy-query gate, timeline cache); --api-compare adds the same
+     limits on the pipeline's thread (API_THREAD=0) and one pair without back-pressure
   6. risk engine: CPU time of the \`risk --json\` document for 5,000 positions (budget 200 ms)
      and of the what-if grid; extra pipeline CPU of the alert loop at 1,000 events/s (A/B,
      budget 5 %)
@@ -43,7 +44,7 @@ Absolute numbers drift between machines and runs: compare the ratios.
   --api-only     only the API load A/B (5)
   --api-pairs=N  A/B pairs per variant (default 3, quick 1)
   --api-rate=N   sim events/s during the A/B (default 1000)
-  --api-compare  also the API without back-pressure (one pair; takes minutes)
+  --api-compare  also the API on the pipeline's thread, and without back-pressure (one pair; minutes)
   --scale        instead of the above, the scale scenarios (issue 15 items 2-4, src/bench/scale.ts):
                  history (10 M rows: timeline day/month vs a naive GROUP BY), cluster (lease
                  takeover of a killed ingest --cluster process), book.* (big books); JSON keys

@@ -8,6 +8,11 @@ import { BROKER_IDS } from '../brokers/registry.js';
 import { createLogger } from '../core/logger.js';
 import { configFor, DEMO_FLAG_HELP, openTargetStorage, resolveDataTarget } from '../app/target.js';
 import { openReadStorage } from '../db/index.js';
+import type { Storage } from '../db/types.js';
+import type { Logger } from 'pino';
+import type { ApiLimits } from '../api/limits.js';
+import { startApiThread } from '../api/thread/host.js';
+import type { RiskService } from '../risk/service.js';
 import { readApiLimits } from '../api/limits.js';
 import { parseArgs, intFlag, type Flags } from './args.js';
 import { startRisk } from '../app/risk.js';
@@ -37,9 +42,12 @@ The risk rules (RISK_RULES_FILE) are evaluated continuously; alerts go to the al
   --help          this text
 
 Without API_TOKEN only Host: localhost, 127.0.0.1 or [::1] with the bound port is answered
-(421 otherwise: DNS-rebinding protection). Back-pressure (env): API_MAX_CONCURRENT=16
-requests at once (the next get 503 + Retry-After), API_REQUEST_TIMEOUT_MS=10000,
-API_STATEMENT_TIMEOUT_MS=5000 (PostgreSQL: API reads use their own 4-connection pool).
+(421 otherwise: DNS-rebinding protection). On PostgreSQL the API runs in a thread of its own
+with its own 2-connection read pool (API_THREAD=0: on the pipeline's thread). Back-pressure
+(env): API_MAX_CONCURRENT=16 requests at once, the next wait (API_QUEUE_MAX=200,
+API_QUEUE_WAIT_MS=2000) then get 503 + Retry-After; API_REQUEST_TIMEOUT_MS=10000,
+API_STATEMENT_TIMEOUT_MS=5000; heavy reads (timeline, snapshots) one at a time and shared by
+identical requests (specs/api.md).
 
 Runs until SIGINT/SIGTERM, then stops the actors, writes every accepted row and exits 0.
 Exit code 2 = bad flag, unsafe bind, configuration or unreachable database.`;
@@ -65,12 +73,17 @@ export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger({ name: 'serve' });
   const storage = await openTargetStorage(target, log, { retentionDays: config.retentionDays });
   const limits = readApiLimits();
-  // API reads on their own small pool (a server given by URL); the embedded default shares the writer's.
-  const reader = await openReadStorage({ databaseUrl: target.databaseUrl, log, statementTimeoutMs: limits.statementTimeoutMs });
   const pipeline = new Pipeline({ storage, config, log });
   const risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
   let member: ClusterMember | undefined;
-  const app = await buildApi({ pipeline, storage, reader, log, token, limits, actorFlags: pluginFlags(flags), risk: risk.service, cluster: { view: () => member?.view() } });
+  const cluster = { view: () => member?.view() };
+  const api = await openApi({ pipeline, storage, log, token, limits, host, port, actorFlags: pluginFlags(flags), risk: risk.service, cluster })
+    .catch(async (err: unknown) => {
+      risk.stop();
+      await pipeline.stop(1000);
+      await storage.close();
+      throw err;
+    });
 
   let stopping: Promise<number> | undefined;
   let stopped!: (code: number) => void;
@@ -81,8 +94,7 @@ export async function runServe(argv: string[]): Promise<number> {
       risk.stop();
       await member?.stop();
       // Together: a request stuck on a dead database must not hold back journaling the writers' rows.
-      const [report] = await Promise.all([pipeline.stop(), app.close()]);
-      await reader?.close();
+      const [report] = await Promise.all([pipeline.stop(), api.close()]);
       const s = pipeline.processor.stats();
       const journalErrors = s.flush.journalWriteErrors + s.trades.journalWriteErrors + s.positions.journalWriteErrors;
       log.info({ journaledRows: report.journaledRows, lostRows: report.lostRows, journalWriteErrors: journalErrors, deadLettered: s.deadLettered }, 'serve finished');
@@ -102,20 +114,10 @@ export async function runServe(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  try {
-    await app.listen({ host, port });
-  } catch (err) {
-    risk.stop();
-    await pipeline.stop(1000);
-    await reader?.close();
-    await storage.close();
-    throw err;
-  }
-  const addr = app.server.address();
-  const bound = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `${host}:${port}`;
+  const bound = api.address;
   // stdout, one line, so scripts (and tests) can find the port when --port=0.
   process.stdout.write(`riskwire serve: listening on http://${bound}${token ? ' (bearer token required)' : ''}\n`);
-  log.info({ address: bound, auth: token ? 'bearer' : 'none', database: target.label }, 'API listening');
+  log.info({ address: bound, auth: token ? 'bearer' : 'none', database: target.label, thread: api.thread }, 'API listening');
   if (flags.cluster === true) member = startCluster(pipeline, storage, specs, config, log);
   else for (const spec of specs) await pipeline.startActor(spec);
 
@@ -126,4 +128,47 @@ function pluginFlags(flags: Flags): Flags {
   const out: Flags = {};
   for (const k of PLUGIN_FLAGS) if (flags[k] !== undefined) out[k] = flags[k];
   return out;
+}
+
+interface OpenedApi {
+  address: string;
+  /** The API runs in a worker thread of its own (D73), not on the pipeline's thread. */
+  thread: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * The API for serve: in a worker thread of its own with its own read pool when the database is
+ * a PostgreSQL server (D73; API_THREAD=0 keeps it on the pipeline's thread), else (PGlite, in
+ * this thread's memory) in process on the writer's storage. Listening when this resolves.
+ */
+async function openApi(o: {
+  pipeline: Pipeline; storage: Storage; log: Logger; token?: string; limits: Required<ApiLimits>; host: string; port: number;
+  actorFlags: Flags; risk: RiskService; cluster: { view(): unknown };
+}): Promise<OpenedApi> {
+  const target = o.storage.target;
+  if (target && process.env.API_THREAD !== '0') {
+    const t = await startApiThread({ ...o, target });
+    return { address: t.address, thread: true, close: () => t.close() };
+  }
+  // In process: reads on a small pool of their own when there is a server URL (API_THREAD=0).
+  const reader = target
+    ? await openReadStorage({ databaseUrl: target.url, log: o.log, statementTimeoutMs: o.limits.statementTimeoutMs, maxConnections: o.limits.readConnections })
+    : undefined;
+  const app = await buildApi({ pipeline: o.pipeline, storage: o.storage, reader, log: o.log, token: o.token, limits: o.limits, actorFlags: o.actorFlags, risk: o.risk, cluster: o.cluster });
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    await reader?.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : `${o.host}:${o.port}`;
+  return {
+    address, thread: false,
+    async close() {
+      await app.close();
+      await reader?.close();
+    },
+  };
 }

@@ -19,6 +19,11 @@ export interface PostgresDriverOptions {
   clock?: Clock;
   /** application_name (pg_stat_activity), default riskwire. */
   applicationName?: string;
+  /**
+   * max_parallel_workers_per_gather = 0 for these sessions: one query, one backend. The API's
+   * reads set it so that a scan never takes every core from the writer's backend (D74).
+   */
+  serial?: boolean;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -70,6 +75,7 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
       // spills them to disk and doubles its time (specs/history.md). Per session, not server-wide.
       work_mem: '32MB',
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
+      ...(opts.serial ? { max_parallel_workers_per_gather: '0' } : {}),
     },
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.

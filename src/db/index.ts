@@ -130,7 +130,7 @@ export async function openReadStorage(opts: OpenReaderOptions): Promise<Storage 
   const raw = opts.databaseUrl?.trim();
   if (!raw) return undefined;
   const driver = createPostgresDriver(raw, {
-    max: opts.maxConnections ?? 4, statementTimeoutMs: opts.statementTimeoutMs, applicationName: 'riskwire-api',
+    max: opts.maxConnections ?? 2, statementTimeoutMs: opts.statementTimeoutMs, applicationName: 'riskwire-api', serial: true,
   });
   return createStorage(driver, { log: opts.log, clock: opts.clock ?? systemClock, maintenance: false });
 }

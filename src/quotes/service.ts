@@ -41,7 +41,7 @@ export interface QuoteServiceOptions {
   ttlMs: number;
   log?: Logger;
   /** In-memory stream quotes (the processor's), when this process streams. */
-  memory?: (symbols: string[]) => QuoteRow[];
+  memory?: (symbols: string[]) => QuoteRow[] | Promise<QuoteRow[]>;
   /** `quotes` in the database: read for lookups, written with REST answers. */
   readQuotes?: (symbols: string[]) => Promise<QuoteRow[]>;
   writeQuotes?: (rows: QuoteRow[]) => Promise<unknown>;
@@ -76,7 +76,7 @@ export class QuoteService {
       const cur = best.get(r.symbol);
       if (!cur || cur.receivedAt < r.receivedAt) best.set(r.symbol, r);
     };
-    for (const r of this.o.memory?.(keys) ?? []) consider(r);
+    for (const r of (await this.o.memory?.(keys)) ?? []) consider(r);
     for (const k of keys) {
       const r = this.restCache.get(k);
       if (r) consider(r);

@@ -24,7 +24,7 @@ export interface QuoteSetup {
   ratePerSec: number;
   /** Brokers to ask over REST, in order; default every configured one (tasty, then ibkr). */
   brokers?: string[];
-  memory?: (symbols: string[]) => QuoteRow[];
+  memory?: (symbols: string[]) => QuoteRow[] | Promise<QuoteRow[]>;
   readQuotes?: (symbols: string[]) => Promise<QuoteRow[]>;
   writeQuotes?: (rows: QuoteRow[]) => Promise<unknown>;
   random?: () => number;

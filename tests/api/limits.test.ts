@@ -35,12 +35,16 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock()): Promise<FastifyInstance> {
+async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock(), logger = log): Promise<FastifyInstance> {
   const pipeline = new Pipeline({ storage, config: readAppConfig({}), log, journal: new MemoryJournal() });
-  const app = await buildApi({ pipeline, storage, log, clock, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, ...limits } });
+  const app = await buildApi({ pipeline, storage, log: logger, clock, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, heavyMaxConcurrent: 100, ...limits } });
   cleanup.push(() => pipeline.stop(100), () => app.close());
   return app;
 }
+
+/** A distinct snapshots URL per call: identical heavy reads would share one query (coalesce.ts). */
+let n = 0;
+const snapshots = () => `/v1/greeks/snapshots?limit=${++n}`;
 
 const until = async (cond: () => boolean) => {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setImmediate(r));
@@ -51,9 +55,9 @@ describe('API back-pressure', () => {
   it('answers 503 + Retry-After at once over the concurrency limit; health and metrics still answer; slots come back', async () => {
     const held = heldStorage();
     const app = await api(held.storage, { maxConcurrent: 2 });
-    const first = [app.inject('/v1/greeks/snapshots'), app.inject('/v1/greeks/snapshots')];
+    const first = [app.inject(snapshots()), app.inject(snapshots())];
     await until(() => held.waiting.length === 2);
-    const busy = await app.inject('/v1/greeks/snapshots');
+    const busy = await app.inject(snapshots());
     expect(busy.statusCode).toBe(503);
     expect(busy.headers['retry-after']).toBe('1');
     expect(busy.json().error).toBe('the API is busy (2 requests in flight, API_MAX_CONCURRENT): retry after 1 s');
@@ -63,7 +67,7 @@ describe('API back-pressure', () => {
     expect(metrics.body).toMatch(/^riskwire_api_in_flight 2$/m);
     held.releaseAll();
     expect((await Promise.all(first)).map((r) => r.statusCode)).toEqual([200, 200]);
-    const again = app.inject('/v1/greeks/snapshots');
+    const again = app.inject(snapshots());
     await until(() => held.waiting.length === 1);
     held.releaseAll();
     expect((await again).statusCode).toBe(200);
@@ -73,7 +77,7 @@ describe('API back-pressure', () => {
     const held = heldStorage();
     const clock = new FakeClock();
     const app = await api(held.storage, { maxConcurrent: 1, requestTimeoutMs: 100 }, clock);
-    const pending = app.inject('/v1/greeks/snapshots');
+    const pending = app.inject(snapshots());
     await until(() => held.waiting.length === 1);
     clock.advance(99);
     await new Promise((r) => setImmediate(r));
@@ -83,16 +87,103 @@ describe('API back-pressure', () => {
     expect(res.statusCode).toBe(503);
     expect(res.json().error).toMatch(/^the request took longer than 100 ms \(API_REQUEST_TIMEOUT_MS\): narrow the query/);
     held.releaseAll();
-    const next = app.inject('/v1/greeks/snapshots');
+    const next = app.inject(snapshots());
     await until(() => held.waiting.length === 1);
     held.releaseAll();
     expect((await next).statusCode).toBe(200);
   });
 
+  it('queues past the limit: a waiting request is served when a slot frees; a full queue is a 503 + Retry-After at once', async () => {
+    const held = heldStorage();
+    const app = await api(held.storage, { maxConcurrent: 1, queueMax: 1, queueWaitMs: 1000 });
+    const first = app.inject(snapshots());
+    await until(() => held.waiting.length === 1);
+    const second = app.inject(snapshots()); // waits for the slot
+    for (let i = 0; i < 200 && !/^riskwire_api_queued 1$/m.test((await app.inject('/metrics')).body); i++) await new Promise((r) => setImmediate(r));
+    const full = await app.inject(snapshots());
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBe('1');
+    expect(full.json().error).toBe('the API is busy (1 requests in flight, API_MAX_CONCURRENT; 1 waiting, API_QUEUE_MAX): retry after 1 s');
+    expect((await app.inject('/metrics')).body).toMatch(/^riskwire_api_queued 1$/m);
+    expect(held.waiting).toHaveLength(1); // the queued one has not reached the database
+    held.releaseAll();
+    expect((await first).statusCode).toBe(200);
+    await until(() => held.waiting.length === 1); // the slot passed to the waiting request
+    held.releaseAll();
+    expect((await second).statusCode).toBe(200);
+  });
+
+  it('a request that waits longer than API_QUEUE_WAIT_MS for a slot gets 503 + Retry-After', async () => {
+    const held = heldStorage();
+    const clock = new FakeClock();
+    const app = await api(held.storage, { maxConcurrent: 1, queueMax: 10, queueWaitMs: 500, requestTimeoutMs: 10_000 }, clock);
+    const first = app.inject(snapshots());
+    await until(() => held.waiting.length === 1);
+    const second = app.inject(snapshots());
+    await until(() => clock.pending() === 2); // first's request timer + second's queue timer
+    clock.advance(500);
+    const res = await second;
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json().error).toBe('the API is busy (no slot within 500 ms (API_QUEUE_WAIT_MS)): retry after 1 s');
+    held.releaseAll();
+    expect((await first).statusCode).toBe(200);
+    expect(held.waiting).toHaveLength(0); // the refused request never ran
+  });
+
+  it('after a request timeout the handler finishing late sends nothing more (no FST_ERR_REP_ALREADY_SENT), resolved or failed', async () => {
+    for (const outcome of ['resolve', 'reject'] as const) {
+      const lines: string[] = [];
+      const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+      const waiting: Array<{ ok(): void; fail(): void }> = [];
+      const base = heldStorage().storage;
+      const storage: Storage = {
+        ...base,
+        querySnapshots: () => new Promise<SnapshotRecord[]>((resolve, reject) => waiting.push({ ok: () => resolve([]), fail: () => reject(new Error('late failure')) })),
+      };
+      const clock = new FakeClock();
+      const app = await api(storage, { maxConcurrent: 1, requestTimeoutMs: 100 }, clock, logger);
+      const pending = app.inject(snapshots());
+      await until(() => waiting.length === 1);
+      clock.advance(100);
+      const res = await pending;
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json().error).toMatch(/^the request took longer than 100 ms \(API_REQUEST_TIMEOUT_MS\)/);
+      if (outcome === 'resolve') waiting[0].ok();
+      else waiting[0].fail();
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      const text = lines.join('');
+      expect(text).not.toMatch(/already sent|FST_ERR_REP_ALREADY_SENT|Promise errored/i);
+      expect(text).not.toMatch(/"level":50/); // no error line at all
+      expect(text).toMatch(/API request timed out/);
+      // The slot came back: the next request is served.
+      const next = app.inject(snapshots());
+      await until(() => waiting.length === 2);
+      waiting[1].ok();
+      expect((await next).statusCode).toBe(200);
+    }
+  });
+
+  it('identical heavy reads share one database query; a different one queues behind the heavy gate', async () => {
+    const held = heldStorage();
+    const app = await api(held.storage, { heavyMaxConcurrent: 1, queueMax: 10, queueWaitMs: 1000 });
+    const same = [app.inject('/v1/greeks/snapshots?limit=5'), app.inject('/v1/greeks/snapshots?limit=5')];
+    const other = app.inject('/v1/greeks/snapshots?limit=6');
+    await until(() => held.waiting.length === 1);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(held.waiting).toHaveLength(1); // one query for the two identical requests; the other waits for the heavy slot
+    held.releaseAll();
+    expect((await Promise.all(same)).map((r) => r.statusCode)).toEqual([200, 200]);
+    await until(() => held.waiting.length === 1);
+    held.releaseAll();
+    expect((await other).statusCode).toBe(200);
+  });
+
   it('a read cancelled by the statement timeout is a 503 naming API_STATEMENT_TIMEOUT_MS', async () => {
     const held = heldStorage(() => new StorageError('querySnapshots failed (57014): canceling statement due to statement timeout', false, '57014'));
     const app = await api(held.storage, { statementTimeoutMs: 250 });
-    const res = await app.inject('/v1/greeks/snapshots');
+    const res = await app.inject(snapshots());
     expect(res.statusCode).toBe(503);
     expect(res.json().error).toMatch(/^the query ran longer than 250 ms \(API_STATEMENT_TIMEOUT_MS\)/);
   });
@@ -101,10 +192,10 @@ describe('API back-pressure', () => {
     const held = heldStorage();
     const clock = new FakeClock();
     const app = await api(held.storage, { maxConcurrent: 1, requestTimeoutMs: 50 }, clock);
-    const sse = app.inject({ url: '/v1/greeks/snapshots', headers: { accept: 'text/event-stream' } });
+    const sse = app.inject({ url: snapshots(), headers: { accept: 'text/event-stream' } });
     await until(() => held.waiting.length === 1);
     expect(clock.pending()).toBe(0); // no request timer for an exempt request
-    const other = app.inject('/v1/greeks/snapshots');
+    const other = app.inject(snapshots());
     await until(() => held.waiting.length === 2); // the exempt one held no slot
     held.releaseAll();
     expect((await sse).statusCode).toBe(200);

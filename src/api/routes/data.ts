@@ -3,7 +3,7 @@
  * parameters and numbers as `npm run timeline`) and trades. Bad parameters are 400s naming
  * the parameter (ConfigError from params.ts, HttpError from here).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { canonicalOcc } from '../../core/contract.js';
 import { JournalUnavailableError } from '../../core/journal.js';
 import { isRowRejection } from '../../db/errors.js';
@@ -21,6 +21,9 @@ import { paramNames, SNAPSHOT_QUERY, TIMELINE_QUERY, TRADE_QUERY } from '../sche
 import { TRADE_BODY_SCHEMA } from '../schemas/trade.js';
 import { errorText } from '../../core/errors.js';
 import { parseTz, tzOffsetMs } from '../../core/tz.js';
+import { systemClock } from '../../core/clock.js';
+import { Coalescer } from '../coalesce.js';
+import type { InstalledLimits } from '../limits.js';
 
 const SNAPSHOT_PARAMS = paramNames(SNAPSHOT_QUERY);
 const TRADE_PARAMS = paramNames(TRADE_QUERY);
@@ -37,29 +40,54 @@ function contractKeyParam(p: RawParams): string | undefined {
   }
 }
 
+/** The parameters as given, in a stable order: the key identical requests share an answer by. */
+const cacheKey = (p: RawParams) => JSON.stringify(Object.entries(p).sort(([a], [b]) => a.localeCompare(b)));
+
 function timeRange(p: RawParams): { from?: number; to?: number } {
   const from = p.from !== undefined ? parseInstant(p.from, 'from') : undefined;
   const to = p.to !== undefined ? parseInstant(p.to, 'to') : undefined;
   return { from, to };
 }
 
-export function registerData(app: FastifyInstance, deps: ApiDeps): void {
+export function registerData(app: FastifyInstance, deps: ApiDeps & { heavy?: InstalledLimits['heavy'] }): void {
   const { storage } = deps;
+  const heavy = deps.heavy ?? (<T>(work: () => Promise<T>) => work());
+  // Identical heavy reads within API_TIMELINE_CACHE_MS share one query (relative ranges
+  // included: `to` = now of the request that ran it, at most that old); one that took D ms is
+  // kept API_HEAVY_REST_FACTOR × D ms if longer: an answer as old as its cost.
+  // Past that, an answer up to API_STALE_MAX_MS old is given at once (with its Age) while one refresh runs.
+  const clock = deps.clock ?? systemClock;
+  const shared = new Coalescer<string>({
+    ttlMs: deps.limits?.timelineCacheMs ?? 0, clock, costFactor: deps.limits?.heavyRestFactor ?? 0, staleMs: deps.limits?.staleMaxMs ?? 0,
+  });
+  // The shared answer is kept as its JSON text: serialised once, not once per request.
+  const answer = async (reply: FastifyReply, key: string, compute: () => Promise<unknown>) => {
+    const { value, at } = await shared.get(key, () => heavy(async () => JSON.stringify(await compute())));
+    const age = Math.floor((clock.now() - at) / 1000);
+    if (age > 0) reply.header('age', String(age));
+    reply.type('application/json; charset=utf-8');
+    return value; // returned, not sent: a request that timed out meanwhile drops it (limits.ts)
+  };
   const reader = deps.reader ?? storage; // reads on the API's own pool when there is one
   const now = deps.now ?? Date.now;
   let rules: RiskRules | undefined;
   const timelineRules = () => (rules ??= loadRules()); // RISK_RULES_FILE betas, read once
 
-  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req) => {
+  app.get('/v1/greeks/snapshots', { schema: { summary: 'Stored Greek snapshots, newest first', tags: ['data'], querystring: SNAPSHOT_QUERY } }, async (req, reply) => {
     const p = fromQuery(req.query, SNAPSHOT_PARAMS);
-    const rows = await reader.querySnapshots({
+    const filter = {
       broker: parseText(p.broker, 'broker'), account: parseText(p.account, 'account'), contractKey: contractKeyParam(p),
       underlying: parseText(p.underlying, 'underlying')?.toUpperCase(), ...timeRange(p), limit: parseLimit(p.limit, 'limit', DEFAULT_LIMIT),
+    };
+    // Unfiltered "newest first" scans the day's partition (no index on event_ts alone): a heavy
+    // read, shared by identical requests like the timeline's.
+    return answer(reply, `snapshots ${cacheKey(p)}`, async () => {
+      const rows = await reader.querySnapshots(filter);
+      return { count: rows.length, snapshots: rows.map(snapshotJson) };
     });
-    return { count: rows.length, snapshots: rows.map(snapshotJson) };
   });
 
-  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req) => {
+  app.get('/v1/risk/timeline', { schema: { summary: 'Net position greeks per time bucket (as npm run timeline)', tags: ['data'], querystring: TIMELINE_QUERY } }, async (req, reply) => {
     const p = fromQuery(req.query, TIMELINE_PARAMS);
     const parsed = timelineQueryFrom(p, now(), (k) => k.replace('-', '_'));
     // tz as the CLI's --tz: buckets start on the zone's wall-clock boundaries (a 1d bucket is a
@@ -67,13 +95,15 @@ export function registerData(app: FastifyInstance, deps: ApiDeps): void {
     const tz = parseTz(p.tz, 'tz');
     const q = tz ? { ...parsed, alignOffsetMs: tzOffsetMs(parsed.from, tz) } : parsed;
     const benchmark = resolveBenchmark(parseText(p.benchmark, 'benchmark'));
-    const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
-    const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(storage, q) });
-    return {
-      benchmark,
-      from: new Date(resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0).from).toISOString(), to: new Date(q.to).toISOString(),
-      tz: tz ?? 'UTC', bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
-    };
+    return answer(reply, `timeline ${cacheKey(p)}`, async () => {
+      const weights = await loadTimelineWeights(reader, benchmark, timelineRules());
+      const rows = await riskTimeline(reader, { ...q, weights, days: await loadTimelineDays(reader, q) });
+      return {
+        benchmark,
+        from: new Date(resolveTimelineRange(q.from, q.to, q.bucketMs, q.alignOffsetMs ?? 0).from).toISOString(), to: new Date(q.to).toISOString(),
+        tz: tz ?? 'UTC', bucket_ms: q.bucketMs, stale_ms: q.staleMs, all_accounts: !!q.allAccounts, rows: rows.map(timelineJson),
+      };
+    });
   });
 
   app.get('/v1/trades', { schema: { summary: 'Recorded trades, newest first', tags: ['data'], querystring: TRADE_QUERY } }, async (req) => {
