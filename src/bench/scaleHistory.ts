@@ -7,6 +7,7 @@ import { riskTimeline, type TimelineQuery } from '../db/timeline.js';
 import type { Storage } from '../db/types.js';
 import { computeRisk } from '../risk/compute.js';
 import { loadRules } from '../risk/rules.js';
+import { loadTimelineDays, loadTimelineWeights } from '../risk/timelineWeights.js';
 import { freshBenchDatabase } from './database.js';
 import { generateHistory } from './history.js';
 import type { ScaleSection } from './scale.js';
@@ -49,6 +50,9 @@ export interface HistoryFigures {
   timeline_month_ms: number;
   naive_day_ms: number;
   timeline_day_raw_ms: number;
+  /** The same queries with bwd and day P&L, as `npm run timeline` runs them. */
+  timeline_day_cli_ms: number;
+  timeline_month_cli_ms: number;
   risk_ms: number;
   spread: Record<string, { median: number; min: number; max: number }>;
 }
@@ -80,13 +84,20 @@ export async function historyFigures(url: string, rows: number, log: Logger, say
     const naive = await timed(runs, () => storage.query(NAIVE_DAY_SQL, [dayFrom, dayFrom + DAY]));
     const dayRaw = await timed(Math.min(runs, 3), () => riskTimeline(storage, { ...dayQ, rollup: false }));
     const rules = loadRules();
+    // What `npm run timeline` and /v1/risk/timeline run: the same buckets plus beta-weighted delta
+    // (per-bucket benchmark price) and day P&L (closing mark or first mark after the close).
+    const asTheCliDoes = async (q: TimelineQuery) =>
+      riskTimeline(storage, { ...q, weights: await loadTimelineWeights(storage, 'SPY', rules), days: await loadTimelineDays(storage, q) });
+    const dayCli = await timed(runs, () => asTheCliDoes(dayQ));
+    const monthCli = await timed(runs, () => asTheCliDoes(monthQ));
     const risk = await timed(runs, () => computeRisk(storage, { now: shape.lastMs, benchmark: 'SPY', rules }));
     return {
       rows, contracts: shape.contracts, days: shape.sessions.length, update_every_s: Math.round(shape.updateEveryS * 10) / 10,
       load_s: Math.round(shape.loadSeconds * 10) / 10, rollup_s: Math.round(rollupS * 10) / 10,
       rollup_rows: { minute: roll.rows[60], hour: roll.rows[3600] },
       timeline_day_ms: day.median, timeline_month_ms: month.median, naive_day_ms: naive.median, timeline_day_raw_ms: dayRaw.median, risk_ms: risk.median,
-      spread: { timeline_day_ms: day, timeline_month_ms: month, naive_day_ms: naive, timeline_day_raw_ms: dayRaw, risk_ms: risk },
+      timeline_day_cli_ms: dayCli.median, timeline_month_cli_ms: monthCli.median,
+      spread: { timeline_day_ms: day, timeline_month_ms: month, naive_day_ms: naive, timeline_day_raw_ms: dayRaw, risk_ms: risk, timeline_day_cli_ms: dayCli, timeline_month_cli_ms: monthCli },
     };
   } finally {
     await storage.close();
@@ -111,6 +122,7 @@ export const HISTORY_SECTION: ScaleSection = {
           `history: ${f.rows} rows (${f.contracts} contracts, ${f.days} trading days, one update per ${f.update_every_s} s per contract); load ${f.load_s} s, rollup ${f.rollup_s} s`,
           `  timeline 1 day / 1 min: ${sp('timeline_day_ms')} ms median (min-max) (target ≤ 300, ≤ half of naive)`,
           `  timeline 30 days / 1 h: ${sp('timeline_month_ms')} ms (target ≤ 2000)`,
+          `  as \`npm run timeline\` runs them (with bwd and day P&L): day ${sp('timeline_day_cli_ms')} ms, 30 days ${sp('timeline_month_cli_ms')} ms`,
           `  naive GROUP BY date_trunc('minute') over the day: ${sp('naive_day_ms')} ms; the day from raw rows only: ${sp('timeline_day_raw_ms')} ms`,
           `  risk document: ${sp('risk_ms')} ms; targets ${ok ? 'met' : 'NOT met'}`,
         ],
