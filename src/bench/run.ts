@@ -44,6 +44,8 @@ Absolute numbers drift between machines and runs: compare the ratios.
   --api-only     only the API load A/B (5)
   --api-pairs=N  A/B pairs per variant (default 3, quick 1)
   --api-rate=N   sim events/s during the A/B (default 1000)
+  --alert-pairs=N    A/B pairs of the alert-loop CPU bench (default 2, quick 1)
+  --alert-seconds=S  seconds per half of an alert-loop pair (default: --seconds)
   --api-compare  also the API on the pipeline's thread, and without back-pressure (one pair; minutes)
   --scale        instead of the above, the scale scenarios (issue 15 items 2-4, src/bench/scale.ts):
                  history (10 M rows: timeline day/month vs a naive GROUP BY), cluster (lease
@@ -57,7 +59,7 @@ Absolute numbers drift between machines and runs: compare the ratios.
 export const TARGETS = { simRatio: 0.8, dxlinkRatio: 0.6, p95Ms: { 100: 20, 1000: 20, 10000: 200 } as Record<string, number>, peakRssMb: 300 };
 
 export async function runBench(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'runs', 'only', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare', 'scale', 'scale-only', 'history-rows']);
+  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'runs', 'only', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare', 'scale', 'scale-only', 'history-rows', 'alert-pairs', 'alert-seconds']);
   if (flags.help) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
@@ -144,9 +146,10 @@ export async function runBench(argv: string[]): Promise<number> {
     if (parts.has('risk')) {
       say(`risk document for 5000 positions (CPU time, median of ${quick ? 3 : 7})...`);
       riskCompute = riskComputeBench(5000, quick ? 3 : 7);
-      const alertPairs = quick ? 1 : 2;
-      say(`alert loop A/B at 1000 events/s, ${alertPairs} pair(s) of ${seconds}s...`);
-      alertAB = await alertCpuAB(storage, log, 1000, seconds, alertPairs);
+      const alertPairs = intFlag(flags, 'alert-pairs', quick ? 1 : 2, 1, 100);
+      const alertSeconds = intFlag(flags, 'alert-seconds', seconds, 1, 600);
+      say(`alert loop A/B at 1000 events/s, ${alertPairs} pair(s) of ${alertSeconds}s...`);
+      alertAB = await alertCpuAB(storage, log, 1000, alertSeconds, alertPairs);
     }
     mem.stop();
     const lost = (xs: RunResult[]) => xs.reduce((n, r) => n + r.lost, 0);
