@@ -1,4 +1,5 @@
 /** SqlDriver over postgres.js: a pooled client that reconnects lazily on the next query after a lost connection. */
+import { connect as netConnect, type Socket } from 'node:net';
 import postgres from 'postgres';
 import { systemClock, type Clock } from '../core/clock.js';
 import { withDeadline } from '../core/deadline.js';
@@ -50,6 +51,26 @@ function sessionOf(sql: Pick<Sql, 'unsafe'>, deadlineMs: number, clock: Clock): 
   };
 }
 
+/** One plain TCP host (not a Unix socket, not a multi-host list): the case noDelaySocket covers. */
+function singleTcpHost(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.hostname !== '' && !u.host.includes(',') && !u.searchParams.has('host');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * postgres.js's own socket, with TCP_NODELAY. postgres.js still does the rest (startup, TLS
+ * negotiation on this socket, connect timeout, errors), as with its default socket.
+ */
+function noDelaySocket(o: { host: string[]; port: number[] }): Socket {
+  const s = netConnect({ host: o.host[0], port: o.port[0], noDelay: true });
+  Object.assign(s, { host: o.host[0], port: o.port[0] });
+  return s;
+}
+
 export function createPostgresDriver(url: string, opts: PostgresDriverOptions = {}): SqlDriver {
   const connectTimeoutSec = opts.connectTimeoutSec ?? 5;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
@@ -71,6 +92,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
       work_mem: '32MB',
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
     },
+    // TCP_NODELAY: a COPY goes out as two writes (the data, then CopyDone); with Nagle on, the
+    // second waits for the server's delayed ACK, 40-90 ms per COPY on loopback (D85).
+    ...(singleTcpHost(url) ? { socket: noDelaySocket } : {}),
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
     types: {
@@ -86,6 +110,32 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     ...base,
     async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
       return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];
+    },
+    async copyIn(text: string, data: Buffer): Promise<void> {
+      const q = sql.unsafe(text);
+      // postgres.js 3.4 never settles the writable when the server rejects the data after
+      // CopyDone (porsager/postgres#1173): the error only reaches the query's reject(), which
+      // the connection calls although the query already resolved with the stream. Hook it.
+      let serverError!: (err: unknown) => void;
+      const failed = new Promise<never>((_, reject) => (serverError = reject));
+      failed.catch(() => undefined);
+      const q2 = q as unknown as { reject: (err: unknown) => void };
+      const reject = q2.reject;
+      q2.reject = (err) => {
+        serverError(err);
+        reject(err);
+      };
+      const done = (async () => {
+        const w = await q.writable();
+        await Promise.race([
+          failed,
+          new Promise<void>((resolve, fail) => {
+            w.once('error', fail);
+            w.end(data, () => resolve());
+          }),
+        ]);
+      })();
+      await withDeadline(done, deadlineMs, clock, queryTimeout('COPY', deadlineMs));
     },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       // Statements inside run on the transaction's connection; the deadline covers the whole of it.
