@@ -100,7 +100,7 @@ export async function runBench(argv: string[]): Promise<number> {
     mem.scenario('raw_copy');
     const copy = throughput ? await openRawCopy(db.url, rows) : undefined;
     const raw: CopyPass[] = [];
-    const sim: Array<RunResult & { ratio: number }> = [];
+    const sim: Array<RunResult & { ratio: number; startSeconds: number }> = [];
     const dx: Array<RunResult & { ratio: number; offeredPerSec: number }> = [];
     const contracts = quick ? 100 : 200;
     try {
@@ -150,7 +150,7 @@ export async function runBench(argv: string[]): Promise<number> {
     mem.stop();
     const lost = (xs: RunResult[]) => xs.reduce((n, r) => n + r.lost, 0);
     const rowsLost = lost(sim) + lost(dx) + Object.values(latency).reduce((n, rs) => n + lost(rs), 0);
-    const none = { rows: 0, seconds: 0, rowsPerSec: 0, lost: 0, latency: { p50: null, p95: null, p99: null }, ratio: 0, offeredPerSec: 0 };
+    const none = { rows: 0, seconds: 0, rowsPerSec: 0, lost: 0, latency: { p50: null, p95: null, p99: null }, ratio: 0, offeredPerSec: 0, startSeconds: 0 };
     const simMid = sim.length ? atMedian(sim, (r) => r.ratio) : none;
     const dxMid = dx.length ? atMedian(dx, (r) => r.ratio) : none;
     const latencyMs = Object.fromEntries(Object.entries(latency).map(([rate, rs]) => {
@@ -176,6 +176,7 @@ export async function runBench(argv: string[]): Promise<number> {
         sim: {
           rows_per_s: Math.round(simMid.rowsPerSec), ratio: round(simMid.ratio), rows: simMid.rows, seconds: round(simMid.seconds),
           passes_rows_per_s: sim.map((r) => Math.round(r.rowsPerSec)), ratio_spread: spread(sim.map((r) => r.ratio), round),
+          passes_start_s: sim.map((r) => round(r.startSeconds)),
           passes_ratio: sim.map((r) => round(r.ratio)), runs: sim.length,
         },
         dxlink: {
