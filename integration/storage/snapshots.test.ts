@@ -74,6 +74,23 @@ describeBackends('greek_snapshots writes', (backend) => {
     expect(r.persistedAt).toBeLessThanOrEqual(before + 1_000);
   });
 
+  it('round-trips fractional quantities, large multipliers and large sequence numbers exactly (binary COPY on PostgreSQL)', async () => {
+    const row = snapshot({ account: 'FRAC', eventTs: T0 + 250, receivedAt: T0 + 1500, seq: 2 ** 33, quantity: 1.5, multiplier: 123456.25 });
+    const neg = snapshot({ account: 'FRAC', contractKey: 'X2', quantity: -0.001, multiplier: 1e-7 });
+    expect(await t.storage.writeSnapshots([row, neg])).toEqual({ inserted: 2, duplicates: 0 });
+    const got = await t.storage.querySnapshots({ account: 'FRAC' });
+    expect(got.find((r) => r.contractKey === row.contractKey)).toMatchObject(row);
+    expect(got.find((r) => r.contractKey === 'X2')).toMatchObject({ quantity: -0.001, multiplier: 1e-7 });
+  });
+
+  it('lands many batches written at once on the shared pool, each row once (COPY connections reused back to back)', async () => {
+    const batches = Array.from({ length: 24 }, (_, b) => snapshots(40, { account: `MANY${b % 3}`, seq: b }));
+    const results = await Promise.all(batches.map((rows) => t.storage.writeSnapshots(rows)));
+    expect(results.every((r) => r.inserted === 40 && r.duplicates === 0)).toBe(true);
+    const [{ n }] = await t.storage.query<{ n: number }>("SELECT count(*)::int AS n FROM greek_snapshots WHERE account LIKE 'MANY%'");
+    expect(n).toBe(24 * 40);
+  });
+
   it('rejects a row without a finite quantity as a permanent StorageError and writes nothing', async () => {
     const rows = [snapshot({ account: 'BAD', contractKey: 'X1' }), snapshot({ account: 'BAD', quantity: NaN })];
     const err = await t.storage.writeSnapshots(rows).catch((e) => e);

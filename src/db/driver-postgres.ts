@@ -127,10 +127,18 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
       };
       const done = (async () => {
         const w = await q.writable();
+        // Its writable is autoDestroy'd after 'finish', and its destroy sends CopyFail whatever
+        // happened: by then the pool may have handed the connection to the next COPY, which
+        // that CopyFail aborts (57014 "COPY from stdin failed"). Once finished, destroy is quiet.
+        const ws = w as unknown as { _destroy: (err: Error | null, cb: (err?: Error | null) => void) => void };
+        const destroy = ws._destroy;
+        let finished = false;
+        ws._destroy = (err, cb) => (finished ? cb(err) : destroy.call(w, err, cb));
         await Promise.race([
           failed,
           new Promise<void>((resolve, fail) => {
             w.once('error', fail);
+            w.once('finish', () => (finished = true));
             w.end(data, () => resolve());
           }),
         ]);
