@@ -84,11 +84,16 @@ describeBackends('greek_snapshots writes', (backend) => {
   });
 
   it('lands many batches written at once on the shared pool, each row once (COPY connections reused back to back)', async () => {
-    const batches = Array.from({ length: 24 }, (_, b) => snapshots(40, { account: `MANY${b % 3}`, seq: b }));
-    const results = await Promise.all(batches.map((rows) => t.storage.writeSnapshots(rows)));
+    // More batches than the pool has connections, with reads in between: postgres.js then
+    // pipelines statements onto busy connections, which must never put one behind a COPY.
+    const batches = Array.from({ length: 60 }, (_, b) => snapshots(40, { account: `MANY${b % 3}`, seq: b }));
+    const results = await Promise.all(batches.map(async (rows) => {
+      const [w] = await Promise.all([t.storage.writeSnapshots(rows), t.storage.query('SELECT 1 AS one')]);
+      return w;
+    }));
     expect(results.every((r) => r.inserted === 40 && r.duplicates === 0)).toBe(true);
     const [{ n }] = await t.storage.query<{ n: number }>("SELECT count(*)::int AS n FROM greek_snapshots WHERE account LIKE 'MANY%'");
-    expect(n).toBe(24 * 40);
+    expect(n).toBe(60 * 40);
   });
 
   it('rejects a row without a finite quantity as a permanent StorageError and writes nothing', async () => {

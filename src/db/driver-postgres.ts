@@ -112,7 +112,10 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
       return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];
     },
     async copyIn(text: string, data: Buffer): Promise<void> {
-      const q = sql.unsafe(text);
+      // Nothing may be pipelined behind a COPY on its connection: postgres.js sends queries to a
+      // busy connection when every one is in use, and a query arriving during COPY-in breaks the
+      // protocol (the COPY and the connection hang). onexecute → false marks the connection full.
+      const q = sql.unsafe(text, [], { onexecute: () => false } as unknown as { prepare: boolean });
       // postgres.js 3.4 never settles the writable when the server rejects the data after
       // CopyDone (porsager/postgres#1173): the error only reaches the query's reject(), which
       // the connection calls although the query already resolved with the stream. Hook it.
