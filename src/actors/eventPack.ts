@@ -10,7 +10,9 @@
  */
 import type { BrokerEvent, GreeksEvent } from '../core/types.js';
 
-const NUMS = 13;
+/** The numbers of a greeks event, in column order. */
+const NUM_FIELDS = ['eventTs', 'seq', 'receivedAt', 'iv', 'delta', 'gamma', 'theta', 'vega', 'rho', 'bid', 'ask', 'mark', 'underlyingPrice'] as const;
+const NUMS = NUM_FIELDS.length;
 const TEXTS = 4;
 
 export interface PackedEvents {
@@ -57,19 +59,7 @@ export function packEvents(events: readonly BrokerEvent[]): { packed: PackedEven
     text[k * TEXTS + 2] = id(e.underlying);
     text[k * TEXTS + 3] = id(e.account);
     const o = k * NUMS;
-    put(nums, absent, o, e.eventTs);
-    put(nums, absent, o + 1, e.seq);
-    put(nums, absent, o + 2, e.receivedAt);
-    put(nums, absent, o + 3, e.iv);
-    put(nums, absent, o + 4, e.delta);
-    put(nums, absent, o + 5, e.gamma);
-    put(nums, absent, o + 6, e.theta);
-    put(nums, absent, o + 7, e.vega);
-    put(nums, absent, o + 8, e.rho);
-    put(nums, absent, o + 9, e.bid);
-    put(nums, absent, o + 10, e.ask);
-    put(nums, absent, o + 11, e.mark);
-    put(nums, absent, o + 12, e.underlyingPrice);
+    for (let j = 0; j < NUMS; j++) put(nums, absent, o + j, e[NUM_FIELDS[j]]);
     k++;
   }
   return { packed: { kinds, others, dict, text, nums, absent }, transfer: [text.buffer, nums.buffer, absent.buffer, kinds.buffer] as ArrayBuffer[] };

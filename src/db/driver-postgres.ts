@@ -135,14 +135,14 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
         // that CopyFail aborts (57014 "COPY from stdin failed"). Once finished, destroy is quiet.
         const ws = w as unknown as { _destroy: (err: Error | null, cb: (err?: Error | null) => void) => void };
         const destroy = ws._destroy;
-        let finished = false;
-        ws._destroy = (err, cb) => (finished ? cb(err) : destroy.call(w, err, cb));
+        ws._destroy = (err, cb) => (w.writableFinished ? cb(err) : destroy.call(w, err, cb));
         await Promise.race([
           failed,
           new Promise<void>((resolve, fail) => {
             w.once('error', fail);
-            w.once('finish', () => (finished = true));
-            w.end(data, () => resolve());
+            // end's callback also runs when the stream was destroyed (a reset connection): only
+            // a finished stream (CommandComplete arrived) means the rows are in.
+            w.end(data, (err?: Error | null) => (!err && w.writableFinished ? resolve() : fail(err ?? new Error('COPY: the stream ended without the server confirming it'))));
           }),
         ]);
       })();

@@ -11,9 +11,6 @@ import type { SimConfig } from './config.js';
  * parse cost and malformed frames take the same path a real broker's would.
  * Frame: {"t":"g","d":[[contractIndex, eventTs, seq, iv, delta, gamma, theta, vega, rho, bid, ask, spot], ...]}
  */
-/** Largest frame the sim sends at once (its actor posts batches of 512 events). */
-const FRAME_MAX = 512;
-
 export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStream {
   const broker = 'sim';
   const contracts = defaultContracts(ctx.clock.now());
@@ -117,20 +114,9 @@ export function createSimStream(cfg: SimConfig, ctx: StreamContext): BrokerStrea
       return;
     }
     carry += (cfg.rate * Math.min(1000, sinceLastMs)) / 1000;
-    let n = Math.floor(carry);
+    const n = Math.floor(carry);
     carry -= n;
-    // Frames of at most FRAME_MAX updates, and none once the actor is out of credit: a closed loop
-    // (rate 1e6 = 5,000 per 5 ms tick) then makes small batches that die young instead of one
-    // big frame whose tail waits in the outbox (and is promoted by the GC) for the next credit.
-    while (n > 0) {
-      const k = Math.min(n, FRAME_MAX);
-      consume(produceFrame(k));
-      n -= k;
-      if (ctx.paused?.()) {
-        carry = 0;
-        break;
-      }
-    }
+    if (n > 0) consume(produceFrame(n));
     quoteWatched(now);
     if (maybe(rand, cfg.malformed)) {
       sent.malformedSent++;
