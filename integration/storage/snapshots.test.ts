@@ -7,7 +7,15 @@ import { DAY, T0, snapshot, snapshots } from './fixtures.js';
 describeBackends('greek_snapshots writes', (backend) => {
   let t: TestStorage;
   beforeAll(async () => {
-    t = await openTestStorage(backend);
+    // On PostgreSQL these tests run the binary COPY path (off by default, D85); PGlite has no COPY here.
+    const saved = process.env.SNAPSHOT_COPY;
+    process.env.SNAPSHOT_COPY = '1';
+    try {
+      t = await openTestStorage(backend);
+    } finally {
+      if (saved === undefined) delete process.env.SNAPSHOT_COPY;
+      else process.env.SNAPSHOT_COPY = saved;
+    }
     // Partitions made at start are relative to "now"; T0 lies in the past, so make its days explicitly.
     await t.storage.ensurePartitions(T0);
   });
