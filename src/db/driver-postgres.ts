@@ -135,7 +135,17 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
         // that CopyFail aborts (57014 "COPY from stdin failed"). Once finished, destroy is quiet.
         const ws = w as unknown as { _destroy: (err: Error | null, cb: (err?: Error | null) => void) => void };
         const destroy = ws._destroy;
-        ws._destroy = (err, cb) => (w.writableFinished ? cb(err) : destroy.call(w, err, cb));
+        ws._destroy = (err, cb) => {
+          if (w.writableFinished) return cb(err);
+          // When the connection closed under the COPY, postgres.js has already dropped its socket
+          // and its destroy throws writing CopyFail to null, from inside its async close handler:
+          // an unhandled rejection that ends the process. There is no server left to tell.
+          try {
+            destroy.call(w, err, cb);
+          } catch {
+            /* callback already called; only the CopyFail write failed */
+          }
+        };
         await Promise.race([
           failed,
           new Promise<void>((resolve, fail) => {
