@@ -7,7 +7,15 @@ import { DAY, T0, snapshot, snapshots } from './fixtures.js';
 describeBackends('greek_snapshots writes', (backend) => {
   let t: TestStorage;
   beforeAll(async () => {
-    t = await openTestStorage(backend);
+    // On PostgreSQL these tests run the binary COPY path (off by default, D85); PGlite has no COPY here.
+    const saved = process.env.SNAPSHOT_COPY;
+    process.env.SNAPSHOT_COPY = '1';
+    try {
+      t = await openTestStorage(backend);
+    } finally {
+      if (saved === undefined) delete process.env.SNAPSHOT_COPY;
+      else process.env.SNAPSHOT_COPY = saved;
+    }
     // Partitions made at start are relative to "now"; T0 lies in the past, so make its days explicitly.
     await t.storage.ensurePartitions(T0);
   });
@@ -72,6 +80,28 @@ describeBackends('greek_snapshots writes', (backend) => {
     const before = Date.now();
     expect(r.persistedAt).toBeGreaterThan(before - 60_000);
     expect(r.persistedAt).toBeLessThanOrEqual(before + 1_000);
+  });
+
+  it('round-trips fractional quantities, large multipliers and large sequence numbers exactly (binary COPY on PostgreSQL)', async () => {
+    const row = snapshot({ account: 'FRAC', eventTs: T0 + 250, receivedAt: T0 + 1500, seq: 2 ** 33, quantity: 1.5, multiplier: 123456.25 });
+    const neg = snapshot({ account: 'FRAC', contractKey: 'X2', quantity: -0.001, multiplier: 1e-7 });
+    expect(await t.storage.writeSnapshots([row, neg])).toEqual({ inserted: 2, duplicates: 0 });
+    const got = await t.storage.querySnapshots({ account: 'FRAC' });
+    expect(got.find((r) => r.contractKey === row.contractKey)).toMatchObject(row);
+    expect(got.find((r) => r.contractKey === 'X2')).toMatchObject({ quantity: -0.001, multiplier: 1e-7 });
+  });
+
+  it('lands many batches written at once on the shared pool, each row once (COPY connections reused back to back)', async () => {
+    // More batches than the pool has connections, with reads in between: postgres.js then
+    // pipelines statements onto busy connections, which must never put one behind a COPY.
+    const batches = Array.from({ length: 60 }, (_, b) => snapshots(40, { account: `MANY${b % 3}`, seq: b }));
+    const results = await Promise.all(batches.map(async (rows) => {
+      const [w] = await Promise.all([t.storage.writeSnapshots(rows), t.storage.query('SELECT 1 AS one')]);
+      return w;
+    }));
+    expect(results.every((r) => r.inserted === 40 && r.duplicates === 0)).toBe(true);
+    const [{ n }] = await t.storage.query<{ n: number }>("SELECT count(*)::int AS n FROM greek_snapshots WHERE account LIKE 'MANY%'");
+    expect(n).toBe(60 * 40);
   });
 
   it('rejects a row without a finite quantity as a permanent StorageError and writes nothing', async () => {

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { StreamHealth } from '../brokers/types.js';
 import type { BrokerEvent } from '../core/types.js';
+import type { PackedEvents } from './eventPack.js';
 import type { WatchSymbol } from '../quotes/symbols.js';
 
 /** What the supervisor hands an actor's worker (structured-cloned; ports transferred). */
@@ -27,8 +28,8 @@ export interface ActorTask {
   watchlist?: WatchSymbol[];
 }
 
-/** Data plane: a batch of events, or the end marker posted after a clean stop. */
-export type DataMessage = { events: BrokerEvent[] } | { end: true };
+/** Data plane: a batch of events (packed: eventPack.ts), or the end marker posted after a clean stop. */
+export type DataMessage = { events: BrokerEvent[] } | { packed: PackedEvents } | { end: true };
 
 /** Data plane, supervisor → worker: `ack` more events were taken in by the processor. */
 export interface CreditMessage {

@@ -11,6 +11,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import type { BrokerEvent } from '../core/types.js';
 import type { ActorControl, ActorTask, CreditMessage, DataMessage } from './protocol.js';
+import { unpackEvents } from './eventPack.js';
 
 /** What the supervisor asks a host to run: the task without its ports, and where events go. */
 export interface WorkerLaunch {
@@ -107,7 +108,7 @@ export class PiscinaWorkerHost implements WorkerHost {
         run.ended = new Promise<void>((resolve) => (endSeen = resolve));
         data.port1.on('message', (msg: DataMessage) => {
           if ('end' in msg) return endSeen();
-          onEvents(msg.events);
+          onEvents('packed' in msg ? unpackEvents(msg.packed) : msg.events);
         });
         const full: ActorTask = { ...task, controlPort: ctrl.port2, dataPort: data.port2 };
         run.task = pool.run(full, { transferList: [ctrl.port2, data.port2] as any, signal: run.signal });

@@ -10,6 +10,7 @@ import { systemClock } from '../core/clock.js';
 import { createLogger } from '../core/logger.js';
 import type { BrokerEvent } from '../core/types.js';
 import type { ActorControl, ActorTask, CreditMessage, DataMessage, Fault } from './protocol.js';
+import { packEvents } from './eventPack.js';
 
 /**
  * One actor = one broker stream in its own worker thread (a long-running piscina task).
@@ -32,6 +33,11 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
   let limited = false;
   const blocked = () => limited && postedEvents - acked >= task.creditEvents;
   const post = (msg: DataMessage) => task.dataPort.postMessage(msg);
+  /** A batch goes packed (greeks as transferred columns, eventPack.ts). */
+  const postEvents = (events: BrokerEvent[]) => {
+    const { packed, transfer } = packEvents(events);
+    task.dataPort.postMessage({ packed } satisfies DataMessage, transfer);
+  };
   const flushOutbox = () => {
     scheduled = false;
     // Out of credit: the outbox waits here (nothing is dropped) until the next acknowledgement.
@@ -40,7 +46,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
       const batch = room >= outbox.length ? outbox : outbox.splice(0, room);
       if (batch === outbox) outbox = [];
       postedEvents += batch.length;
-      post({ events: batch });
+      postEvents(batch);
     }
   };
   task.dataPort.on('message', (msg: CreditMessage) => {
@@ -80,7 +86,7 @@ export default async function runActor(task: ActorTask): Promise<{ stopped: true
       // Whatever is left goes now, credit or not: a stop must hand over every event.
       if (outbox.length > 0) {
         postedEvents += outbox.length;
-        post({ events: outbox });
+        postEvents(outbox);
         outbox = [];
       }
       post({ end: true });

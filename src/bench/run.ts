@@ -8,6 +8,7 @@ import { table } from '../cli/output.js';
 import { openRawCopy, type CopyPass } from './copy.js';
 import { freshBenchDatabase } from './database.js';
 import { PeakMemory } from './memory.js';
+import { cpuMark, cpuSince, type CpuPerRows } from './cpu.js';
 import { dxlinkMax, latencyAt, simMax, workersOf, type RunResult } from './scenarios.js';
 import { apiAB, renderApiAB } from './apiReport.js';
 import { alertCpuAB, riskComputeBench } from './risk.js';
@@ -102,29 +103,35 @@ export async function runBench(argv: string[]): Promise<number> {
     if (throughput) say(`raw COPY of ${rows} rows: rendering and a warm-up pass...`);
     mem.scenario('raw_copy');
     const copy = throughput ? await openRawCopy(db.url, rows) : undefined;
-    const raw: CopyPass[] = [];
-    const sim: Array<RunResult & { ratio: number }> = [];
-    const dx: Array<RunResult & { ratio: number; offeredPerSec: number }> = [];
+    const raw: Array<CopyPass & { cpu: CpuPerRows }> = [];
+    const sim: Array<RunResult & { ratio: number; startSeconds: number; cpu: CpuPerRows }> = [];
+    const dx: Array<RunResult & { ratio: number; offeredPerSec: number; cpu: CpuPerRows }> = [];
     const contracts = quick ? 100 : 200;
     try {
       for (let i = 0; i < runs && copy; i++) {
         if (parts.has('sim')) {
           say(`pass ${i + 1}/${runs}: raw COPY, then the sim pipeline maximum (${rows} rows, closed loop)...`);
           mem.scenario('raw_copy');
+          let m = await cpuMark(storage);
           const r1 = await copy.pass();
+          const c1 = await cpuSince(storage, m, r1.rows);
           mem.scenario('sim');
+          m = await cpuMark(storage);
           const s = await simMax(storage, log, rows, track);
-          raw.push(r1);
-          sim.push({ ...s, ratio: s.rowsPerSec / r1.rowsPerSec });
+          raw.push({ ...r1, cpu: c1 });
+          sim.push({ ...s, ratio: s.rowsPerSec / r1.rowsPerSec, cpu: await cpuSince(storage, m, s.rows) });
         }
         if (!parts.has('dxlink')) continue;
         say(`pass ${i + 1}/${runs}: raw COPY, then loopback DXLink (${contracts} contracts every 5 ms, ${seconds}s)...`);
         mem.scenario('raw_copy');
+        let m = await cpuMark(storage);
         const r2 = await copy.pass();
+        const c2 = await cpuSince(storage, m, r2.rows);
         mem.scenario('dxlink');
+        m = await cpuMark(storage);
         const d = await dxlinkMax(storage, log, seconds, contracts, 5, track);
-        raw.push(r2);
-        dx.push({ ...d, ratio: d.rowsPerSec / r2.rowsPerSec });
+        raw.push({ ...r2, cpu: c2 });
+        dx.push({ ...d, ratio: d.rowsPerSec / r2.rowsPerSec, cpu: await cpuSince(storage, m, d.rows) });
       }
     } finally {
       await copy?.close();
@@ -154,7 +161,7 @@ export async function runBench(argv: string[]): Promise<number> {
     mem.stop();
     const lost = (xs: RunResult[]) => xs.reduce((n, r) => n + r.lost, 0);
     const rowsLost = lost(sim) + lost(dx) + Object.values(latency).reduce((n, rs) => n + lost(rs), 0);
-    const none = { rows: 0, seconds: 0, rowsPerSec: 0, lost: 0, latency: { p50: null, p95: null, p99: null }, ratio: 0, offeredPerSec: 0 };
+    const none = { rows: 0, seconds: 0, rowsPerSec: 0, lost: 0, latency: { p50: null, p95: null, p99: null }, ratio: 0, offeredPerSec: 0, startSeconds: 0 };
     const simMid = sim.length ? atMedian(sim, (r) => r.ratio) : none;
     const dxMid = dx.length ? atMedian(dx, (r) => r.ratio) : none;
     const latencyMs = Object.fromEntries(Object.entries(latency).map(([rate, rs]) => {
@@ -176,10 +183,14 @@ export async function runBench(argv: string[]): Promise<number> {
       wall_seconds: Math.round((performance.now() - started) / 1000),
       raw_copy_rows_per_s: Math.round(spread(raw.map((r) => r.rowsPerSec)).median ?? 0),
       raw_copy_passes_rows_per_s: raw.map((r) => Math.round(r.rowsPerSec)),
+      cpu_ms_per_1k_rows: {
+        raw_copy: cpuSpread(raw.map((r) => r.cpu)), sim: cpuSpread(sim.map((r) => r.cpu)), dxlink: cpuSpread(dx.map((r) => r.cpu)),
+      },
       pipeline: {
         sim: {
           rows_per_s: Math.round(simMid.rowsPerSec), ratio: round(simMid.ratio), rows: simMid.rows, seconds: round(simMid.seconds),
           passes_rows_per_s: sim.map((r) => Math.round(r.rowsPerSec)), ratio_spread: spread(sim.map((r) => r.ratio), round),
+          passes_start_s: sim.map((r) => round(r.startSeconds)),
           passes_ratio: sim.map((r) => round(r.ratio)), runs: sim.length,
         },
         dxlink: {
@@ -241,6 +252,11 @@ function atMedian<T>(xs: T[], by: (x: T) => number): T {
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
+/** Median (min-max) of the passes' CPU per 1,000 rows, process and server side. */
+function cpuSpread(xs: CpuPerRows[]): { process: Spread; server: Spread } {
+  return { process: spread(xs.map((x) => x.process_ms_per_1k)), server: spread(xs.map((x) => x.server_ms_per_1k)) };
+}
+
 async function machine(quick: boolean, runs: number) {
   const os = await import('node:os');
   return { cores: os.cpus().length, node: process.version, at: new Date().toISOString(), quick, runs, load_average_1m: Math.round(os.loadavg()[0] * 10) / 10 };
@@ -249,8 +265,9 @@ async function machine(quick: boolean, runs: number) {
 type Result = {
   raw_copy_rows_per_s: number;
   raw_copy_passes_rows_per_s: number[];
+  cpu_ms_per_1k_rows: Record<'raw_copy' | 'sim' | 'dxlink', { process: Spread; server: Spread }>;
   pipeline: {
-    sim: { rows_per_s: number; ratio: number; ratio_spread: Spread; passes_rows_per_s: number[] };
+    sim: { rows_per_s: number; ratio: number; ratio_spread: Spread; passes_rows_per_s: number[]; passes_start_s: number[] };
     dxlink: { rows_per_s: number; ratio: number; offered_per_s: number; ratio_spread: Spread; passes_rows_per_s: number[] };
   };
   latency_ms: Record<string, { achieved_per_s: number; p50_spread: Spread; p95_spread: Spread; p99_spread: Spread }>;
@@ -278,7 +295,11 @@ function render(r: Result): string {
   const heaps = Object.entries(r.peak_worker_heap_mb).map(([k, v]) => `${k} ${v} MB`).join(', ') || '-';
   const byScenario = Object.entries(r.peak_rss_mb_by_scenario).map(([k, v]) => `${k} ${v}`).join(', ');
   const missed = Object.entries(r.targets).filter(([, t]) => !t.met).map(([k, t]) => `${k} (${t.target})`);
-  return `${tp}\n\n${lat}\n(latency: median (min-max) of the passes' own percentiles)\n\n`
+  const cpu = r.cpu_ms_per_1k_rows;
+  const cpuLine = (name: string, c: { process: Spread; server: Spread }) => `${name}: process ${sp(c.process, 1)}, server ${sp(c.server, 1)}`;
+  const cpuText = `CPU ms per 1,000 rows, median (min-max): ${cpuLine('raw COPY', cpu.raw_copy)}; ${cpuLine('sim', cpu.sim)}; ${cpuLine('DXLink (whole pass)', cpu.dxlink)}`;
+  const start = r.pipeline.sim.passes_start_s.length ? `; sim start (worker up to the first stored row) ${r.pipeline.sim.passes_start_s.join(', ')} s, outside its rate` : '';
+  return `${tp}\n${cpuText}${start}\n\n${lat}\n(latency: median (min-max) of the passes' own percentiles)\n\n`
     + `peak RSS ${r.peak_rss_mb} MB (process, all threads); per scenario, MB: ${byScenario}\npeak worker heap: ${heaps}\nrows lost: ${r.rows_lost}\n`
     + `targets: ${missed.length === 0 ? 'all met' : `missed: ${missed.join(', ')}`}`;
 }

@@ -54,21 +54,27 @@ async function simRowsLost(storage: Storage): Promise<{ expected: number; stored
 
 /**
  * Closed loop: the sim broker (in its worker, no sockets) produces `rows` updates as fast as it
- * can; the clock runs from the actor's start until the last row is persisted.
+ * can. The rate is the steady state, as for DXLink and the raw COPY (whose connection and warm-up
+ * are outside its clock): from the first persisted row to the last (D87). `startSeconds` is the
+ * time from the actor's start (worker thread, module loading) to that first row.
  */
-export async function simMax(storage: Storage, log: Logger, rows: number, track: (p?: Pipeline) => void): Promise<RunResult> {
+export async function simMax(storage: Storage, log: Logger, rows: number, track: (p?: Pipeline) => void): Promise<RunResult & { startSeconds: number }> {
   await settle(storage);
   const p = pipelineFor(storage, log, rows * 2);
   track(p);
+  const written = () => p.processor.flusher.stats().rowsWritten;
   const t0 = performance.now();
   await p.startActor({ id: 'sim', broker: 'sim', flags: { rate: '1000000', 'tick-ms': '5', accounts: '1', count: String(rows) } });
-  while (p.processor.flusher.stats().rowsWritten < rows) await sleep(5);
-  const seconds = (performance.now() - t0) / 1000;
+  while (written() === 0) await sleep(1);
+  const t1 = performance.now();
+  const r0 = written();
+  while (written() < rows) await sleep(5);
+  const seconds = (performance.now() - t1) / 1000;
   const latency = p.processor.stats().latency;
   await p.stop();
   track(undefined);
   const { expected, stored } = await simRowsLost(storage);
-  return { rows: stored, seconds, rowsPerSec: rows / seconds, lost: Math.max(0, expected - stored) + Math.max(0, rows - expected), latency };
+  return { rows: stored, seconds, rowsPerSec: (rows - r0) / seconds, startSeconds: (t1 - t0) / 1000, lost: Math.max(0, expected - stored) + Math.max(0, rows - expected), latency };
 }
 
 /** The Tastytrade simulator in its own process, so its CPU and memory are not charged to the pipeline. */

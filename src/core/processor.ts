@@ -386,12 +386,12 @@ export class Processor {
   /** Queues the current state of one quote key for `quotes` (one pending row per symbol). */
   private queueQuote(broker: string, key: string, q: QuoteState): void {
     if (!q.receivedAt) return;
-    const row = quoteRow(broker, key, q);
     const pending = this.pendingQuotes.get(key);
     if (pending) {
-      Object.assign(pending, row);
+      fillQuoteRow(pending, broker, key, q); // in place: no object per tick
       return;
     }
+    const row = quoteRow(broker, key, q);
     this.pendingQuotes.set(key, row);
     this.quoteFlusher.add([row]);
   }
@@ -521,7 +521,14 @@ export class Processor {
     const known = q !== undefined || this.watched.has(ev.contractKey) || ev.bid != null || ev.ask != null;
     if (!known) return undefined;
     if (!q) b.quotes.set(ev.contractKey, (q = { bid: null, ask: null, last: null, mark: null, eventTs: ev.eventTs }));
-    q.greeks = { iv: ev.iv, delta: ev.delta, gamma: ev.gamma, theta: ev.theta, vega: ev.vega };
+    const g = q.greeks;
+    if (g) {
+      g.iv = ev.iv;
+      g.delta = ev.delta;
+      g.gamma = ev.gamma;
+      g.theta = ev.theta;
+      g.vega = ev.vega;
+    } else q.greeks = { iv: ev.iv, delta: ev.delta, gamma: ev.gamma, theta: ev.theta, vega: ev.vega };
     if (ev.bid != null) q.bid = ev.bid;
     if (ev.ask != null) q.ask = ev.ask;
     if (ev.mark != null) q.mark = ev.mark;
@@ -582,14 +589,32 @@ function onQuote(quotes: Map<string, QuoteState>, ev: QuoteEvent): QuoteState {
 
 /** A quote key's state as a `quotes` row: mid from bid/ask, mark = the broker's mark, else mid. */
 function quoteRow(broker: string, symbol: string, q: QuoteState): QuoteRow {
+  const row = { symbol, broker, source: 'stream' } as QuoteRow;
+  fillQuoteRow(row, broker, symbol, q);
+  return row;
+}
+
+/** Sets every field of a `quotes` row from the key's state (the same fields, in the same order, every time). */
+function fillQuoteRow(row: QuoteRow, broker: string, symbol: string, q: QuoteState): void {
   const raw = mid(q.bid, q.ask);
   // (523.77 + 525.87) / 2 is 524.8199999999999 in binary: prices are decimals, keep them so.
   const m = raw === null ? null : Math.round(raw * 1e9) / 1e9;
-  return {
-    symbol, broker, source: 'stream', bid: q.bid, ask: q.ask, mid: m, mark: q.mark ?? m, last: q.last,
-    eventTs: q.eventTs, receivedAt: q.receivedAt ?? q.eventTs,
-    iv: q.greeks?.iv ?? null, delta: q.greeks?.delta ?? null, gamma: q.greeks?.gamma ?? null, theta: q.greeks?.theta ?? null, vega: q.greeks?.vega ?? null,
-  };
+  row.symbol = symbol;
+  row.broker = broker;
+  row.source = 'stream';
+  row.bid = q.bid;
+  row.ask = q.ask;
+  row.mid = m;
+  row.mark = q.mark ?? m;
+  row.last = q.last;
+  row.eventTs = q.eventTs;
+  row.receivedAt = q.receivedAt ?? q.eventTs;
+  const g = q.greeks;
+  row.iv = g?.iv ?? null;
+  row.delta = g?.delta ?? null;
+  row.gamma = g?.gamma ?? null;
+  row.theta = g?.theta ?? null;
+  row.vega = g?.vega ?? null;
 }
 
 function mid(bid: number | null, ask: number | null): number | null {

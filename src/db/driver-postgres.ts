@@ -1,4 +1,5 @@
 /** SqlDriver over postgres.js: a pooled client that reconnects lazily on the next query after a lost connection. */
+import { connect as netConnect, type Socket } from 'node:net';
 import postgres from 'postgres';
 import { systemClock, type Clock } from '../core/clock.js';
 import { withDeadline } from '../core/deadline.js';
@@ -55,6 +56,26 @@ function sessionOf(sql: Pick<Sql, 'unsafe'>, deadlineMs: number, clock: Clock): 
   };
 }
 
+/** One plain TCP host (not a Unix socket, not a multi-host list): the case noDelaySocket covers. */
+function singleTcpHost(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.hostname !== '' && !u.host.includes(',') && !u.searchParams.has('host');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * postgres.js's own socket, with TCP_NODELAY. postgres.js still does the rest (startup, TLS
+ * negotiation on this socket, connect timeout, errors), as with its default socket.
+ */
+function noDelaySocket(o: { host: string[]; port: number[] }): Socket {
+  const s = netConnect({ host: o.host[0], port: o.port[0], noDelay: true });
+  Object.assign(s, { host: o.host[0], port: o.port[0] });
+  return s;
+}
+
 export function createPostgresDriver(url: string, opts: PostgresDriverOptions = {}): SqlDriver {
   const connectTimeoutSec = opts.connectTimeoutSec ?? 5;
   const statementTimeoutMs = opts.statementTimeoutMs ?? 0;
@@ -77,6 +98,9 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
       ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs, lock_timeout: statementTimeoutMs } : {}),
       ...(opts.serial ? { max_parallel_workers_per_gather: '0' } : {}),
     },
+    // TCP_NODELAY: a COPY goes out as two writes (the data, then CopyDone); with Nagle on, the
+    // second waits for the server's delayed ACK, 40-90 ms per COPY on loopback (D85).
+    ...(singleTcpHost(url) ? { socket: noDelaySocket } : {}),
     // bigint (count(*), seq) as a JS number, as PGlite returns it, so raw reporting SQL gives the
     // same row shapes on both backends. Values beyond 2^53 do not occur in this schema.
     types: {
@@ -92,6 +116,53 @@ export function createPostgresDriver(url: string, opts: PostgresDriverOptions = 
     ...base,
     async queryArrays(text: string, params: unknown[] = []): Promise<unknown[][]> {
       return (await sql.unsafe(text, params as Params).values()) as unknown as unknown[][];
+    },
+    async copyIn(text: string, data: Buffer): Promise<void> {
+      // Nothing may be pipelined behind a COPY on its connection: postgres.js sends queries to a
+      // busy connection when every one is in use, and a query arriving during COPY-in breaks the
+      // protocol (the COPY and the connection hang). onexecute → false marks the connection full.
+      const q = sql.unsafe(text, [], { onexecute: () => false } as unknown as { prepare: boolean });
+      // postgres.js 3.4 never settles the writable when the server rejects the data after
+      // CopyDone (porsager/postgres#1173): the error only reaches the query's reject(), which
+      // the connection calls although the query already resolved with the stream. Hook it.
+      let serverError!: (err: unknown) => void;
+      const failed = new Promise<never>((_, reject) => (serverError = reject));
+      failed.catch(() => undefined);
+      const q2 = q as unknown as { reject: (err: unknown) => void };
+      const reject = q2.reject;
+      q2.reject = (err) => {
+        serverError(err);
+        reject(err);
+      };
+      const done = (async () => {
+        const w = await q.writable();
+        // Its writable is autoDestroy'd after 'finish', and its destroy sends CopyFail whatever
+        // happened: by then the pool may have handed the connection to the next COPY, which
+        // that CopyFail aborts (57014 "COPY from stdin failed"). Once finished, destroy is quiet.
+        const ws = w as unknown as { _destroy: (err: Error | null, cb: (err?: Error | null) => void) => void };
+        const destroy = ws._destroy;
+        ws._destroy = (err, cb) => {
+          if (w.writableFinished) return cb(err);
+          // When the connection closed under the COPY, postgres.js has already dropped its socket
+          // and its destroy throws writing CopyFail to null, from inside its async close handler:
+          // an unhandled rejection that ends the process. There is no server left to tell.
+          try {
+            destroy.call(w, err, cb);
+          } catch {
+            /* callback already called; only the CopyFail write failed */
+          }
+        };
+        await Promise.race([
+          failed,
+          new Promise<void>((resolve, fail) => {
+            w.once('error', fail);
+            // end's callback also runs when the stream was destroyed (a reset connection): only
+            // a finished stream (CommandComplete arrived) means the rows are in.
+            w.end(data, (err?: Error | null) => (!err && w.writableFinished ? resolve() : fail(err ?? new Error('COPY: the stream ended without the server confirming it'))));
+          }),
+        ]);
+      })();
+      await withDeadline(done, deadlineMs, clock, queryTimeout('COPY', deadlineMs));
     },
     async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
       // Statements inside run on the transaction's connection; the deadline covers the whole of it.

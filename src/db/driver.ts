@@ -25,6 +25,11 @@ export interface SqlDriver extends SqlSession {
   readonly target?: PostgresTarget;
   /** One parameterised statement; rows as arrays of values in select-list order (drizzle's row mode). */
   queryArrays(text: string, params?: unknown[]): Promise<unknown[][]>;
+  /**
+   * PostgreSQL only: `COPY ... FROM STDIN` of ready-made data (one message, all or nothing);
+   * rejects with the server's error (e.g. 23505 when a row exists). Absent on PGlite.
+   */
+  copyIn?(text: string, data: Buffer): Promise<void>;
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
