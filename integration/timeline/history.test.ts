@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateHistory, historyBook, tradingSessions } from '../../src/bench/history.js';
 import { readRollupWatermark } from '../../src/db/rollup.js';
 import { buildTimelineQuery, riskTimeline, type TimelineQuery } from '../../src/db/timeline.js';
+import { loadTimelineDays } from '../../src/risk/timelineWeights.js';
 import { describePg, openTestStorage, type TestStorage } from '../helpers/pg.js';
 
 const DAY = 86_400_000;
@@ -78,6 +79,19 @@ describePg('history generator and query plans on a small volume', () => {
       buildTimelineQuery({ ...q, rollupWatermark: await readRollupWatermark(t.storage) }).params)).map((r) => r['QUERY PLAN']).join('\n');
     // every position took the fast path: the newest-per-bucket sort (slow path) got no row
     expect(analyzed).toMatch(/Unique .*\(actual rows=0 /);
+  });
+
+  it('day P&L: a day without a stored close finds the first mark after it on the primary key, never by scanning partitions', async () => {
+    await t.storage.query('ANALYZE');
+    const q: TimelineQuery = { from: END - 3 * DAY, to: END, bucketMs: 3_600_000, staleMs: 15 * 60_000 };
+    const days = await loadTimelineDays(t.storage, q);
+    expect(days.days.length).toBeGreaterThan(0);
+    const { text, params } = buildTimelineQuery({ ...q, days, rollupWatermark: await readRollupWatermark(t.storage) });
+    const plan = (await t.storage.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+    // by contract_key alone no index applies (a 30-day month scanned every later partition per
+    // contract and day): the lookup goes per (broker, account) down greek_snapshots' primary key
+    expect(plan).toMatch(/Index Scan using greek_snapshots_p\d{8}_pkey/);
+    expect(plan).toMatch(/Index Cond: \(\(broker = ba\.broker\) AND \(account = ba\.account\) AND \(contract_key = k\.contract_key\)/);
   });
 
   it('30 days at 1 hour read the hour grain; both give the raw rows\' numbers', async () => {
