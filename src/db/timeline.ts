@@ -113,6 +113,14 @@ export function resolveTimelineRange(from: number, to: number, bucketMs: number,
 }
 
 const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
+/**
+ * The same instant through to_timestamp(float8), which is immutable (timestamptz + interval is
+ * only stable): bounds on greek_snapshots.event_ts written with it are folded to constants when
+ * the statement is planned with its values, so day partitions are pruned at plan time instead of
+ * at executor start-up. On the 10 M-row history that cut the 1-minute day's planning from
+ * 10–34 ms to 2–4 ms (EXPLAIN (SUMMARY), D99). Exact for the millisecond bounds used here.
+ */
+const TSP = (p: string) => `to_timestamp((${p})::float8 / 1000)`;
 
 /** The statement and its parameters. Pure, so the SQL text is testable without a database. */
 export function buildTimelineQuery(q: TimelineQuery): { text: string; params: unknown[] } {
@@ -224,7 +232,7 @@ dref AS (
   if (grainMs === undefined) {
     snapSql = `SELECT ${RAW_COLS}
     FROM greek_snapshots
-   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS('$4::float8')}
+   WHERE event_ts > ${TSP('$1::float8 - $5::float8')} AND event_ts <= ${TSP('$4::float8')}
      ${and}`;
   } else {
     // The watermark as a value (not a subquery), so the planner sees how few raw rows are newer.
@@ -235,12 +243,12 @@ dref AS (
     pre = `raw AS (
   SELECT ${RAW_COLS}
     FROM greek_snapshots
-   WHERE event_ts > ${TS(`greatest($1::float8 - $5::float8, ${cut})`)} AND event_ts <= ${TS('$4::float8')} ${and}
+   WHERE event_ts > ${TSP(`greatest($1::float8 - $5::float8, ${cut})`)} AND event_ts <= ${TSP('$4::float8')} ${and}
   UNION ALL
   SELECT ${RAW_COLS}
     FROM greek_snapshots
-   WHERE event_ts > ${TS('$1::float8 - $5::float8')} AND event_ts <= ${TS(cut)} ${and}
-     AND persisted_at > ${TS(unrolled)}
+   WHERE event_ts > ${TSP('$1::float8 - $5::float8')} AND event_ts <= ${TSP(cut)} ${and}
+     AND persisted_at > ${TSP(unrolled)}
 ),
 rawpos AS (SELECT DISTINCT broker, account, contract_key FROM raw),
 roll AS NOT MATERIALIZED (
