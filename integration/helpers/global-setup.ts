@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded/server.js';
+import { patchPostgres } from '../../scripts/patch-postgres.mjs';
 
 export const SYSTEM_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -56,6 +57,8 @@ function buildCli(): void {
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // npm ci applies it (postinstall); a checkout whose node_modules predates the script gets it here (D93).
+  patchPostgres();
   buildCli();
   const root = await mkdtemp(join(tmpdir(), 'riskwire-test-'));
   await chmod(root, 0o755); // as root the embedded server runs as user postgres, who must enter it

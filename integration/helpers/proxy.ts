@@ -10,6 +10,7 @@
  *                                               // (after a blackhole the silent sockets are reset)
  *   proxy.setTarget(otherPort);                 // new connections go to another server
  *   proxy.onServerData = (chunk, c) => chunk;   // optional tap/rewrite of server → client bytes
+ *   proxy.onClientData = (chunk, c) => chunk;   // the same for client → server bytes
  *   await proxy.close();
  *
  * While cut, the listener stays bound (so nobody else can take the port) and every new
@@ -43,6 +44,8 @@ export interface TcpProxy {
   setTarget(port: number, host?: string): void;
   /** Server → client bytes pass through here when set (return what to forward). */
   onServerData?: (chunk: Buffer, conn: ProxyConnection) => Buffer;
+  /** Client → server bytes pass through here when set (return what to forward). */
+  onClientData?: (chunk: Buffer, conn: ProxyConnection) => Buffer;
   close(): Promise<void>;
 }
 
@@ -86,7 +89,11 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
       const out = proxy.onServerData ? proxy.onServerData(chunk, conn) : chunk;
       if (out.length > 0 && !client.destroyed) client.write(out);
     });
-    client.on('data', (chunk: Buffer) => void (hole || upstream.destroyed || upstream.write(chunk)));
+    client.on('data', (chunk: Buffer) => {
+      if (hole || upstream.destroyed) return;
+      const out = proxy.onClientData ? proxy.onClientData(chunk, conn) : chunk;
+      if (out.length > 0 && !upstream.destroyed) upstream.write(out);
+    });
     const end = () => {
       conns.delete(conn);
       kill(client);

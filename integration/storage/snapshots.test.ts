@@ -7,7 +7,7 @@ import { DAY, T0, snapshot, snapshots } from './fixtures.js';
 describeBackends('greek_snapshots writes', (backend) => {
   let t: TestStorage;
   beforeAll(async () => {
-    // On PostgreSQL these tests run the binary COPY path (off by default, D85); PGlite has no COPY here.
+    // On PostgreSQL these tests run the binary COPY path (the default, D94; set here whatever the runner has); PGlite has no COPY here.
     const saved = process.env.SNAPSHOT_COPY;
     process.env.SNAPSHOT_COPY = '1';
     try {

@@ -154,6 +154,9 @@ export class Flusher<T extends object> {
   private loadedRows = 0;
   /** After a failed journal append, the next spill waits until then (no retry storm per add). */
   private journalRetryAt = 0;
+  /** After the journal folder could not be listed or read, the next replay waits until then. */
+  private replayRetryAt = 0;
+  private replayErrors = 0;
   private s: FlushStats = {
     pending: 0, inFlight: 0, batches: 0, rowsWritten: 0, duplicates: 0, rejected: 0, retries: 0,
     consecutiveFailures: 0, journaledRows: 0, spilledRows: 0, lastError: null,
@@ -313,9 +316,24 @@ export class Flusher<T extends object> {
   private replay(): void {
     if (!this.journal || this.s.consecutiveFailures > 0 || !this.journalWaiting()) return;
     if (this.queue.length > this.opts.maxPendingRows / 4) return;
-    const seg = this.journal.segments().find((s) => !this.segmentLeft.has(s));
-    if (!seg) return;
-    const rows = this.journal.read(seg) as T[];
+    const now = this.clock.now();
+    if (now < this.replayRetryAt) return;
+    let seg: string | undefined;
+    let rows: T[];
+    try {
+      seg = this.journal.segments().find((s) => !this.segmentLeft.has(s));
+      if (!seg) return;
+      rows = this.journal.read(seg) as T[];
+    } catch (err) {
+      // The journal folder itself cannot be listed (removed, replaced by a file, permissions): its
+      // rows stay on disk for a later try or the next start; a throw here would end the process
+      // with everything in memory.
+      this.replayRetryAt = now + 1000;
+      if (this.replayErrors++ % 20 === 0) {
+        this.log.error({ err: errorText(err), onDisk: this.journal.rowsOnDisk }, 'journal folder not readable: its rows wait on disk; replay retried every second');
+      }
+      return;
+    }
     if (rows.length === 0) {
       this.journal.remove(seg);
       return;
@@ -323,7 +341,6 @@ export class Flusher<T extends object> {
     this.segmentLeft.set(seg, rows.length);
     this.segmentSize.set(seg, rows.length);
     this.loadedRows += rows.length;
-    const now = this.clock.now();
     for (const r of rows) {
       this.segmentOf.set(r, seg);
       this.queue.push(r, now);
@@ -355,7 +372,7 @@ export class Flusher<T extends object> {
       for (const w of waiters) w();
     } else if (this.idleWaiters.length > 0 && this.inFlight === 0 && this.queue.length === 0) {
       // Journal segments remain: loop again soon to replay them.
-      this.armTimer(now);
+      this.armTimer(Math.max(now, this.replayRetryAt));
     }
   }
 

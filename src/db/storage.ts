@@ -66,15 +66,14 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
 
   const insertSnapshots = (params: unknown[]) => driver.execute(SNAPSHOT_INSERT_SQL, params);
   /**
-   * With SNAPSHOT_COPY=1, snapshot batches go by binary COPY where the driver can (PostgreSQL): about half the server
-   * CPU per row of the unnest insert, and no number printing here (D85). COPY has no ON CONFLICT:
+   * Snapshot batches go by binary COPY where the driver can (PostgreSQL): about half the server
+   * CPU per row of the unnest insert, and no number printing here (D85, default since D94;
+   * SNAPSHOT_COPY=0 turns it off). COPY has no ON CONFLICT:
    * a batch with a row already stored (a replay, a retry after a lost answer) fails whole with
    * 23505 and is written again by the idempotent insert; after that the insert is used for
    * COPY_PAUSE_MS, so a replay of many stored rows does not fail a COPY per batch.
    */
-  // Off by default (D85): with it, the SIGTERM-with-the-database-down fault test
-  // (integration/faults/sigterm-journal.test.ts) failed 3 of 7 runs; SNAPSHOT_COPY=1 turns it on.
-  const copyIn = process.env.SNAPSHOT_COPY === '1' ? driver.copyIn?.bind(driver) : undefined;
+  const copyIn = process.env.SNAPSHOT_COPY !== '0' ? driver.copyIn?.bind(driver) : undefined;
   let copyPausedUntil = 0;
   const writeBatch = async (rows: GreekSnapshot[]): Promise<number> => {
     if (copyIn && clock.now() >= copyPausedUntil) {

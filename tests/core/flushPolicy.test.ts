@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { DEFAULT_FLUSH, Flusher, type FlushOptions } from '../../src/core/flushPolicy.js';
 import { MemoryJournal } from '../../src/core/journal.js';
@@ -167,6 +167,47 @@ describe('flush policy', () => {
     const done = f.drain();
     for (let i = 0; i < 50; i++) {
       clock.advance(DEFAULT_FLUSH.retryMaxMs);
+      await settle();
+    }
+    await done;
+    expect(new Set(db.ids).size).toBe(300);
+    expect(journal.rowsOnDisk).toBe(0);
+  });
+
+  it('keeps running when the journal folder cannot be listed at replay time; its rows replay once it can', async () => {
+    /** A journal whose folder was removed or replaced by a file: listing it throws ENOTDIR. */
+    class UnlistableJournal extends MemoryJournal {
+      unlistable = false;
+      override segments(): string[] {
+        if (this.unlistable) throw Object.assign(new Error('ENOTDIR: not a directory, scandir'), { code: 'ENOTDIR' });
+        return super.segments();
+      }
+    }
+    // In a process, a throw from the flusher's timers or promise callbacks ends it with everything in memory.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => void unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    onTestFinished(() => void process.off('unhandledRejection', onUnhandled));
+    const journal = new UnlistableJournal();
+    const { clock, db, f } = setup({ maxPendingRows: 100 }, journal);
+    db.failNext = 1000;
+    f.add(rows(0, 300));
+    await settle();
+    const onDisk = journal.rowsOnDisk;
+    expect(onDisk).toBeGreaterThan(0);
+    journal.unlistable = true;
+    db.failNext = 0;
+    for (let i = 0; i < 20; i++) {
+      clock.advance(DEFAULT_FLUSH.retryMaxMs);
+      await settle();
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(unhandled).toEqual([]);
+    expect(db.ids).toHaveLength(300 - onDisk); // what was in memory is written; the disk's rows wait
+    journal.unlistable = false;
+    const done = f.drain();
+    for (let i = 0; i < 50; i++) {
+      clock.advance(1000);
       await settle();
     }
     await done;
