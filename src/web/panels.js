@@ -93,8 +93,8 @@ export function renderAlerts(alerts) {
   const row = (a) =>
     h('tr', { class: a.closed_at ? '' : 'open' },
       h('th', { scope: 'row', text: a.rule }),
-      h('td', { text: a.subject }),
-      h('td', { text: a.message }),
+      h('td', { class: 'wrap', text: a.subject }),
+      h('td', { class: 'wrap', text: a.message }),
       h('td', { class: 'n', text: `${num(a.value)} / ${num(a.threshold)}` }),
       h('td', { text: (a.closed_at ?? a.opened_at ?? '').replace('T', ' ').slice(0, 19) })),
     open = list.filter((a) => !a.closed_at),
