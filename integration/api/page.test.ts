@@ -36,6 +36,9 @@ describe('GET / and /assets (the page)', () => {
     expect(page.headers['content-security-policy']).toMatch(/script-src 'self'/);
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.body).toContain('<table id="positions">');
+    // with API_TOKEN the page says a token is needed, so it asks before its first call (no 401s); without, it does not
+    expect(page.body).toContain('<meta name="riskwire-auth" content="bearer">');
+    expect(loadAssets().get('/')!.raw.toString()).not.toContain('riskwire-auth');
     expect((await get('/v1/streaming/status')).statusCode).toBe(401);
     expect((await get('/assets/nope.js')).statusCode).toBe(404);
     expect((await get('/assets/..%2F..%2Fpackage.json', { authorization: `Bearer ${TOKEN}` })).statusCode).toBe(404);

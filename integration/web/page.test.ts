@@ -5,7 +5,7 @@
  * screenshots under test-artifacts/ (git-ignored), and no console errors.
  * Speeds are printed, never asserted (a loaded 2-core CI box).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,42 +75,62 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     expect(pixels).toBeGreaterThan(50);
     expect(await page.$eval('#chart', (el) => el.getAttribute('aria-label'))).toMatch(/Risk timeline for all underlyings, \d+ buckets; latest: Net delta -?\d/);
 
-    // a live update changes a cell: the mark of the first position
-    const cell = '#positions tbody tr[data-key] td[data-col="mark"]';
-    const before = await page.$eval(cell, (td) => td.textContent);
+    // a live update changes a cell within 2 s (the issue's bound): a mark of the simulator's positions
+    const marks = '#positions tbody tr[data-key] td[data-col="mark"]';
+    const before: string[] = await page.$$eval(marks, (tds) => tds.map((td) => td.textContent!));
     const t0 = Date.now();
-    await page.waitForFunction((sel, old) => document.querySelector(sel)?.textContent !== old, { timeout: 15_000 }, cell, before);
+    await page.waitForFunction((sel, old) => [...document.querySelectorAll(sel)].some((td, i) => td.textContent !== old[i]), { timeout: 2_000, polling: 50 }, marks, before);
     const updateMs = Date.now() - t0;
 
-    // the header says what it knows: actors and data age; risk numbers wait for the risk engine
+    // the header: actors, data age, and serve's risk engine's numbers (BWD names the benchmark)
     expect(await page.$eval('#actors', (el) => el.textContent)).toMatch(/sim: connected/);
     expect(await page.$eval('#m-age', (el) => el.textContent)).toMatch(/^\d+(\.\d)?s$/);
     expect(await page.$eval('#live', (el) => el.textContent)).toBe('live');
-    const riskBanner = await page.$eval('#risk-banner', (el) => !(el as HTMLElement).hidden);
-    if (riskBanner) expect(await page.$eval('#strategies tbody', (el) => el.textContent)).toMatch(/risk engine unavailable/);
+    expect(await page.$eval('#risk-banner', (el) => (el as HTMLElement).hidden)).toBe(true);
+    const summary = await (await fetch(`${base}/v1/risk/summary`)).json() as { benchmark: { symbol: string } };
+    // every header number filled (day P&L needs the engine's first mark of the day on a fresh database)
+    await page.waitForFunction(() => [...document.querySelectorAll('.metrics dd')].every((dd) => dd.textContent !== '—'), { timeout: 60_000 });
+    expect(await page.$eval('#m-bwd-label', (el) => el.textContent)).toBe(`Beta-wtd Δ (${summary.benchmark.symbol})`);
+    const header = await page.$$eval('.metrics dd', (dds) => Object.fromEntries(dds.map((dd) => [dd.id.slice(2), dd.textContent])));
+    for (const k of ['delta', 'bwd', 'gamma']) expect(header[k], k).toMatch(/^-?[\d,]+(\.\d+)?$/);
+    for (const k of ['dollar_delta', 'theta', 'vega', 'unrealized_pnl', 'day_pnl']) expect(header[k], k).toMatch(/^[+−]?\$[\d,]+(\.\d\d)?$/);
+    // strategy groups of both sim accounts, the what-if grid as a heat map, the alerts panel filled
+    await page.waitForFunction(() => document.querySelectorAll('#scenarios tbody td.heat').length > 0, { timeout: 30_000 });
+    expect(await page.$$eval('#strategies tbody tr', (trs) => [...new Set(trs.map((tr) => tr.cells[1]?.textContent))].sort())).toEqual(['sim · SIM-1', 'sim · SIM-2']);
+    const heatRows = await page.$$eval('#scenarios tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td.heat')].map((td) => td.textContent)));
+    expect(heatRows.length).toBeGreaterThanOrEqual(5);
+    expect(heatRows.flat().every((t) => /^([+−]\$[\d,]+|\$0)$/.test(t!))).toBe(true);
+    expect(await page.$eval('#alerts-open tbody', (el) => el.textContent)).not.toMatch(/risk engine unavailable/);
 
     await page.screenshot({ path: join(ARTIFACTS, 'page-1280x800.png'), fullPage: true });
+    expect(statSync(join(ARTIFACTS, 'page-1280x800.png')).size).toBeGreaterThan(10_000);
     process.stdout.write(`web page: first render ${Math.round(firstRenderMs ?? -1)} ms after navigation, a mark cell changed ${updateMs} ms after it was read, ${pixels} coloured chart pixels\n`);
     expect(errors).toEqual([]);
     await page.close();
   });
 
   it('is keyboard-usable and fits a phone width (tables scroll inside their panel)', { timeout: 60_000 }, async () => {
-    const { page, errors } = await openPage(browser, 390, 844);
+    const { page, errors } = await openPage(browser, 375, 812);
     await page.goto(`${base}/`);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
+    // a caption is as wide as its table; its text still ends inside the screen
+    expect(await page.$eval('#positions caption', (c) => c.getBoundingClientRect().right)).toBeLessThanOrEqual(375);
     const focused: string[] = [];
+    const rings: string[] = [];
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       focused.push(await page.evaluate(() => { const el = document.activeElement!; return el.id || el.className || el.tagName; }));
+      rings.push(await page.evaluate(() => { const cs = getComputedStyle(document.activeElement!); return `${cs.outlineStyle} ${cs.outlineWidth}`; }));
     }
+    // every focused element shows a focus ring
+    expect(rings.filter((r) => r.startsWith('none') || r.endsWith(' 0px'))).toEqual([]);
     expect(focused[0]).toBe('skip');
     expect(focused).toEqual(expect.arrayContaining(['range', 'bucket', 'underlying']));
     // the positions table scrolls with the keyboard: its wrapper takes focus
     expect(await page.$eval('#positions', (t) => (t.parentElement as HTMLElement).tabIndex)).toBe(0);
-    await page.screenshot({ path: join(ARTIFACTS, 'page-390x844.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'page-375x812.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -120,8 +140,12 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     try {
       const url = await secured.url;
       const { page, errors } = await openPage(browser, 1280, 800);
+      const apiCalls: string[] = [];
+      page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/v1/')) apiCalls.push(r.url()); });
       await page.goto(`${url}/`);
       await page.waitForSelector('#token-form:not([hidden])', { timeout: 20_000 });
+      // the page knows from the server's <meta> that a token is needed: it asks before any call
+      expect(apiCalls).toEqual([]);
       await page.type('#token-input', TOKEN);
       await page.keyboard.press('Enter');
       await page.waitForSelector('body[data-ready]', { timeout: 40_000 });
@@ -130,9 +154,12 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
       expect(await page.$eval('#live', (el) => el.textContent)).toBe('live');
       // the token never travels in a URL: the stream was opened with a ticket
       expect(secured.run.stderr()).not.toContain(TOKEN);
-      // the only errors are the browser's notes of the first 401s (status probe, timeline) that made the page ask for the token
-      expect(errors.filter((e) => !/status of 401/.test(e))).toEqual([]);
-      expect(errors.length).toBeLessThanOrEqual(2);
+      // and the stream opened with the ticket carries live updates: a mark changes (the 2 s bound is
+      // the first test's; this server has just started on PGlite, in its own main thread)
+      const marks: string[] = await page.$$eval('#positions tbody td[data-col="mark"]', (tds) => tds.map((td) => td.textContent!));
+      await page.waitForFunction((old) => [...document.querySelectorAll('#positions tbody td[data-col="mark"]')].some((td, i) => td.textContent !== old[i]), { timeout: 20_000, polling: 50 }, marks);
+      // no 401 in the console: the token was asked for before the first call
+      expect(errors).toEqual([]);
       await page.close();
     } finally {
       secured.run.child.kill('SIGTERM');
@@ -162,9 +189,10 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
       const rows = [];
       for (const m of spot) for (const iv of [-5, 0, 5]) for (const d of [0, 1]) rows.push({ subject: 'portfolio', spot_move_pct: m, iv_shift_pts: iv, days: d, pnl_full: m * 100 - iv * 10 + d, pnl_taylor: m * 100 });
       panels.renderScenarios({ spot_moves_pct: spot, iv_shifts_pts: [-5, 0, 5], days: [0, 1], model_note: 'Black-Scholes, r 4%', rows });
-      panels.renderStrategies([{ id: 's1', broker: 'sim', account: 'SIM-1', underlying: 'SPY', kind: 'vertical', legs: ['SPY   261218C00500000', 'SPY   261218C00510000'], credit: 120, max_profit: 120, max_loss: -880, breakevens: [501.2], unrealized_pnl: 35 }]);
+      panels.renderStrategies([{ id: 's1', broker: 'sim', account: 'SIM-1', underlying: 'SPY', kind: 'vertical', legs: ['SPY   261218C00500000', 'SPY   261218C00510000'], credit: 120, max_profit: 120, max_loss: 880, breakevens: [501.2], unrealized_pnl: 35 }]);
       panels.renderAlerts(new Map([
         [1, { id: 1, rule: 'limit_delta', subject: 'portfolio', opened_at: '2026-01-02T15:00:00Z', closed_at: null, value: 150.5, threshold: 100, message: 'net delta 150.5 over 100' }],
+        [3, { id: 3, rule: 'max_loss', subject: 'sim:SIM-1:custom:SPY270115C00500000+SPY270115P00502500', opened_at: '2026-01-02T13:00:00Z', closed_at: '2026-01-02T13:10:00Z', value: 5973, threshold: 800, message: 'SPY custom (sim SIM-1): loss 5973 vs credit 400 (max loss 800)' }],
         [2, { id: 2, rule: 'pin_risk', subject: 'SPY', opened_at: '2026-01-02T14:00:00Z', closed_at: '2026-01-02T14:30:00Z', value: 0.5, threshold: 1, message: 'SPY within 1% of a short strike' }],
       ]));
     })()`);
@@ -179,11 +207,49 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     expect(heat[8][0][1]).toMatch(/^rgb\(\d+, 1\d\d, \d+\)$/); // +10 %: a gain, green
     expect(await page.$$eval('#scenarios thead th', (ths) => ths.map((th) => th.getAttribute('aria-label')).filter(Boolean))).toEqual(['IV -5 points, now', 'IV 0 points, now', 'IV +5 points, now', 'IV -5 points, in 1 day', 'IV 0 points, in 1 day', 'IV +5 points, in 1 day']);
     expect(await page.$eval('#strategies tbody', (el) => el.textContent)).toMatch(/SPY vertical.*SPY 2026-12-18 500 C, SPY 2026-12-18 510 C/);
+    // max loss (a positive amount in the document) reads as a loss
+    expect(await page.$eval('#strategies tbody tr', (tr) => tr.cells[4].textContent)).toBe('+$120.00 / −$880.00');
     expect(await page.$eval('#alerts-open tbody', (el) => el.textContent)).toMatch(/limit_delta.*net delta 150.5 over 100/);
     expect(await page.$eval('#alerts-recent tbody', (el) => el.textContent)).toMatch(/pin_risk/);
     expect(await page.$eval('#alerts-count', (el) => el.textContent)).toBe('(1 open)');
+    // a strategy's long subject wraps: at 1280 px the alert tables fit their half-width panel (the message is in view)
+    expect(await page.$$eval('#alerts-open, #alerts-recent', (ts) => ts.map((t) => t.parentElement!.scrollWidth - t.parentElement!.clientWidth))).toEqual([0, 0]);
     await page.screenshot({ path: join(ARTIFACTS, 'page-risk-panels.png'), fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('draws the range and bucket picked while the previous timeline request was still out', { timeout: 60_000 }, async () => {
+    const { page, errors } = await openPage(browser, 1280, 800);
+    // no 5 s reload: only the pickers ask for the timeline here (a dropped change would never be drawn)
+    await page.evaluateOnNewDocument(`(() => {
+      const real = window.setInterval;
+      window.setInterval = (fn, ms, ...a) => (ms === 5000 ? 0 : real(fn, ms, ...a));
+    })()`);
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    // hold the answer to the first change until the second change is made
+    const held: import('puppeteer-core').HTTPRequest[] = [];
+    const asked: string[] = [];
+    let hold = true;
+    await page.setRequestInterception(true);
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/risk/timeline')) asked.push(r.url());
+      if (hold && r.url().includes('/v1/risk/timeline')) held.push(r);
+      else void r.continue();
+    });
+    await page.select('#range', '1h');
+    await waitFor(() => held.length === 1 || undefined, 'the 1h timeline request', 10_000);
+    await page.select('#bucket', '5m');
+    hold = false;
+    for (const r of held) await r.continue();
+    expect(held[0].url()).toMatch(/since=1h&bucket=(?!5m)/);
+    // the page asks for what is picked now as soon as the held answer is in (a 503 of a busy server would not be drawn, so the request is what is checked)
+    await waitFor(() => asked.some((u) => /since=1h&bucket=5m&/.test(u)) || undefined, 'the request for 1h / 5m', 20_000);
+    await page.waitForFunction(() => document.querySelector('#bucket-used')?.textContent === 'bucket 5m' || document.querySelector('#timeline-error')?.textContent, { timeout: 20_000 });
+    await page.setRequestInterception(false);
+    // the server's heavy-read budget may answer back-to-back timeline reads 503 on a loaded box (specs/api.md)
+    expect(errors.filter((e) => !/status of 503/.test(e))).toEqual([]);
     await page.close();
   });
 
@@ -218,24 +284,49 @@ describe.skipIf(!chromiumPath())('the web page in headless Chromium', () => {
     await page.close();
   });
 
-  // Needs the risk engine's alerts (issue 14: RISK_RULES_FILE, /v1/alerts, the RiskService hook).
-  // Skipped at run time while the server has no /v1/alerts; it runs as soon as they are on main.
-  it('shows an alert raised by a test rule', { timeout: 240_000 }, async (ctx) => {
-    if ((await fetch(`${base}/v1/alerts`)).status === 404) return ctx.skip();
+  it('shows an alert raised by a test rule; marks the rows stale on an open page when the feed stops', { timeout: 240_000 }, async () => {
     const rules = join(ARTIFACTS, 'test-rules.json');
-    // the sim book's net delta is a few hundred shares: a 0.01 limit breaches at once
-    writeFileSync(rules, JSON.stringify({ limits: [{ metric: 'delta', subject: 'portfolio', max: 0.01 }] }));
+    // the sim book's net delta is a few hundred shares: a 0.01 limit breaches at once;
+    // a contract without an update for 15 s is stale (the sim updates each one several times a second)
+    writeFileSync(rules, JSON.stringify({ limits: [{ metric: 'delta', subject: 'portfolio', max: 0.01 }], stale_feed_s: 15 }));
     const withRules = startServe({ API_TOKEN: undefined, RISK_RULES_FILE: rules });
     try {
       const url = await withRules.url;
-      if ((await fetch(`${url}/v1/alerts`)).status === 404) return ctx.skip();
+      expect((await fetch(`${url}/v1/alerts`)).status).toBe(200);
       const { page, errors } = await openPage(browser, 1280, 800);
       await page.goto(`${url}/`);
-      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
       await page.waitForFunction(() => /limit_delta/.test(document.querySelector('#alerts-open tbody')?.textContent ?? ''), { timeout: 60_000 });
       expect(await page.$eval('#alerts-open tbody', (el) => el.textContent)).toMatch(/portfolio/);
       expect(await page.$eval('#risk-banner', (el) => (el as HTMLElement).hidden)).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, 'page-with-alert.png'), fullPage: true });
+
+      // The feed stops. The flag flips 15 s later; on a real server no `risk` event need come with
+      // it (the totals can stay put: D91), so this page gets none at all: only its own reread of the
+      // positions can show the stale rows.
+      const { page: quiet, errors: quietErrors } = await openPage(browser, 1280, 800);
+      await quiet.evaluateOnNewDocument(`(() => {
+        const Real = window.EventSource;
+        window.EventSource = class extends Real {
+          addEventListener(name, fn, opts) { if (name !== 'risk') super.addEventListener(name, fn, opts); }
+        };
+      })()`);
+      await quiet.goto(`${url}/`);
+      await quiet.waitForSelector('body[data-ready]', { timeout: 60_000 });
+      // the rows carry the engine's figures (and so its stale flag), none stale yet
+      await quiet.waitForFunction(() => [...document.querySelectorAll('#positions tbody td[data-col="unrealized_pnl"]')].some((td) => td.textContent !== '—'), { timeout: 30_000 });
+      expect(await quiet.$$eval('#positions tbody tr.stale', (trs) => trs.length)).toBe(0);
+      const stop = await fetch(`${url}/v1/streaming/stop`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ broker: 'sim' }) });
+      expect(stop.status).toBe(200);
+      await quiet.waitForFunction(() => {
+        const trs = [...document.querySelectorAll('#positions tbody tr[data-key]')];
+        return trs.length > 0 && trs.every((tr) => tr.classList.contains('stale') && /stale$/.test(tr.querySelector('[data-col="age"]')!.textContent!));
+      }, { timeout: 60_000 });
+      // the word is also beside the (sticky) contract, in view when the Age column is scrolled off
+      expect(await quiet.$eval('#positions tbody tr.stale th', (th) => getComputedStyle(th, '::after').content)).toMatch(/stale/);
+      await quiet.screenshot({ path: join(ARTIFACTS, 'page-stale.png'), fullPage: true });
+      expect(quietErrors).toEqual([]);
+      await quiet.close();
       expect(errors).toEqual([]);
       await page.close();
     } finally {

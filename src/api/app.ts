@@ -153,7 +153,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerRisk(app, routeDeps, riskService);
   // The page's live stream gets the same risk engine as the routes (serve's, with its alert loop).
   registerEvents(app, { ...routeDeps, risk: riskService() }, tickets);
-  registerPage(app);
+  registerPage(app, { auth: !!token });
   app.get('/metrics', { ...UNLIMITED, schema: { summary: 'Prometheus text: pipeline, API, risk and process metrics', tags: ['ops'] } }, async (_req, reply) => {
     scrape = undefined; // one snapshot of the pipeline per scrape, shared by every family
     const body = await renderWithProcess(metrics);

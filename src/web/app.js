@@ -9,8 +9,9 @@ import { underlyingsOf } from './timeline.js';
 
 const positions = new PositionsTable($('#positions'));
 const alerts = new Map();
-const state = { risk: false, riskAgeMs: null, riskAgeAt: 0, newestEventMs: null, skewMs: 0, timelineBusy: false, rendered: { chart: false, positions: false } };
+const state = { risk: false, riskAgeMs: null, riskAgeAt: 0, newestEventMs: null, skewMs: 0, timelineBusy: false, timelineAgain: false, rendered: { chart: false, positions: false } };
 const throttles = new Map();
+const POSITIONS_REFRESH_MS = 10_000;
 
 /** Runs fn at most once per `ms` (trailing call kept), so bursts of events cost one fetch. */
 function throttled(name, ms, fn) {
@@ -46,9 +47,15 @@ function markRendered(part) {
 }
 
 // ---- timeline -------------------------------------------------------------------------------
-async function loadTimeline() {
-  if (state.timelineBusy) return;
+async function loadTimeline(pickerChanged = false) {
+  // One request at a time; a picker change during a request asks again as soon as it is answered
+  // (dropping it left the chart on the old range/bucket until the next 5 s reload).
+  if (state.timelineBusy) {
+    if (pickerChanged) state.timelineAgain = true;
+    return;
+  }
   state.timelineBusy = true;
+  state.timelineAgain = false;
   const range = $('#range').value;
   const bucketSel = $('#bucket').value;
   const bucket = bucketSel === 'auto' ? durationText(autoBucket(durationMs(range))) : bucketSel;
@@ -69,6 +76,7 @@ async function loadTimeline() {
     showError('#timeline-error', err);
   } finally {
     state.timelineBusy = false;
+    if (state.timelineAgain) loadTimeline(true);
   }
 }
 
@@ -164,7 +172,9 @@ async function boot() {
     location.reload();
   });
   $('#forget-token').hidden = !token.get();
-  for (const id of ['#range', '#bucket', '#underlying']) $(id).addEventListener('change', loadTimeline);
+  // The server says it needs API_TOKEN (a <meta> in the page): ask before any call, not after its 401s.
+  if (document.querySelector('meta[name="riskwire-auth"]')?.content === 'bearer' && !token.get()) return askToken();
+  for (const id of ['#range', '#bucket', '#underlying']) $(id).addEventListener('change', () => loadTimeline(true));
   addEventListener('resize', () => throttled('resize', 200, resizeChart));
   // The timeline query is the slowest answer: ask for it while the status call checks the token.
   loadTimeline();
@@ -177,8 +187,11 @@ async function boot() {
     }
     $('#live').textContent = `API unreachable: ${err.message}`;
   }
-  setInterval(loadTimeline, 5000);
+  setInterval(() => loadTimeline(), 5000);
   setInterval(tick, 1000);
+  // `risk` events come only when the totals change: a stopped feed changes nothing, yet its rows
+  // turn stale (the engine's stale_feed_s) and must be marked; so the positions are also reread.
+  setInterval(() => state.risk && throttled('positions', 1000, loadRiskPositions), POSITIONS_REFRESH_MS);
   openEvents({ hello: onHello, greeks: onGreeks, status: renderActors, risk: onRisk, alert: onAlert }, setLive);
 }
 

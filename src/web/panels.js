@@ -57,7 +57,8 @@ export function renderStrategies(groups) {
       h('td', { text: `${g.broker} · ${g.account}` }),
       h('td', { text: g.legs.map(contractLabel).join(', ') }),
       h('td', { class: 'n', text: money(g.credit) }),
-      h('td', { class: 'n', text: `${money(g.max_profit)} / ${money(g.max_loss)}` }),
+      // max_loss is a positive amount (specs/risk.md): shown as the loss it is; null (unbounded, no payoff, unknown price) is "—"
+      h('td', { class: 'n', text: `${money(g.max_profit)} / ${money(g.max_loss === null || g.max_loss === undefined ? null : -Math.abs(g.max_loss))}` }),
       h('td', { class: 'n', text: (g.breakevens ?? []).map((b) => num(b)).join(', ') || '—' }),
       h('td', { class: 'n', text: money(g.unrealized_pnl) })),
   );
@@ -93,8 +94,8 @@ export function renderAlerts(alerts) {
   const row = (a) =>
     h('tr', { class: a.closed_at ? '' : 'open' },
       h('th', { scope: 'row', text: a.rule }),
-      h('td', { text: a.subject }),
-      h('td', { text: a.message }),
+      h('td', { class: 'wrap', text: a.subject }),
+      h('td', { class: 'wrap', text: a.message }),
       h('td', { class: 'n', text: `${num(a.value)} / ${num(a.threshold)}` }),
       h('td', { text: (a.closed_at ?? a.opened_at ?? '').replace('T', ' ').slice(0, 19) })),
     open = list.filter((a) => !a.closed_at),

@@ -38,8 +38,8 @@ export interface Asset {
   etag: string;
 }
 
-function asset(file: string): Asset {
-  const raw = readFileSync(file);
+function asset(file: string, edit: (text: string) => string = (t) => t): Asset {
+  const raw = Buffer.from(edit(readFileSync(file, 'utf8')));
   return {
     type: TYPES[extname(file)] ?? 'application/octet-stream',
     raw,
@@ -48,12 +48,19 @@ function asset(file: string): Asset {
   };
 }
 
+/**
+ * With API_TOKEN set the page says so in a <meta name="riskwire-auth" content="bearer">, so a
+ * first visit asks for the token at once instead of learning it from 401s (console errors).
+ */
+const AUTH_META = '<meta name="riskwire-auth" content="bearer">';
+
 /** Every file the page loads, by URL path. */
-export function loadAssets(): Map<string, Asset> {
+export function loadAssets(opts: { auth?: boolean } = {}): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(WEB_DIR)) {
     if (!TYPES[extname(name)]) continue;
-    assets.set(name === 'index.html' ? '/' : `/assets/${name}`, asset(join(WEB_DIR, name)));
+    if (name === 'index.html') assets.set('/', asset(join(WEB_DIR, name), (t) => (opts.auth ? t.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n${AUTH_META}`) : t)));
+    else assets.set(`/assets/${name}`, asset(join(WEB_DIR, name)));
   }
   assets.set('/assets/uplot.min.js', asset(require.resolve('uplot/dist/uPlot.iife.min.js')));
   assets.set('/assets/uplot.min.css', asset(require.resolve('uplot/dist/uPlot.min.css')));
@@ -64,8 +71,8 @@ export function isPagePath(path: string): boolean {
   return path === '/' || path.startsWith('/assets/');
 }
 
-export function registerPage(app: FastifyInstance): void {
-  const assets = loadAssets();
+export function registerPage(app: FastifyInstance, opts: { auth?: boolean } = {}): void {
+  const assets = loadAssets(opts);
   const handler = async (req: { url: string; headers: Record<string, string | string[] | undefined> }, reply: import('fastify').FastifyReply) => {
     const path = req.url.split('?')[0];
     const a = assets.get(path);
