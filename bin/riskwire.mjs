@@ -34,19 +34,24 @@ function stampOf(dir) {
 }
 
 async function build(out) {
-  const { build: esbuild } = await import('esbuild');
+  const { build: esbuild, stop } = await import('esbuild');
   const all = files(src);
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  await esbuild({
-    entryPoints: all.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
-    outdir: tmp,
-    outbase: src,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'error',
-  });
+  try {
+    await esbuild({
+      entryPoints: all.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      outdir: tmp,
+      outbase: src,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'error',
+    });
+  } finally {
+    // esbuild's service process (~90 MB) would otherwise live as long as this command.
+    await stop();
+  }
   for (const f of all.filter((f) => !f.endsWith('.ts'))) {
     const to = join(tmp, relative(src, f));
     mkdirSync(dirname(to), { recursive: true });

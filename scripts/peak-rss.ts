@@ -58,7 +58,9 @@ function kb(pid: number, file: string, field: string): number {
 function postmasters(dataDir: string): number[] {
   return [join(dataDir, 'pg'), join(dataDir, 'demo', 'pg')].flatMap((d) => {
     try {
-      return [Number(readFileSync(join(d, 'data', 'postmaster.pid'), 'utf8').split('\n')[0])];
+      // A pid file being written reads as '' (pid 0, whose "tree" would be every process on the machine).
+      const pid = Number(readFileSync(join(d, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres') ? [pid] : [];
     } catch {
       return [];
     }

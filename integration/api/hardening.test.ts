@@ -104,6 +104,26 @@ describeBackends('API input hardening', (backend) => {
     expect(await err('/v1/risk/timeline?since=99999999d&bucket=1d')).toBe('since=99999999d is too long: use at most 3650d');
   });
 
+  it('risk and alert routes: the schema gives the same 400 messages the handlers gave', async () => {
+    const err = async (url: string) => {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(400);
+      return res.json().error as string;
+    };
+    expect(await err('/v1/risk/positions?x=1')).toBe('unknown parameter x: use account, underlying, broker, benchmark');
+    expect(await err('/v1/risk/summary?broker=a&broker=b')).toBe('parameter broker is given more than once: give it once (comma lists where supported)');
+    expect(await err('/v1/risk/summary?broker=')).toBe('broker needs a value');
+    expect(await err('/v1/risk/scenarios?mode=sideways')).toBe('mode=sideways is not valid: use underlying or beta');
+    expect(await err('/v1/risk/scenarios?x=1')).toBe('unknown parameter x: use account, underlying, broker, benchmark, mode');
+    expect(await err('/v1/alerts?open=2')).toBe('open=2 is not valid: use open=1 or open=0');
+    expect(await err('/v1/alerts?limit=0')).toBe('limit=0 is not valid: use 1 to 10000');
+    expect(await err('/v1/alerts?since=x')).toBe('since=x is not a duration: use 30s, 5m, 2h, 1d (or seconds)');
+    expect(await err('/v1/alerts?x=1')).toBe('unknown parameter x: use open, since, limit');
+    expect(await err('/v1/alerts/stream?x=1')).toBe('unknown parameter x: use ');
+    expect(await err('/v1/alerts?account=a%00b')).toBe('unknown parameter account: use open, since, limit');
+    expect(await err('/v1/risk/positions?account=a%00b')).toBe('account must be printable text of at most 256 characters');
+  });
+
   it('GET /healthz is {"status":"ok"}', async () => {
     const res = await app.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(200);
@@ -120,6 +140,13 @@ describeBackends('API input hardening', (backend) => {
     const snapParams = doc.paths['/v1/greeks/snapshots'].get.parameters;
     expect(snapParams.map((p: { name: string }) => p.name)).toEqual(ROUTES['/v1/greeks/snapshots']);
     expect(snapParams.find((p: { name: string }) => p.name === 'limit').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 10000 });
+    // The risk and alert routes validate by their schemas too, so /openapi.json lists what they take.
+    const names = (path: string) => doc.paths[path].get.parameters.map((p: { name: string }) => p.name);
+    expect(names('/v1/risk/positions')).toEqual(['account', 'underlying', 'broker', 'benchmark']);
+    expect(names('/v1/risk/summary')).toEqual(['account', 'underlying', 'broker', 'benchmark']);
+    expect(names('/v1/risk/scenarios')).toEqual(['account', 'underlying', 'broker', 'benchmark', 'mode']);
+    expect(names('/v1/alerts')).toEqual(['open', 'since', 'limit']);
+    expect(names('/v1/events')).toEqual(['ticket']);
     const body = doc.paths['/v1/trades'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['broker', 'account', 'trade_id', 'contract_key', 'side', 'quantity', 'price', 'executed_at']);
     expect(body.properties.side.enum).toEqual(['buy', 'sell']);

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../src/db/index.js';
-import { stopEmbedded } from '../../src/db/embedded/server.js';
+import postgres from 'postgres';
+import { ensureEmbedded, stopEmbedded } from '../../src/db/embedded/server.js';
+import { DEMO_DB_CONNECTIONS } from '../../src/cli/demo.js';
 import { runCli } from '../helpers/cli.js';
 import { testLogger } from '../helpers/pg.js';
 import { waitFor } from '../helpers/wait.js';
@@ -20,6 +22,30 @@ describe('npm run demo on a fresh DATA_DIR (embedded PostgreSQL of its own)', ()
 
   it('exits 0 and leaves rows from both simulated brokers, with the shared contract under one key, in DATA_DIR/demo only', { timeout: 120_000 }, async () => {
     const run = runCli('demo', ['--duration=10'], { DATA_DIR: dir, DEMO_DATABASE_URL: undefined });
+    // While it runs: the demo holds at most DEMO_DB_CONNECTIONS (1) backends; every other one is
+    // another ~20 MB of the summed RSS that must stay under 300 MB (D89).
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    await waitFor(() => exited || run.stdout().includes('database: demo database'), 'the demo to open its database', 60_000, 100);
+    let most = 0;
+    let samples = 0;
+    if (!exited) {
+      const sql = postgres((await ensureEmbedded(join(dir, 'demo', 'pg'))).url, { max: 1, onnotice: () => {} });
+      try {
+        while (!exited) {
+          const [r] = await sql`SELECT count(*)::int AS n FROM pg_stat_activity
+                                 WHERE backend_type = 'client backend' AND datname = 'riskwire' AND pid <> pg_backend_pid()`;
+          most = Math.max(most, r.n);
+          samples++;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        await sql.end({ timeout: 1 });
+      }
+    }
+    expect(samples).toBeGreaterThan(0);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(DEMO_DB_CONNECTIONS);
     const code = await run.exit;
     expect(code, run.stderr()).toBe(0);
     expect(run.stdout()).toMatch(/ingested: \d+ snapshot rows/);

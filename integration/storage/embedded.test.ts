@@ -51,6 +51,17 @@ describe('embedded PostgreSQL shared by several openers', () => {
     expect(Number(kept.n)).toBe(1);
   });
 
+  it('runs small: 4 MB of shared buffers (each process maps the buffers it touches), set at every start', { timeout: 60_000 }, async () => {
+    const storage = await openStorage({ embeddedDir: join(root, 'pg'), log: testLogger, maxConnections: 1 });
+    try {
+      const rows = await storage.query<{ name: string; setting: string; unit: string }>(
+        `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'wal_buffers') ORDER BY name`);
+      expect(rows.map((r) => `${r.name} ${Number(r.setting) * 8} kB`)).toEqual(['shared_buffers 4096 kB', 'wal_buffers 512 kB']);
+    } finally {
+      await storage.close();
+    }
+  });
+
   it('the server takes passwords only: a connection without one is refused', { timeout: 60_000 }, async () => {
     const { running } = await embeddedStatus(join(root, 'pg'));
     const sql = postgres(`postgres://postgres@127.0.0.1:${running!.port}/riskwire`, { max: 1, connect_timeout: 5 });

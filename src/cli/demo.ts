@@ -11,7 +11,6 @@ import type { Storage } from '../db/types.js';
 import { listAlerts } from '../db/alerts.js';
 import { resolveTimelineRange, riskTimeline, type TimelineQuery } from '../db/timeline.js';
 import { durationMs, intFlag, parseArgs } from './args.js';
-import { servePage } from './demoServe.js';
 import { timelineHeader, timelineTable } from './timeline.js';
 import { TIMELINE_DEFAULTS } from '../api/params.js';
 import { fmtMs } from './output.js';
@@ -22,6 +21,8 @@ import { loadRules, resolveBenchmark } from '../risk/rules.js';
 
 /** The demo's rules when RISK_RULES_FILE is unset: betas for the simulated underlyings and a few limits. */
 export const DEMO_RULES_FILE = 'config/risk-rules.example.json';
+/** The demo's pool size (its writer, risk loop and maintenance share it). */
+export const DEMO_DB_CONNECTIONS = 1;
 
 export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s] [--serve [--port=8377]]
 
@@ -76,7 +77,8 @@ export async function runDemo(argv: string[]): Promise<number> {
   let pipeline: Pipeline | undefined;
   let risk: RiskWiring | undefined;
   try {
-    storage = await openTargetStorage(target, log);
+    // Two connections, not the pool's 10: each PostgreSQL backend is another ~20 MB of summed RSS (D89).
+    storage = await openTargetStorage(target, log, { maxConnections: DEMO_DB_CONNECTIONS });
     say(`database: ${target.label} (kept apart from the real record)`);
     pipeline = new Pipeline({ storage, config, log });
     risk = await startRisk(pipeline, storage, log, { rules, benchmark, webhookUrl: process.env.ALERT_WEBHOOK_URL?.trim() || undefined });
@@ -133,6 +135,8 @@ next:
     if (serve && !interrupted) {
       process.off('SIGINT', stopEarly);
       process.off('SIGTERM', stopEarly);
+      // Loaded only for --serve: the API (fastify, swagger, prom-client, ajv) is ~60 MB of RSS the plain demo does not need.
+      const { servePage } = await import('./demoServe.js');
       await servePage({ pipeline, storage, log, port, say, risk: risk.service });
     }
     return gotBoth ? 0 : 1;

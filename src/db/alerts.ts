@@ -1,6 +1,6 @@
-/** alerts SQL: open (one per (rule, subject), enforced by a partial unique index), close, list. */
+/** alerts SQL: open (one per (rule, subject), enforced by a partial unique index), close; the listing is drizzle's (queries.ts). */
 import type { Alert } from '../risk/alertBook.js';
-import type { Storage } from './types.js';
+import type { AlertFilter, Storage } from './types.js';
 
 type Q = Pick<Storage, 'query'>;
 const TS = (p: string) => `('epoch'::timestamptz + (${p})::float8 * interval '1 millisecond')`;
@@ -31,17 +31,7 @@ export async function closeAlert(db: Q, a: Alert): Promise<Alert | null> {
   return rows[0] ? norm(rows[0]) : null;
 }
 
-/** Newest first. `since`: opened or closed at or after it; `open`: only still-open ones. */
-export async function listAlerts(db: Q, f: { open?: boolean; since?: number; limit?: number } = {}): Promise<Alert[]> {
-  const conds: string[] = [];
-  const params: unknown[] = [];
-  if (f.open) conds.push('closed_at IS NULL');
-  if (f.since !== undefined) {
-    params.push(f.since);
-    conds.push(`(opened_at >= ${TS(`$${params.length}`)} OR closed_at >= ${TS(`$${params.length}`)})`);
-  }
-  params.push(Math.min(10_000, Math.max(1, f.limit ?? 1000)));
-  const rows = await db.query<Alert>(`SELECT ${COLUMNS} FROM alerts ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
-    ORDER BY opened_at DESC, id DESC LIMIT $${params.length}`, params);
-  return rows.map(norm);
+/** Newest first. `since`: opened or closed at or after it; `open`: only still-open ones (drizzle: Storage.listAlerts, queries.ts). */
+export async function listAlerts(db: Pick<Storage, 'listAlerts'>, f: AlertFilter = {}): Promise<Alert[]> {
+  return db.listAlerts(f);
 }

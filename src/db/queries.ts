@@ -1,14 +1,15 @@
 /**
- * The typed listing queries off the hot path (API and CLI reads): snapshots, trades, positions,
+ * The typed listing queries off the hot path (API and CLI reads): snapshots, trades, positions, alerts,
  * built with drizzle-orm over src/db/schema.ts. The hot paths stay raw SQL where it is faster:
  * the unnest batch inserts (snapshots.ts, trades.ts, positions.ts) and the timeline (timeline.ts).
  */
-import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { TradeRow } from '../core/types.js';
 import type { Db } from './drizzle.js';
-import { greekSnapshots, positions, trades } from './schema.js';
+import type { Alert } from '../risk/alertBook.js';
+import { alerts, greekSnapshots, positions, trades } from './schema.js';
 import { clampLimit } from './snapshots.js';
-import type { PositionRecord, SnapshotFilter, SnapshotRecord, TradeFilter } from './types.js';
+import type { AlertFilter, PositionRecord, SnapshotFilter, SnapshotRecord, TradeFilter } from './types.js';
 
 type Filters = Array<SQL | undefined>;
 const when = <T>(value: T | undefined, cond: (v: T) => SQL): SQL | undefined => (value === undefined ? undefined : cond(value));
@@ -57,4 +58,16 @@ export function positionsQuery(db: Db, f: { broker?: string; account?: string; u
 
 export async function listPositions(db: Db, f: { broker?: string; account?: string; underlying?: string }): Promise<PositionRecord[]> {
   return (await positionsQuery(db, f)).map((r) => ({ ...r, assetClass: r.assetClass as PositionRecord['assetClass'], updatedAt: ms(r.updatedAt) }));
+}
+
+/** Newest first (opened_at, then id). `since`: opened or closed at or after it; `open`: only still-open ones. */
+export function alertsQuery(db: Db, f: AlertFilter) {
+  const t = alerts;
+  const since = f.since === undefined ? undefined : new Date(f.since);
+  const where: Filters = [f.open ? isNull(t.closedAt) : undefined, since && or(gte(t.openedAt, since), gte(t.closedAt, since))];
+  return db.select().from(t).where(and(...where)).orderBy(desc(t.openedAt), desc(t.id)).limit(Math.min(10_000, Math.max(1, f.limit ?? 1000)));
+}
+
+export async function listAlerts(db: Db, f: AlertFilter): Promise<Alert[]> {
+  return (await alertsQuery(db, f)).map((r) => ({ ...r, openedAt: ms(r.openedAt), closedAt: r.closedAt === null ? null : ms(r.closedAt) }));
 }

@@ -12,7 +12,7 @@ import { daysAround, distinctDays, dropPartitionsOlderThan, ensureDayPartitions 
 import { drizzleOver } from './drizzle.js';
 import { dropRollupBefore, ROLLUP_INTERVAL_MS, rollupIncremental } from './rollup.js';
 import { POSITION_SET_CLAIM_SQL, POSITIONS_DELETE_CLOSED_SQL, POSITIONS_UPSERT_SQL, positionParams, validatePositions } from './positions.js';
-import { listPositions, listSnapshots, listTrades } from './queries.js';
+import { listAlerts, listPositions, listSnapshots, listTrades } from './queries.js';
 import { SNAPSHOT_INSERT_SQL, buildLatestQuery, snapshotParams, validateSnapshots } from './snapshots.js';
 import { SNAPSHOT_COPY_SQL, encodeSnapshotsBinary } from './snapshotCopy.js';
 import { QUOTES_SELECT_SQL, QUOTES_UPSERT_SQL, latestPerSymbol, quoteFromDb, quoteParams, validateQuotes } from './quotes.js';
@@ -169,6 +169,10 @@ export function createStorage(driver: SqlDriver, { log, clock, retentionDays = 0
 
     async listTrades(filter) {
       return guardIdempotent('listTrades', log, () => listTrades(db, filter));
+    },
+
+    async listAlerts(filter) {
+      return guardIdempotent('listAlerts', log, () => listAlerts(db, filter));
     },
 
     async query<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {

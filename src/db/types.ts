@@ -1,6 +1,7 @@
 import type { RollupRun } from './rollup.js';
 import type { MarketMetric, GreekSnapshot, Position, QuoteRow, TradeRow } from '../core/types.js';
 import type { PostgresTarget } from './driver.js';
+import type { Alert } from '../risk/alertBook.js';
 
 /** What a batch write did. inserted + duplicates === rows given. */
 export interface WriteResult {
@@ -30,6 +31,13 @@ export interface SnapshotFilter {
 
 export interface PositionRecord extends Position {
   updatedAt: number;
+}
+
+export interface AlertFilter {
+  open?: boolean;
+  since?: number;
+  /** 1..10000, default 1000. */
+  limit?: number;
 }
 
 export interface TradeFilter {
@@ -66,6 +74,8 @@ export interface Storage {
   latestSnapshots(filter: Omit<SnapshotFilter, 'limit' | 'from'>): Promise<SnapshotRecord[]>;
   listPositions(filter: { broker?: string; account?: string; underlying?: string }): Promise<PositionRecord[]>;
   listTrades(filter: TradeFilter): Promise<TradeRow[]>;
+  /** Alerts newest first (drizzle, queries.ts). `since`: opened or closed at or after it; `open`: only still-open ones. */
+  listAlerts(filter: AlertFilter): Promise<Alert[]>;
   /** Raw parameterised query ($1, $2, ...) for reporting queries (timeline). Rows as plain objects. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Makes sure daily partitions exist for [fromDay-1, toDay+7]. Called at start and daily. */

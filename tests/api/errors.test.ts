@@ -22,7 +22,7 @@ function failingStorage(): Storage {
     querySnapshots: async () => {
       throw new StorageError('query failed (ECONNREFUSED): connect ECONNREFUSED postgres://app:hunter2@db/x', true, 'ECONNREFUSED');
     },
-    listTrades: async () => {
+    listAlerts: never, listTrades: async () => {
       throw new TypeError("Cannot read properties of undefined (reading 'secretThing')");
     },
     query: never,

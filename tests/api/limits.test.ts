@@ -20,7 +20,7 @@ function heldStorage(fail?: () => Error) {
   };
   const storage: Storage = {
     kind: 'postgres', writeSnapshots: never, replacePositions: never, writeTrades: never, latestSnapshots: never, listPositions: never,
-    listTrades: never, query: never, ensurePartitions: async () => {}, dropSnapshotsBefore: async () => [], close: async () => {},
+    listAlerts: never, listTrades: never, query: never, ensurePartitions: async () => {}, dropSnapshotsBefore: async () => [], close: async () => {},
     querySnapshots: () => {
       if (fail) return Promise.reject(fail());
       return new Promise<SnapshotRecord[]>((resolve) => waiting.push(() => resolve([])));

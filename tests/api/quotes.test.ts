@@ -22,7 +22,7 @@ function memoryStorage(): Storage {
   return {
     kind: 'postgres',
     writeSnapshots: async (r) => ({ inserted: r.length, duplicates: 0 }), replacePositions: async () => {}, writeTrades: async (r) => ({ inserted: r.length, duplicates: 0 }),
-    latestSnapshots: never, listPositions: never, querySnapshots: never, listTrades: never, query: never,
+    latestSnapshots: never, listPositions: never, querySnapshots: never, listAlerts: never, listTrades: never, query: never,
     ensurePartitions: async () => {}, dropSnapshotsBefore: async () => [], close: async () => {},
     writeQuotes: async (r) => {
       for (const q of r) rows.set(q.symbol, q);

@@ -4,7 +4,7 @@ import { StorageError } from '../../src/db/errors.js';
 import { positionParams, validatePositions } from '../../src/db/positions.js';
 import { MAX_LIMIT, buildLatestQuery, clampLimit, quoteElement, snapshotParams, validateSnapshots } from '../../src/db/snapshots.js';
 import { drizzleOver } from '../../src/db/drizzle.js';
-import { snapshotsQuery } from '../../src/db/queries.js';
+import { alertsQuery, snapshotsQuery } from '../../src/db/queries.js';
 import { tradeParams, validateTrades } from '../../src/db/trades.js';
 
 const row = (over: Partial<GreekSnapshot> = {}): GreekSnapshot => ({
@@ -54,6 +54,17 @@ describe('snapshot queries', () => {
     expect(q.sql).not.toContain('DROP TABLE');
     expect(q.params).toEqual(["x'; DROP TABLE trades; --", 'A', '1970-01-01T00:00:00.001Z', '1970-01-01T00:00:00.002Z', 5]);
     expect(q.sql).toMatch(/order by "greek_snapshots"."event_ts" desc, "greek_snapshots"."seq" desc/);
+  });
+
+  it('alerts listing is a drizzle query: open, since (opened or closed after), newest first, limit clamped', () => {
+    const unused = async () => {
+      throw new Error('not run');
+    };
+    const db = drizzleOver({ query: unused, queryArrays: unused });
+    const q = alertsQuery(db, { open: true, since: 1000, limit: 1e9 }).toSQL();
+    expect(q.sql).toMatch(/from "alerts" where \("alerts"."closed_at" is null and \("alerts"."opened_at" >= \$1 or "alerts"."closed_at" >= \$2\)\) order by "alerts"."opened_at" desc, "alerts"."id" desc limit \$3/);
+    expect(q.params).toEqual(['1970-01-01T00:00:01.000Z', '1970-01-01T00:00:01.000Z', 10_000]);
+    expect(alertsQuery(db, {}).toSQL().params).toEqual([1000]);
   });
 
   it('clamps the limit to 1..10000 with 100 by default', () => {

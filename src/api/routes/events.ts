@@ -10,6 +10,7 @@ import { EventHub } from '../events/hub.js';
 import { SseClient } from '../events/sse.js';
 import type { TicketBook } from '../events/tickets.js';
 import { fromQuery } from '../query.js';
+import { EVENTS_QUERY, NO_QUERY } from '../schemas/queries.js';
 import { streamingStatus } from './streaming.js';
 
 export function registerEvents(app: FastifyInstance, deps: ApiDeps, tickets: TicketBook): EventHub {
@@ -27,12 +28,12 @@ export function registerEvents(app: FastifyInstance, deps: ApiDeps, tickets: Tic
   // Open streams would keep app.close() waiting forever: end them first.
   app.addHook('preClose', async () => hub.closeAll());
 
-  app.post('/v1/events/ticket', async () => {
+  app.post('/v1/events/ticket', { schema: { summary: 'A one-time ticket for GET /v1/events (EventSource cannot send a bearer token)', tags: ['events'], querystring: NO_QUERY } }, async () => {
     const { ticket, expiresInMs } = tickets.issue();
     return { ticket, expires_in_ms: expiresInMs };
   });
 
-  app.get('/v1/events', async (req, reply) => {
+  app.get('/v1/events', { schema: { summary: 'Server-sent events of the web page (snapshots, status, alerts)', tags: ['events'], querystring: EVENTS_QUERY } }, async (req, reply) => {
     fromQuery(req.query, ['ticket']); // the ticket itself was checked by the auth hook
     reply.hijack();
     const client = new SseClient(reply.raw);

@@ -11,12 +11,14 @@ import { resolveBenchmark } from '../../risk/rules.js';
 import { alertJson, type RiskQuery, type RiskService } from '../../risk/service.js';
 import { attributionRows } from '../../db/attribution.js';
 import { attributionDocument } from '../../risk/attribution.js';
-import { ATTRIBUTION_QUERY, ATTRIBUTION_RESPONSE, paramNames } from '../schemas/queries.js';
+import { ALERTS_QUERY, ATTRIBUTION_QUERY, ATTRIBUTION_RESPONSE, NO_QUERY, paramNames, RISK_QUERY, RISK_SCENARIOS_QUERY } from '../schemas/queries.js';
 import { attributionRangeFrom, parseDuration, parseText, type RawParams } from '../params.js';
 import { fromQuery } from '../query.js';
 import type { ApiDeps } from '../deps.js';
 
-const FILTER_PARAMS = ['account', 'underlying', 'broker', 'benchmark'] as const;
+const FILTER_PARAMS = paramNames(RISK_QUERY);
+const SCENARIO_PARAMS = paramNames(RISK_SCENARIOS_QUERY);
+const ALERT_PARAMS = paramNames(ALERTS_QUERY);
 
 function riskQuery(p: RawParams): RiskQuery {
   return {
@@ -29,10 +31,12 @@ function riskQuery(p: RawParams): RiskQuery {
 
 export function registerRisk(app: FastifyInstance, deps: ApiDeps, risk: () => RiskService): void {
   const now = deps.now ?? Date.now;
-  app.get('/v1/risk/positions', async (req) => risk().positions(riskQuery(fromQuery(req.query, FILTER_PARAMS))));
-  app.get('/v1/risk/summary', async (req) => risk().summary(riskQuery(fromQuery(req.query, FILTER_PARAMS))));
-  app.get('/v1/risk/scenarios', async (req) => {
-    const p = fromQuery(req.query, [...FILTER_PARAMS, 'mode']);
+  app.get('/v1/risk/positions', { schema: { summary: 'The portfolio now, per position, strategy and underlying (as npm run risk -- --json)', tags: ['risk'], querystring: RISK_QUERY } },
+    async (req) => risk().positions(riskQuery(fromQuery(req.query, FILTER_PARAMS))));
+  app.get('/v1/risk/summary', { schema: { summary: 'Portfolio totals per underlying and in total', tags: ['risk'], querystring: RISK_QUERY } },
+    async (req) => risk().summary(riskQuery(fromQuery(req.query, FILTER_PARAMS))));
+  app.get('/v1/risk/scenarios', { schema: { summary: 'The what-if grid (as npm run risk -- --scenarios)', tags: ['risk'], querystring: RISK_SCENARIOS_QUERY } }, async (req) => {
+    const p = fromQuery(req.query, SCENARIO_PARAMS);
     const mode = p.mode ?? 'underlying';
     if (mode !== 'underlying' && mode !== 'beta') throw new ConfigError(`mode=${String(mode)} is not valid: use underlying or beta`);
     return risk().scenarios(riskQuery(p), mode);
@@ -50,8 +54,8 @@ export function registerRisk(app: FastifyInstance, deps: ApiDeps, risk: () => Ri
     return attributionDocument(rows, t0, t1);
   });
 
-  app.get('/v1/alerts', async (req) => {
-    const p = fromQuery(req.query, ['open', 'since', 'limit']);
+  app.get('/v1/alerts', { schema: { summary: 'Alerts raised by the risk rules, newest first (as npm run alerts -- --json)', tags: ['risk'], querystring: ALERTS_QUERY } }, async (req) => {
+    const p = fromQuery(req.query, ALERT_PARAMS);
     if (p.open !== undefined && !['0', '1', 'true', 'false'].includes(String(p.open))) throw new ConfigError(`open=${String(p.open)} is not valid: use open=1 or open=0`);
     const since = p.since === undefined ? undefined : now() - parseDuration(p.since, 'since');
     const limit = p.limit === undefined ? undefined : Number(p.limit);
@@ -60,7 +64,7 @@ export function registerRisk(app: FastifyInstance, deps: ApiDeps, risk: () => Ri
     return { alerts: alerts.map(alertJson) };
   });
 
-  app.get('/v1/alerts/stream', async (req, reply) => {
+  app.get('/v1/alerts/stream', { schema: { summary: 'Server-sent events: one `alert` event per opened or closed alert', tags: ['risk'], querystring: NO_QUERY } }, async (req, reply) => {
     fromQuery(req.query, []);
     reply.hijack();
     const res = reply.raw;

@@ -64,3 +64,24 @@ export const ATTRIBUTION_RESPONSE = {
     totals: { type: 'object', properties: sums },
   },
 } as const;
+
+/** /v1/risk/positions and /v1/risk/summary: the filters of `npm run risk`. Values are checked by the handler (same messages as before). */
+export const RISK_QUERY = querySchema({
+  account: textParam('account'), underlying: textParam('underlying symbol'), broker: textParam('broker id'),
+  benchmark: textParam('bwd benchmark (default BENCHMARK, else SPY)'),
+});
+
+export const RISK_SCENARIOS_QUERY = querySchema({
+  ...RISK_QUERY.properties,
+  mode: textParam('underlying (default) or beta'),
+});
+
+export const ALERTS_QUERY = querySchema({
+  open: textParam('1: only alerts still open (0: all)'), since: textParam('opened or closed within the last D (30s, 15m, 2h, 1d)'),
+  limit: textParam('alerts at most (1..10000, default 1000)'),
+});
+
+/** Routes that take no query parameters. */
+export const NO_QUERY = querySchema({});
+
+export const EVENTS_QUERY = querySchema({ ticket: textParam('one-time ticket from POST /v1/events/ticket (when API_TOKEN is set)') });

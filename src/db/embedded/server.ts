@@ -31,7 +31,8 @@ const SERVER_CONF = `
 listen_addresses = '127.0.0.1'
 unix_socket_directories = ''
 max_connections = 100
-shared_buffers = 16MB
+shared_buffers = 4MB
+wal_buffers = 512kB
 # no I/O worker processes, no logical replication launcher: fewer resident processes
 io_method = sync
 max_logical_replication_workers = 0
@@ -40,6 +41,22 @@ logging_collector = off
 log_min_messages = warning
 log_checkpoints = off
 `;
+
+/**
+ * Memory settings given on the command line at every start, so a cluster initialised by an
+ * older version gets them too. Each process maps the shared buffers it touches (RSS counts them
+ * once per process): smaller buffers keep the summed RSS of the server's processes down (D89).
+ * The data lives in the OS page cache either way; a server tuned for size is DATABASE_URL's job.
+ */
+export const START_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '4MB',
+  wal_buffers: '512kB', // what 16MB of shared buffers gave (1/32); 4MB alone would make it 128kB
+};
+
+/** The `-o` options of pg_ctl start (after -p PORT). */
+export function startOptions(): string {
+  return Object.entries(START_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+}
 
 export interface EmbeddedStatus {
   dir: string;
@@ -133,7 +150,7 @@ async function startServer(dir: string, dataDir: string, who: RunAs | undefined,
   let last = '';
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const r = await run(bins.pgCtl, ['start', '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '120', '-s', '-o', `-p ${port}`], who);
+    const r = await run(bins.pgCtl, ['start', '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '120', '-s', '-o', `-p ${port} ${startOptions()}`], who);
     const pf = await readPidFile(dataDir);
     if (r.code === 0 && pf) return pf;
     last = oneLine(`${r.output} ${await readFile(join(dir, 'server.log'), 'utf8').then((t) => t.split('\n').slice(-4).join(' '), () => '')}`);
