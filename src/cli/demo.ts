@@ -27,8 +27,8 @@ export const DEMO_DB_CONNECTIONS = 1;
 export const DEMO_HELP = `Usage: npm run demo -- [--duration=30] [--bucket=5s] [--serve [--port=8377]]
 
 Runs the whole pipeline against the built-in simulated brokers: a local Tastytrade REST +
-DXLink server and a local IBKR Client Portal gateway, both driven by the real broker
-plugins, ingesting into the demo's own database: an embedded PostgreSQL in
+DXLink server, a local IBKR Client Portal gateway and a local Alpaca API, all driven by the
+real broker plugins, ingesting into the demo's own database: an embedded PostgreSQL in
 DATA_DIR/demo/pg (default ./.data/demo/pg), or DEMO_DATABASE_URL when set; never the real
 record. Shows progress, then prints the risk timeline it recorded; read it again later
 with --demo (npm run timeline -- --demo). Needs no credentials, no network and no
@@ -131,7 +131,7 @@ next:
   npm run db -- stop --demo                           stop the demo's database server
   npm run ingest -- --broker=tasty                    real Tastytrade into the real record (set TASTY_CLIENT_SECRET, TASTY_REFRESH_TOKEN)`);
     const gotBoth = counts.length >= 2;
-    if (!gotBoth) process.stderr.write('riskwire demo: expected rows from both simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
+    if (!gotBoth) process.stderr.write('riskwire demo: expected rows from at least two simulated brokers; see the log above (LOG_LEVEL=info for more)\n');
     if (serve && !interrupted) {
       process.off('SIGINT', stopEarly);
       process.off('SIGTERM', stopEarly);
