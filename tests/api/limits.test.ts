@@ -35,9 +35,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock(), logger = log): Promise<FastifyInstance> {
+async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock(), logger = log, cpuMeter?: () => number): Promise<FastifyInstance> {
   const pipeline = new Pipeline({ storage, config: readAppConfig({}), log, journal: new MemoryJournal() });
-  const app = await buildApi({ pipeline, storage, log: logger, clock, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, heavyMaxConcurrent: 100, ...limits } });
+  const app = await buildApi({ pipeline, storage, log: logger, clock, cpuMeter, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, heavyMaxConcurrent: 100, ...limits } });
   cleanup.push(() => pipeline.stop(100), () => app.close());
   return app;
 }
@@ -129,6 +129,32 @@ describe('API back-pressure', () => {
     held.releaseAll();
     expect((await first).statusCode).toBe(200);
     expect(held.waiting).toHaveLength(0); // the refused request never ran
+  });
+
+  it('API_CPU_BUDGET_PCT: once the API\'s CPU budget is spent, requests wait with free slots, then 503 naming it; they start again when it is earned back', async () => {
+    const held = heldStorage();
+    const clock = new FakeClock();
+    let cpu = 0; // the API thread's CPU clock (threadCpuMeter in the thread), driven by hand
+    const app = await api(held.storage, { maxConcurrent: 16, queueMax: 10, queueWaitMs: 500, cpuBudgetPct: 10 }, clock, log, () => cpu);
+    const first = app.inject(snapshots());
+    await until(() => held.waiting.length === 1);
+    cpu += 300; // the first request cost 300 ms of CPU: 200 ms over the 100 ms burst = 2 s at 10 % of a core
+    held.releaseAll();
+    expect((await first).statusCode).toBe(200);
+    const refused = app.inject(snapshots());
+    await until(() => clock.pending() >= 1);
+    expect(held.waiting).toHaveLength(0); // 15 slots free, yet it waits
+    await clock.advanceAsync(500, 100);
+    const res = await refused;
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json().error).toBe('the API is busy (no slot within 500 ms (API_QUEUE_WAIT_MS; API_CPU_BUDGET_PCT 10 % of a core spent)): retry after 1 s');
+    expect((await app.inject('/healthz')).statusCode).toBe(200); // not counted
+    await clock.advanceAsync(1600, 100); // 2.1 s after the spend: earned back
+    const later = app.inject(snapshots());
+    await until(() => held.waiting.length === 1);
+    held.releaseAll();
+    expect((await later).statusCode).toBe(200);
   });
 
   it('after a request timeout the handler finishing late sends nothing more (no FST_ERR_REP_ALREADY_SENT), resolved or failed', async () => {
