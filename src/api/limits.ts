@@ -47,10 +47,13 @@ export interface ApiLimits {
    * API_CPU_BUDGET_PCT: a token bucket on the CPU the API thread itself spends (its own thread's
    * on-CPU time, /proc/thread-self/schedstat): it earns this percent of one core, keeps at most
    * CPU_BUDGET_BURST_MS of it, and while the bucket is empty no new request starts (they queue
-   * as for the concurrency limit, then 503). Counted only where a meter exists (the API thread on
-   * Linux); 0 = off. See D96.
+   * for a slot). Counted only where a meter exists (the API thread on
+   * Linux); 0 = off. It delays, never refuses: a request held by it for half of API_QUEUE_WAIT_MS
+   * starts anyway. See D96.
    */
   cpuBudgetPct?: number;
+  /** API_DB_NICE: added to the nice value of the API read pool's PostgreSQL backends when they run on this host and the OS allows it (D97; 0 = off). */
+  dbNice?: number;
 }
 
 export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<ApiLimits> {
@@ -67,6 +70,7 @@ export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<Ap
     threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
     staleMaxMs: envInt(env, 'API_STALE_MAX_MS', 30_000, 0, 3_600_000),
     cpuBudgetPct: envInt(env, 'API_CPU_BUDGET_PCT', 0, 0, 100),
+    dbNice: envInt(env, 'API_DB_NICE', 0, 0, 19),
   };
 }
 
@@ -86,6 +90,8 @@ export type GateRefusal = 'queue_full' | 'queue_timeout';
 interface Waiter {
   grant(): void;
   timer: TimerHandle | undefined;
+  /** When it joined the queue (clock ms). */
+  since: number;
 }
 
 /**
@@ -103,7 +109,8 @@ export const CPU_BUDGET_BURST_MS = 100;
  * A token bucket on CPU actually spent (D96), not on time held: `cpuMs()` is a cumulative CPU
  * clock of whoever does the work (the API thread's own on-CPU time); the bucket earns `pct` % of
  * a core per wall-clock ms, up to `burstMs`, and every ms of CPU spent is taken out. While it is
- * empty or in debt, available() is false; waitMs() says when it will be positive again.
+ * empty or in debt, available() is false; waitMs() says when it will be positive again. The
+ * debt is capped at what BUDGET_WINDOW_MS earns.
  */
 export class CpuBudget {
   private tokens: number;
@@ -119,7 +126,9 @@ export class CpuBudget {
   private refill(): void {
     const now = this.o.clock.now();
     const cpu = this.o.cpuMs();
-    this.tokens = Math.min(this.o.burstMs ?? CPU_BUDGET_BURST_MS, this.tokens + ((now - this.lastAt) * this.o.pct) / 100) - Math.max(0, cpu - this.lastCpu);
+    const earned = Math.min(this.o.burstMs ?? CPU_BUDGET_BURST_MS, this.tokens + ((now - this.lastAt) * this.o.pct) / 100);
+    // The debt is kept to what BUDGET_WINDOW_MS earns: after a flood, pacing ends within 10 s.
+    this.tokens = Math.max(-(BUDGET_WINDOW_MS * this.o.pct) / 100, earned - Math.max(0, cpu - this.lastCpu));
     this.lastAt = now;
     this.lastCpu = cpu;
   }
@@ -186,6 +195,7 @@ export class Gate {
           resolve(this.releaser());
         },
         timer: undefined,
+        since: this.o.clock.now(),
       };
       w.timer = this.o.clock.setTimeout(() => {
         const i = this.queue.indexOf(w);
@@ -204,22 +214,28 @@ export class Gate {
     return this.held.reduce((sum, h) => sum + h.end - Math.max(h.start, from), 0);
   }
 
-  private canRun(): boolean {
+  /**
+   * A slot is free and the budgets allow a start. The CPU budget delays, it does not refuse: the
+   * head of the queue starts anyway once it waited half of `waitMs` (so pacing alone never
+   * turns a request into a 503, and the 503s the budget could cause cannot spend the budget).
+   */
+  private canRun(headSince?: number): boolean {
     if (this.active >= this.o.max) return false;
     const factor = this.o.restFactor ?? 0;
     if (factor > 0 && this.used(this.o.clock.now()) >= BUDGET_WINDOW_MS / (1 + factor)) return false;
-    return this.o.cpu?.available() ?? true;
+    if (!this.o.cpu || this.o.cpu.available()) return true;
+    return headSince !== undefined && this.o.clock.now() - headSince >= this.o.waitMs / 2;
   }
 
   private pump(): void {
-    while (this.queue.length && this.canRun()) {
+    while (this.queue.length && this.canRun(this.queue[0].since)) {
       this.active++;
       this.queue.shift()!.grant();
     }
     // Waiting on a budget only (nothing in flight may wake us): look again when the oldest
     // hold leaves the window, or when the CPU bucket is positive again.
     if (this.queue.length && this.active < this.o.max && !this.wake) {
-      const cpuWait = this.o.cpu?.waitMs() ?? 0;
+      const cpuWait = this.o.cpu ? Math.min(this.o.cpu.waitMs(), this.queue[0].since + Math.ceil(this.o.waitMs / 2) - this.o.clock.now()) : 0;
       const holdWait = this.held.length && (this.o.restFactor ?? 0) > 0 ? this.held[0].end + BUDGET_WINDOW_MS - this.o.clock.now() : 0;
       const at = Math.max(cpuWait, holdWait);
       if (at > 0 || this.held.length) {
@@ -281,7 +297,7 @@ export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: 
     rejected.inc({ reason: 'busy' });
     const detail = why === 'queue_full'
       ? `${limits.maxConcurrent} requests in flight, API_MAX_CONCURRENT${queueMax > 0 ? `; ${queueMax} waiting, API_QUEUE_MAX` : ''}`
-      : `no slot within ${queueWaitMs} ms (API_QUEUE_WAIT_MS${cpu && !cpu.available() ? `; API_CPU_BUDGET_PCT ${limits.cpuBudgetPct} % of a core spent` : ''})`;
+      : `no slot within ${queueWaitMs} ms (API_QUEUE_WAIT_MS)`;
     reply.code(503).header('retry-after', RETRY_AFTER_S);
     return reply.send({ error: `the API is busy (${detail}): retry after ${RETRY_AFTER_S} s` });
   };

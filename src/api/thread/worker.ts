@@ -22,6 +22,7 @@ import { threadCpuMeter } from '../limits.js';
 import type { AlertJson } from '../riskPort.js';
 import type { ApiThreadInit, CallMethod, FromApi, ToApi } from './protocol.js';
 import { fromWire, toWire } from './wire.js';
+import { startDbNice } from './dbNice.js';
 
 const init = workerData as ApiThreadInit;
 const port = parentPort!;
@@ -114,6 +115,7 @@ const driver = createPostgresDriver(init.target.url, {
   max: init.limits.readConnections, connectTimeoutSec: init.target.connectTimeoutSec, statementTimeoutMs: init.target.statementTimeoutMs, applicationName: 'riskwire-api', serial: true,
 });
 const storage = createStorage(driver, { log, clock: systemClock, maintenance: false });
+const dbNice = init.limits.dbNice > 0 ? startDbNice({ storage, url: init.target.url, nice: init.limits.dbNice, connections: init.limits.readConnections, log }) : undefined;
 
 port.on('message', (m: ToApi) => {
   switch (m.t) {
@@ -145,6 +147,7 @@ const app = await buildApi({
 });
 
 async function close(): Promise<void> {
+  dbNice?.stop();
   await app.close().catch((err: unknown) => log.warn({ err: String(err) }, 'API thread: close failed'));
   await storage.close().catch(() => undefined);
   for (const w of waiting.values()) w.reject(new Error('the API is closing'));
