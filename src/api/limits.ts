@@ -171,6 +171,7 @@ export class Gate {
   /** Finished holds inside the budget window (restFactor only). */
   private readonly held: Array<{ start: number; end: number }> = [];
   private wake: TimerHandle | undefined;
+  private wakeAt = 0;
 
   constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number; cpu?: CpuBudget }) {}
 
@@ -234,15 +235,20 @@ export class Gate {
     }
     // Waiting on a budget only (nothing in flight may wake us): look again when the oldest
     // hold leaves the window, or when the CPU bucket is positive again.
-    if (this.queue.length && this.active < this.o.max && !this.wake) {
-      const cpuWait = this.o.cpu ? Math.min(this.o.cpu.waitMs(), this.queue[0].since + Math.ceil(this.o.waitMs / 2) - this.o.clock.now()) : 0;
-      const holdWait = this.held.length && (this.o.restFactor ?? 0) > 0 ? this.held[0].end + BUDGET_WINDOW_MS - this.o.clock.now() : 0;
+    // A wake set earlier for a later time is moved forward (the queue's head may be new).
+    if (this.queue.length && this.active < this.o.max) {
+      const now = this.o.clock.now();
+      const cpuWait = this.o.cpu ? Math.min(this.o.cpu.waitMs(), this.queue[0].since + Math.ceil(this.o.waitMs / 2) - now) : 0;
+      const holdWait = this.held.length && (this.o.restFactor ?? 0) > 0 ? this.held[0].end + BUDGET_WINDOW_MS - now : 0;
       const at = Math.max(cpuWait, holdWait);
-      if (at > 0 || this.held.length) {
+      const delay = Math.max(1, Math.min(at, 1000));
+      if ((at > 0 || this.held.length) && (!this.wake || now + delay < this.wakeAt)) {
+        this.o.clock.clearTimeout(this.wake);
+        this.wakeAt = now + delay;
         this.wake = this.o.clock.setTimeout(() => {
           this.wake = undefined;
           this.pump();
-        }, Math.max(1, Math.min(at, 1000)));
+        }, delay);
       }
     }
   }

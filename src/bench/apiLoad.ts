@@ -79,7 +79,7 @@ async function loadGenerator(base: string, requests: number, concurrency: number
  */
 export async function apiLoadAB(
   storage: Storage, databaseUrl: string, log: Logger, variants: ApiVariant[],
-  opts: { rate: number; pairs: number; requests: number; concurrency: number },
+  opts: { rate: number; pairs: number; requests: number; concurrency: number; progress?: (line: string) => void },
 ): Promise<PairResult[][]> {
   await storage.query('TRUNCATE greek_snapshots');
   const config = readAppConfig({ ...process.env, FLUSH_MAX_PENDING_ROWS: '50000' });
@@ -111,6 +111,7 @@ export async function apiLoadAB(
         const ratio = baseline.p95 && loaded.p95 !== null ? loaded.p95 / baseline.p95 : null;
         const cpu = { baseline: cpuShare(m0, m1, api.tid, 0), loaded: cpuShare(m1, m2, api.tid, load.cpu_s ?? null) };
         pairs.push({ baseline, loaded, load, ratio, cpu });
+        opts.progress?.(`${variants[i].name}: pair ${pairs.length}: p95 ${baseline.p95} -> ${loaded.p95} ms (${ratio === null ? '-' : ratio.toFixed(2)}x), ${JSON.stringify(load.status)} in ${load.seconds.toFixed(1)} s`);
         await sleep(1000); // let a backlog from B drain before the next A
       }
     }

@@ -105,7 +105,7 @@ export async function apiAB(
     // --api-variants: every variant on one pipeline, their pairs alternating (ABBA) in one run.
     const vs = opts.variants.map(variantOf);
     say(`API load A/B, ${vs.length} variants alternating: sim at ${opts.rate}/s, ${opts.pairs} pair(s) each of (no load | ${opts.requests} GETs at concurrency ${opts.concurrency})...`);
-    const res = await apiLoadAB(storage, url, log, vs, opts);
+    const res = await apiLoadAB(storage, url, log, vs, { ...opts, progress: say });
     vs.forEach((v, i) => variants.push(summarise(v.name, res[i])));
   } else {
     for (const [v, pairs] of runs) {
