@@ -27,6 +27,8 @@ export interface LoadResult {
   status: Record<string, number>;
   p50_ms: number;
   p95_ms: number;
+  /** 5xx answers by route and the start of their message. */
+  refusals?: Record<string, number>;
   /** The generator's own CPU seconds in the window. */
   cpu_s?: number;
 }

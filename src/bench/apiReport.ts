@@ -15,6 +15,8 @@ export interface VariantSummary {
   p95_api_load_ms: { median: number | null; min: number | null; max: number | null };
   ratio: { median: number | null; min: number | null; max: number | null };
   api_status: Record<string, number>;
+  /** 5xx answers summed over the pairs, by route and the start of their message (which limit refused them). */
+  api_refusals: Record<string, number>;
   api_request_p95_ms: number | null;
   api_seconds: number | null;
   /** Cores per party, median over the pairs, without / with the load (Linux /proc; src/bench/cpuShare.ts). */
@@ -79,8 +81,10 @@ function cpuMedians(shares: CpuShare[]): Record<string, number | null> {
 function summarise(variant: string, pairs: PairResult[]): VariantSummary {
   const status: Record<string, number> = {};
   for (const p of pairs) for (const [k, n] of Object.entries(p.load.status)) status[k] = (status[k] ?? 0) + n;
+  const refusals: Record<string, number> = {};
+  for (const p of pairs) for (const [k, n] of Object.entries(p.load.refusals ?? {})) refusals[k] = (refusals[k] ?? 0) + n;
   return {
-    variant, pairs: pairs.length,
+    variant, pairs: pairs.length, api_refusals: refusals,
     p95_no_load_ms: spread(pairs.map((p) => p.baseline.p95), r1),
     p95_api_load_ms: spread(pairs.map((p) => p.loaded.p95), r1),
     ratio: spread(pairs.map((p) => p.ratio), r2),
