@@ -48,7 +48,7 @@ export interface ApiLimits {
    * on-CPU time, /proc/thread-self/schedstat): it earns this percent of one core, keeps at most
    * CPU_BUDGET_BURST_MS of it, and while the bucket is empty no new request starts (they queue
    * for a slot). Counted only where a meter exists (the API thread on
-   * Linux); 0 = off. It delays, never refuses: a request held by it for half of API_QUEUE_WAIT_MS
+   * Linux); default 2, 0 = off. It delays, never refuses: a request held by it for half of API_QUEUE_WAIT_MS
    * starts anyway. See D96.
    */
   cpuBudgetPct?: number;
@@ -69,7 +69,7 @@ export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<Ap
     heavyRestFactor: envInt(env, 'API_HEAVY_REST_FACTOR', 4, 0, 100),
     threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
     staleMaxMs: envInt(env, 'API_STALE_MAX_MS', 30_000, 0, 3_600_000),
-    cpuBudgetPct: envInt(env, 'API_CPU_BUDGET_PCT', 0, 0, 100),
+    cpuBudgetPct: envInt(env, 'API_CPU_BUDGET_PCT', 2, 0, 100),
     dbNice: envInt(env, 'API_DB_NICE', 0, 0, 19),
   };
 }

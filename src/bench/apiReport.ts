@@ -40,7 +40,7 @@ const UNPROTECTED: ApiVariant = {
 };
 const limitsText = () => {
   const l = readApiLimits();
-  return `limit ${l.maxConcurrent} + queue ${l.queueMax}/${l.queueWaitMs} ms, heavy ${l.heavyMaxConcurrent}, timeline cache ${l.timelineCacheMs} ms, read pool ${l.readConnections}`;
+  return `limit ${l.maxConcurrent} + queue ${l.queueMax}/${l.queueWaitMs} ms, heavy ${l.heavyMaxConcurrent}, timeline cache ${l.timelineCacheMs} ms, read pool ${l.readConnections}, CPU budget ${l.cpuBudgetPct} %`;
 };
 /** serve on PostgreSQL (D73): the API in a worker thread of its own. */
 const SERVED = (): ApiVariant => ({ name: `as served: API thread (${limitsText()})`, limits: readApiLimits(), readPool: true, thread: true });
