@@ -79,7 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       throw new HttpError(401, 'missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>');
     });
   }
-  const { heavy } = installLimits(app, limits, metrics, deps.clock);
+  const { heavy } = installLimits(app, limits, metrics, deps.clock, deps.cpuMeter);
 
   await app.register(swagger, {
     openapi: {

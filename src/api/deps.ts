@@ -46,6 +46,8 @@ export interface ApiDeps {
   quoteMemory?: (symbols: string[]) => Promise<QuoteRow[]>;
   /** The risk engine's /metrics families when it lives in another thread (default: riskMetrics(risk)). */
   riskMetricsText?: () => Promise<string>;
+  /** Cumulative CPU ms of the thread serving the API (threadCpuMeter): API_CPU_BUDGET_PCT applies only with it. */
+  cpuMeter?: () => number;
   /** QUOTE_TTL_MS (default from the environment, else 3000). */
   quoteTtlMs?: number;
 }

@@ -8,6 +8,7 @@
  * text/event-stream) are not counted and not timed. Heavy reads (the timeline) also take a slot
  * of a smaller gate of their own (`heavyGate`, API_HEAVY_MAX_CONCURRENT) inside their handler.
  */
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { envInt } from '../core/env.js';
@@ -42,6 +43,17 @@ export interface ApiLimits {
   staleMaxMs?: number;
   /** API_THREAD_NICE: added to the API thread's nice value (Linux), so the pipeline's thread wins the CPU (default 10; 0 = same). */
   threadNice?: number;
+  /**
+   * API_CPU_BUDGET_PCT: a token bucket on the CPU the API thread itself spends (its own thread's
+   * on-CPU time, /proc/thread-self/schedstat): it earns this percent of one core, keeps at most
+   * CPU_BUDGET_BURST_MS of it, and while the bucket is empty no new request starts (they queue
+   * for a slot). Counted only where a meter exists (the API thread on
+   * Linux); default 2, 0 = off. It delays, never refuses: a request held by it for half of API_QUEUE_WAIT_MS
+   * starts anyway. See D96.
+   */
+  cpuBudgetPct?: number;
+  /** API_DB_NICE: added to the nice value of the API read pool's PostgreSQL backends when they run on this host and the OS allows it (D97; 0 = off). */
+  dbNice?: number;
 }
 
 export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<ApiLimits> {
@@ -57,6 +69,8 @@ export function readApiLimits(env: NodeJS.ProcessEnv = process.env): Required<Ap
     heavyRestFactor: envInt(env, 'API_HEAVY_REST_FACTOR', 4, 0, 100),
     threadNice: envInt(env, 'API_THREAD_NICE', 10, 0, 19),
     staleMaxMs: envInt(env, 'API_STALE_MAX_MS', 30_000, 0, 3_600_000),
+    cpuBudgetPct: envInt(env, 'API_CPU_BUDGET_PCT', 2, 0, 100),
+    dbNice: envInt(env, 'API_DB_NICE', 0, 0, 19),
   };
 }
 
@@ -76,6 +90,8 @@ export type GateRefusal = 'queue_full' | 'queue_timeout';
 interface Waiter {
   grant(): void;
   timer: TimerHandle | undefined;
+  /** When it joined the queue (clock ms). */
+  since: number;
 }
 
 /**
@@ -86,14 +102,78 @@ interface Waiter {
  */
 export const BUDGET_WINDOW_MS = 10_000;
 
+/** CPU a burst may spend before the API CPU budget paces it (ms of CPU). */
+export const CPU_BUDGET_BURST_MS = 100;
+
+/**
+ * A token bucket on CPU actually spent (D96), not on time held: `cpuMs()` is a cumulative CPU
+ * clock of whoever does the work (the API thread's own on-CPU time); the bucket earns `pct` % of
+ * a core per wall-clock ms, up to `burstMs`, and every ms of CPU spent is taken out. While it is
+ * empty or in debt, available() is false; waitMs() says when it will be positive again. The
+ * debt is capped at what BUDGET_WINDOW_MS earns.
+ */
+export class CpuBudget {
+  private tokens: number;
+  private lastAt: number;
+  private lastCpu: number;
+
+  constructor(private readonly o: { pct: number; clock: Clock; cpuMs: () => number; burstMs?: number }) {
+    this.tokens = o.burstMs ?? CPU_BUDGET_BURST_MS;
+    this.lastAt = o.clock.now();
+    this.lastCpu = o.cpuMs();
+  }
+
+  private refill(): void {
+    const now = this.o.clock.now();
+    const cpu = this.o.cpuMs();
+    const earned = Math.min(this.o.burstMs ?? CPU_BUDGET_BURST_MS, this.tokens + ((now - this.lastAt) * this.o.pct) / 100);
+    // The debt is kept to what BUDGET_WINDOW_MS earns: after a flood, pacing ends within 10 s.
+    this.tokens = Math.max(-(BUDGET_WINDOW_MS * this.o.pct) / 100, earned - Math.max(0, cpu - this.lastCpu));
+    this.lastAt = now;
+    this.lastCpu = cpu;
+  }
+
+  /** CPU ms in the bucket (negative: in debt). */
+  get balance(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  available(): boolean {
+    return this.balance > 0;
+  }
+
+  /** Wall-clock ms until the bucket is positive again at the current balance (0 when it is). */
+  waitMs(): number {
+    const b = this.balance;
+    return b > 0 ? 0 : Math.ceil((-b * 100) / this.o.pct) + 1;
+  }
+}
+
+/**
+ * The calling thread's on-CPU time in ms (Linux: /proc/thread-self/schedstat, ns), or undefined
+ * where there is no such file (then no CPU budget applies).
+ */
+export function threadCpuMeter(): (() => number) | undefined {
+  const path = '/proc/thread-self/schedstat';
+  const read = () => Number(readFileSync(path, 'utf8').split(' ')[0]) / 1e6;
+  try {
+    if (!Number.isFinite(read())) return undefined;
+  } catch {
+    return undefined;
+  }
+  return read;
+}
+
 export class Gate {
   private active = 0;
   private readonly queue: Waiter[] = [];
   /** Finished holds inside the budget window (restFactor only). */
   private readonly held: Array<{ start: number; end: number }> = [];
   private wake: TimerHandle | undefined;
+  private wakeAt = 0;
 
-  constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number }) {}
+  constructor(private readonly o: { max: number; queueMax: number; waitMs: number; clock: Clock; restFactor?: number; cpu?: CpuBudget }) {}
 
   get inFlight(): number {
     return this.active;
@@ -116,6 +196,7 @@ export class Gate {
           resolve(this.releaser());
         },
         timer: undefined,
+        since: this.o.clock.now(),
       };
       w.timer = this.o.clock.setTimeout(() => {
         const i = this.queue.indexOf(w);
@@ -134,24 +215,41 @@ export class Gate {
     return this.held.reduce((sum, h) => sum + h.end - Math.max(h.start, from), 0);
   }
 
-  private canRun(): boolean {
+  /**
+   * A slot is free and the budgets allow a start. The CPU budget delays, it does not refuse: the
+   * head of the queue starts anyway once it waited half of `waitMs` (so pacing alone never
+   * turns a request into a 503, and the 503s the budget could cause cannot spend the budget).
+   */
+  private canRun(headSince?: number): boolean {
     if (this.active >= this.o.max) return false;
     const factor = this.o.restFactor ?? 0;
-    return factor <= 0 || this.used(this.o.clock.now()) < BUDGET_WINDOW_MS / (1 + factor);
+    if (factor > 0 && this.used(this.o.clock.now()) >= BUDGET_WINDOW_MS / (1 + factor)) return false;
+    if (!this.o.cpu || this.o.cpu.available()) return true;
+    return headSince !== undefined && this.o.clock.now() - headSince >= this.o.waitMs / 2;
   }
 
   private pump(): void {
-    while (this.queue.length && this.canRun()) {
+    while (this.queue.length && this.canRun(this.queue[0].since)) {
       this.active++;
       this.queue.shift()!.grant();
     }
-    // Waiting on the budget only: look again when the oldest hold leaves the window.
-    if (this.queue.length && this.active < this.o.max && !this.wake && this.held.length) {
-      const at = this.held[0].end + BUDGET_WINDOW_MS - this.o.clock.now();
-      this.wake = this.o.clock.setTimeout(() => {
-        this.wake = undefined;
-        this.pump();
-      }, Math.max(1, Math.min(at, 1000)));
+    // Waiting on a budget only (nothing in flight may wake us): look again when the oldest
+    // hold leaves the window, or when the CPU bucket is positive again.
+    // A wake set earlier for a later time is moved forward (the queue's head may be new).
+    if (this.queue.length && this.active < this.o.max) {
+      const now = this.o.clock.now();
+      const cpuWait = this.o.cpu ? Math.min(this.o.cpu.waitMs(), this.queue[0].since + Math.ceil(this.o.waitMs / 2) - now) : 0;
+      const holdWait = this.held.length && (this.o.restFactor ?? 0) > 0 ? this.held[0].end + BUDGET_WINDOW_MS - now : 0;
+      const at = Math.max(cpuWait, holdWait);
+      const delay = Math.max(1, Math.min(at, 1000));
+      if ((at > 0 || this.held.length) && (!this.wake || now + delay < this.wakeAt)) {
+        this.o.clock.clearTimeout(this.wake);
+        this.wakeAt = now + delay;
+        this.wake = this.o.clock.setTimeout(() => {
+          this.wake = undefined;
+          this.pump();
+        }, delay);
+      }
     }
   }
 
@@ -187,10 +285,11 @@ export interface InstalledLimits {
   heavy<T>(work: () => Promise<T>): Promise<T>;
 }
 
-export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry, clock: Clock = systemClock): InstalledLimits {
+export function installLimits(app: FastifyInstance, limits: ApiLimits, metrics: Registry, clock: Clock = systemClock, cpuMeter?: () => number): InstalledLimits {
   const queueMax = limits.queueMax ?? 0;
   const queueWaitMs = limits.queueWaitMs ?? 0;
-  const gate = new Gate({ max: limits.maxConcurrent, queueMax, waitMs: queueWaitMs, clock });
+  const cpu = (limits.cpuBudgetPct ?? 0) > 0 && cpuMeter ? new CpuBudget({ pct: limits.cpuBudgetPct!, clock, cpuMs: cpuMeter }) : undefined;
+  const gate = new Gate({ max: limits.maxConcurrent, queueMax, waitMs: queueWaitMs, clock, cpu });
   const heavyGate = new Gate({ max: limits.heavyMaxConcurrent ?? 1, queueMax, waitMs: queueWaitMs, clock, restFactor: limits.heavyRestFactor ?? 0 });
   const rejected = new Counter({
     name: 'riskwire_api_rejected_total',

@@ -17,6 +17,7 @@ import { MemoryJournal } from '../core/journal.js';
 import type { LatencySummary } from '../core/latency.js';
 import { openReadStorage } from '../db/index.js';
 import type { Storage } from '../db/types.js';
+import { cpuMark, cpuShare, type CpuShare } from './cpuShare.js';
 
 export const API_LOAD_PATHS = ['/v1/streaming/status', '/v1/greeks/snapshots', '/v1/risk/timeline'];
 
@@ -26,6 +27,10 @@ export interface LoadResult {
   status: Record<string, number>;
   p50_ms: number;
   p95_ms: number;
+  /** 5xx answers by route and the start of their message. */
+  refusals?: Record<string, number>;
+  /** The generator's own CPU seconds in the window. */
+  cpu_s?: number;
 }
 
 export interface ApiVariant {
@@ -44,6 +49,8 @@ export interface PairResult {
   load: LoadResult;
   /** loaded p95 / baseline p95. */
   ratio: number | null;
+  /** Cores used per party in each window (Linux /proc). */
+  cpu: { baseline: CpuShare; loaded: CpuShare };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,43 +72,60 @@ async function loadGenerator(base: string, requests: number, concurrency: number
   return { go: () => (child.stdin!.write('go\n'), exited) };
 }
 
-/** `pairs` A/B pairs for one API variant, on one pipeline that streams the sim at `rate` events/s throughout. */
+/**
+ * `pairs` A/B pairs per API variant, on one pipeline that streams the sim at `rate` events/s
+ * throughout. With several variants every one listens at once (an idle one costs a state
+ * message every 250 ms) and the rounds alternate their order (ABBA...), so drift and the
+ * neighbours' load hit each variant alike; each pair's ratio is its own loaded p95 over the
+ * no-load p95 measured right before it.
+ */
 export async function apiLoadAB(
-  storage: Storage, databaseUrl: string, log: Logger, variant: ApiVariant,
-  opts: { rate: number; pairs: number; requests: number; concurrency: number },
-): Promise<PairResult[]> {
+  storage: Storage, databaseUrl: string, log: Logger, variants: ApiVariant[],
+  opts: { rate: number; pairs: number; requests: number; concurrency: number; progress?: (line: string) => void },
+): Promise<PairResult[][]> {
   await storage.query('TRUNCATE greek_snapshots');
   const config = readAppConfig({ ...process.env, FLUSH_MAX_PENDING_ROWS: '50000' });
   const pipeline = new Pipeline({ storage, config, log, journal: new MemoryJournal() });
-  const api = await openBenchApi(storage, databaseUrl, log, variant, pipeline);
-  const pairs: PairResult[] = [];
+  const apis: Array<Awaited<ReturnType<typeof openBenchApi>>> = [];
+  const results: PairResult[][] = variants.map(() => []);
   try {
-    const base = `http://127.0.0.1:${api.port}`;
+    for (const v of variants) apis.push(await openBenchApi(storage, databaseUrl, log, v, pipeline));
     await pipeline.startActor({ id: 'sim', broker: 'sim', flags: { rate: String(opts.rate), accounts: '2' } });
     await sleep(3000); // warm-up (and some history for the timeline), not measured
-    for (let i = 0; i < opts.pairs; i++) {
-      // B first would leave a backlog in A; A first, for the length B took last time (first pair: 3 s).
-      const window = pairs.length ? pairs[pairs.length - 1].load.seconds * 1000 : 3000;
-      const generator = await loadGenerator(base, opts.requests, opts.concurrency);
-      pipeline.processor.latency.reset();
-      await sleep(window);
-      const baseline = pipeline.processor.latency.summary();
-      pipeline.processor.latency.reset();
-      const load = await generator.go();
-      const loaded = pipeline.processor.latency.summary();
-      const ratio = baseline.p95 && loaded.p95 !== null ? loaded.p95 / baseline.p95 : null;
-      pairs.push({ baseline, loaded, load, ratio });
-      await sleep(1000); // let a backlog from B drain before the next A
+    for (let round = 0; round < opts.pairs; round++) {
+      const order = variants.map((_, i) => i);
+      if (round % 2 === 1) order.reverse();
+      for (const i of order) {
+        const api = apis[i];
+        const pairs = results[i];
+        // B first would leave a backlog in A; A first, for the length this variant's B took last time (first pair: 3 s).
+        const window = pairs.length ? pairs[pairs.length - 1].load.seconds * 1000 : 3000;
+        const generator = await loadGenerator(`http://127.0.0.1:${api.port}`, opts.requests, opts.concurrency);
+        const m0 = await cpuMark(storage);
+        pipeline.processor.latency.reset();
+        await sleep(window);
+        const baseline = pipeline.processor.latency.summary();
+        const m1 = await cpuMark(storage);
+        pipeline.processor.latency.reset();
+        const load = await generator.go();
+        const loaded = pipeline.processor.latency.summary();
+        const m2 = await cpuMark(storage);
+        const ratio = baseline.p95 && loaded.p95 !== null ? loaded.p95 / baseline.p95 : null;
+        const cpu = { baseline: cpuShare(m0, m1, api.tid, 0), loaded: cpuShare(m1, m2, api.tid, load.cpu_s ?? null) };
+        pairs.push({ baseline, loaded, load, ratio, cpu });
+        opts.progress?.(`${variants[i].name}: pair ${pairs.length}: p95 ${baseline.p95} -> ${loaded.p95} ms (${ratio === null ? '-' : ratio.toFixed(2)}x), ${JSON.stringify(load.status)} in ${load.seconds.toFixed(1)} s`);
+        await sleep(1000); // let a backlog from B drain before the next A
+      }
     }
   } finally {
-    await api.close();
+    for (const api of apis) await api.close();
     await pipeline.stop();
   }
-  return pairs;
+  return results;
 }
 
 /** The API under test, listening on a loopback port: in its own thread (as serve on PostgreSQL) or in process. */
-async function openBenchApi(storage: Storage, databaseUrl: string, log: Logger, variant: ApiVariant, pipeline: Pipeline): Promise<{ port: number; close(): Promise<void> }> {
+async function openBenchApi(storage: Storage, databaseUrl: string, log: Logger, variant: ApiVariant, pipeline: Pipeline): Promise<{ port: number; tid?: number; close(): Promise<void> }> {
   const limits = { ...readApiLimits(), ...variant.limits };
   if (variant.thread) {
     if (!storage.target) throw new Error('the API thread needs a PostgreSQL storage');

@@ -10,10 +10,10 @@ import { freshBenchDatabase } from './database.js';
 import { PeakMemory } from './memory.js';
 import { cpuMark, cpuSince, type CpuPerRows } from './cpu.js';
 import { dxlinkMax, latencyAt, simMax, workersOf, type RunResult } from './scenarios.js';
-import { apiAB, renderApiAB } from './apiReport.js';
+import { apiAB, renderApiAB, variantOf } from './apiReport.js';
 import { alertCpuAB, riskComputeBench } from './risk.js';
 
-export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs=N] [--only=LIST] [--json FILE] [--rows=N] [--seconds=S] [--api-only] [--api-pairs=N] [--api-rate=N] [--api-compare]
+export const BENCH_HELP = `Usage: npm run bench -- [--quick] [--runs=N] [--only=LIST] [--json FILE] [--rows=N] [--seconds=S] [--api-only] [--api-pairs=N] [--api-rate=N] [--api-compare] [--api-variants=LIST]
        npm run bench -- --scale [--quick] [--json FILE] [--scale-only=history,cluster,book] [--history-rows=N]
 
 Throughput and latency of the whole pipeline, in one run on this machine, into a fresh
@@ -48,6 +48,9 @@ Absolute numbers drift between machines and runs: compare the ratios.
   --alert-pairs=N    A/B pairs of the alert-loop CPU bench (default 2, quick 1)
   --alert-seconds=S  seconds per half of an alert-loop pair (default: --seconds)
   --api-compare  also the API on the pipeline's thread, and without back-pressure (one pair; minutes)
+  --api-variants=LIST  instead, several APIs on one pipeline, their pairs alternating ABBA in one
+                 run: items separated by ';', each \`default\` or API_X=n[,API_Y=m] (e.g.
+                 "API_CPU_BUDGET_PCT=0;default"); a table of CPU per party per window follows
   --scale        instead of the above, the scale scenarios (issue 15 items 2-4, src/bench/scale.ts):
                  history (10 M rows: timeline day/month vs a naive GROUP BY), cluster (lease
                  takeover of a killed ingest --cluster process), book.* (big books); JSON keys
@@ -60,7 +63,7 @@ Absolute numbers drift between machines and runs: compare the ratios.
 export const TARGETS = { simRatio: 0.8, dxlinkRatio: 0.6, p95Ms: { 100: 20, 1000: 20, 10000: 200 } as Record<string, number>, peakRssMb: 300 };
 
 export async function runBench(argv: string[]): Promise<number> {
-  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'runs', 'only', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare', 'scale', 'scale-only', 'history-rows', 'alert-pairs', 'alert-seconds']);
+  const flags = parseArgs(argv, 'bench', ['help', 'quick', 'runs', 'only', 'json', 'rows', 'seconds', 'api-only', 'api-pairs', 'api-rate', 'api-compare', 'api-variants', 'scale', 'scale-only', 'history-rows', 'alert-pairs', 'alert-seconds']);
   if (flags.help) {
     process.stdout.write(`${BENCH_HELP}\n`);
     return 0;
@@ -81,7 +84,9 @@ export async function runBench(argv: string[]): Promise<number> {
   const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;
   const parts = new Set(typeof flags.only === 'string' ? flags.only.split(',').map((x) => x.trim()) : ['sim', 'dxlink', 'latency', 'api', 'risk']);
   for (const p of parts) if (!['sim', 'dxlink', 'latency', 'api', 'risk'].includes(p)) throw new ConfigError(`--only=${String(flags.only)}: use some of sim, dxlink, latency, api, risk`);
-  const apiOpts = { pairs: intFlag(flags, 'api-pairs', quick ? 1 : 3, 1, 50), rate: intFlag(flags, 'api-rate', 1000, 10, 100_000), requests: 2000, concurrency: 100, compare: Boolean(flags['api-compare']) };
+  const apiOpts = { pairs: intFlag(flags, 'api-pairs', quick ? 1 : 3, 1, 50), rate: intFlag(flags, 'api-rate', 1000, 10, 100_000), requests: 2000, concurrency: 100, compare: Boolean(flags['api-compare']),
+    variants: typeof flags['api-variants'] === 'string' ? flags['api-variants'].split(';').filter((x) => x.trim()) : undefined };
+  apiOpts.variants?.forEach(variantOf); // a bad item: the one-line ConfigError before any database
   const db = await freshBenchDatabase(process.env.DATABASE_URL);
   const log = createLogger({ name: 'bench', level: process.env.LOG_LEVEL ?? 'warn' });
   const say = (s: string) => process.stderr.write(`bench: ${s}\n`);

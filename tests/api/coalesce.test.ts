@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Coalescer } from '../../src/api/coalesce.js';
-import { Gate } from '../../src/api/limits.js';
+import { CpuBudget, Gate } from '../../src/api/limits.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const deferred = <T>() => {
@@ -136,5 +136,65 @@ describe('Gate (the concurrency limit with a bounded queue)', () => {
     await clock.advanceAsync(2000, 500); // the first hold leaves the window
     (await w3)();
     expect(granted).toBe(true);
+  });
+});
+
+describe('CpuBudget (API_CPU_BUDGET_PCT: a token bucket on CPU spent, D96)', () => {
+  it('earns pct % of a core per ms up to the burst, pays every CPU ms spent, and says when it is positive again', () => {
+    const clock = new FakeClock();
+    let cpu = 0;
+    const b = new CpuBudget({ pct: 5, clock, cpuMs: () => cpu, burstMs: 100 });
+    expect(b.balance).toBe(100);
+    clock.advance(10_000); // idle: capped at the burst, not 100 + 500
+    expect(b.balance).toBe(100);
+    cpu += 150; // a burst of work: 50 ms in debt
+    expect(b.available()).toBe(false);
+    expect(b.waitMs()).toBe(1001); // 50 ms of CPU at 5 % of a core = 1 s of wall time (+1)
+    clock.advance(999);
+    expect(b.available()).toBe(false);
+    clock.advance(2);
+    expect(b.available()).toBe(true);
+    expect(b.waitMs()).toBe(0);
+  });
+
+  it('in the Gate: no new slot while the bucket is in debt, even with slots free; the queued request starts once it is paid back', async () => {
+    const clock = new FakeClock();
+    let cpu = 0;
+    const g = new Gate({ max: 16, queueMax: 5, waitMs: 60_000, clock, cpu: new CpuBudget({ pct: 10, clock, cpuMs: () => cpu, burstMs: 100 }) });
+    const r1 = await g.acquire(); // a lone request within the burst never waits
+    cpu += 300; // it cost 300 ms of CPU: 200 ms in debt = 2 s at 10 %
+    r1();
+    let granted = false;
+    const w2 = g.acquire().then((rel) => ((granted = true), rel));
+    await clock.advanceAsync(1900, 100);
+    expect([granted, g.inFlight, g.queued]).toEqual([false, 0, 1]);
+    await clock.advanceAsync(300, 100);
+    (await w2)();
+    expect(granted).toBe(true);
+  });
+
+  it('in the Gate: the budget delays but never refuses: a request it held for half of waitMs starts anyway', async () => {
+    const clock = new FakeClock();
+    let cpu = 0;
+    const g = new Gate({ max: 16, queueMax: 5, waitMs: 2000, clock, cpu: new CpuBudget({ pct: 1, clock, cpuMs: () => cpu, burstMs: 10 }) });
+    (await g.acquire())();
+    cpu += 1000; // deep in debt: 1 s of CPU at 1 % would take 100 s to earn back
+    let granted = false;
+    const w = g.acquire().then((rel) => ((granted = true), rel), (why: unknown) => why);
+    await clock.advanceAsync(900, 100);
+    expect(granted).toBe(false);
+    await clock.advanceAsync(200, 100); // waited 1 s = half of waitMs
+    expect(granted).toBe(true);
+    expect(typeof (await w)).toBe('function');
+  });
+
+  it('keeps the debt to what 10 s earn: after a flood, pacing ends within BUDGET_WINDOW_MS', () => {
+    const clock = new FakeClock();
+    let cpu = 0;
+    const b = new CpuBudget({ pct: 2, clock, cpuMs: () => cpu, burstMs: 100 });
+    cpu += 60_000; // a minute of CPU spent while requests were let through past the budget
+    expect(b.balance).toBe(-200); // 10 s × 2 % of a core
+    clock.advance(10_011);
+    expect(b.available()).toBe(true);
   });
 });

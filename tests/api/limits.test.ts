@@ -35,9 +35,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock(), logger = log): Promise<FastifyInstance> {
+async function api(storage: Storage, limits: Partial<ApiLimits>, clock = new FakeClock(), logger = log, cpuMeter?: () => number): Promise<FastifyInstance> {
   const pipeline = new Pipeline({ storage, config: readAppConfig({}), log, journal: new MemoryJournal() });
-  const app = await buildApi({ pipeline, storage, log: logger, clock, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, heavyMaxConcurrent: 100, ...limits } });
+  const app = await buildApi({ pipeline, storage, log: logger, clock, cpuMeter, limits: { maxConcurrent: 16, requestTimeoutMs: 10_000, statementTimeoutMs: 5000, heavyMaxConcurrent: 100, ...limits } });
   cleanup.push(() => pipeline.stop(100), () => app.close());
   return app;
 }
@@ -129,6 +129,27 @@ describe('API back-pressure', () => {
     held.releaseAll();
     expect((await first).statusCode).toBe(200);
     expect(held.waiting).toHaveLength(0); // the refused request never ran
+  });
+
+  it('API_CPU_BUDGET_PCT: once the API\'s CPU budget is spent, a request waits with slots free, and starts after half of API_QUEUE_WAIT_MS (no 503)', async () => {
+    const held = heldStorage();
+    const clock = new FakeClock();
+    let cpu = 0; // the API thread's CPU clock (threadCpuMeter in the thread), driven by hand
+    const app = await api(held.storage, { maxConcurrent: 16, queueMax: 10, queueWaitMs: 2000, cpuBudgetPct: 10 }, clock, log, () => cpu);
+    const first = app.inject(snapshots());
+    await until(() => held.waiting.length === 1); // a lone request within the burst starts at once
+    cpu += 300; // it cost 300 ms of CPU: 200 ms over the 100 ms burst = 2 s at 10 % of a core
+    held.releaseAll();
+    expect((await first).statusCode).toBe(200);
+    const paced = app.inject(snapshots());
+    await until(() => clock.pending() >= 1);
+    expect((await app.inject('/healthz')).statusCode).toBe(200); // not counted, not paced
+    await clock.advanceAsync(900, 100);
+    expect(held.waiting).toHaveLength(0); // 15 slots free, yet it waits
+    await clock.advanceAsync(200, 100); // 1.1 s: past half of API_QUEUE_WAIT_MS
+    await until(() => held.waiting.length === 1);
+    held.releaseAll();
+    expect((await paced).statusCode).toBe(200);
   });
 
   it('after a request timeout the handler finishing late sends nothing more (no FST_ERR_REP_ALREADY_SENT), resolved or failed', async () => {

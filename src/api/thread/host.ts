@@ -50,6 +50,8 @@ export interface ApiThread {
   /** host:port as bound (IPv6 in brackets). */
   readonly address: string;
   readonly port: number;
+  /** The thread's OS thread id (Linux), for CPU accounting. */
+  readonly tid?: number;
   /** Ends open streams and requests, closes the thread's pool, ends the thread. */
   close(): Promise<void>;
 }
@@ -133,12 +135,12 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
 
   let closed!: () => void;
   const closedP = new Promise<void>((r) => (closed = r));
-  const listening = new Promise<{ address: string; port: number }>((resolve, reject) => {
+  const listening = new Promise<{ address: string; port: number; tid?: number }>((resolve, reject) => {
     worker.on('message', (m: FromApi) => {
       switch (m.t) {
         case 'listening': {
           const address = `${m.family === 'IPv6' ? `[${m.address}]` : m.address}:${m.port}`;
-          resolve({ address, port: m.port });
+          resolve({ address, port: m.port, tid: m.tid });
           break;
         }
         case 'failed': {
@@ -179,7 +181,7 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
     alerts(false);
   };
   let closing: Promise<void> | undefined;
-  let bound: { address: string; port: number };
+  let bound: { address: string; port: number; tid?: number };
   try {
     bound = await listening;
   } catch (err) {
@@ -190,6 +192,7 @@ export async function startApiThread(o: ApiThreadOptions): Promise<ApiThread> {
   return {
     address: bound.address,
     port: bound.port,
+    tid: bound.tid,
     close() {
       closing ??= (async () => {
         stopFeeds();

@@ -66,7 +66,7 @@ export type ToApi =
   | { t: 'close' };
 
 export type FromApi =
-  | { t: 'listening'; address: string; port: number; family: string }
+  | { t: 'listening'; address: string; port: number; family: string; tid?: number }
   | { t: 'failed'; error: WireError }
   | { t: 'call'; id: number; method: CallMethod; args: unknown[] }
   | { t: 'latest'; on: boolean }

@@ -18,9 +18,11 @@ import type { WatchSymbol } from '../../quotes/symbols.js';
 import type { RiskQuery, RiskService } from '../../risk/service.js';
 import { buildApi } from '../app.js';
 import type { ApiDeps } from '../deps.js';
+import { threadCpuMeter } from '../limits.js';
 import type { AlertJson } from '../riskPort.js';
 import type { ApiThreadInit, CallMethod, FromApi, ToApi } from './protocol.js';
 import { fromWire, toWire } from './wire.js';
+import { startDbNice } from './dbNice.js';
 
 const init = workerData as ApiThreadInit;
 const port = parentPort!;
@@ -29,10 +31,14 @@ const log = createLogger({ name: init.logName, level: init.logLevel });
 
 // This thread only (Linux: setpriority on the thread's id): under CPU contention the scheduler
 // prefers the pipeline's thread to the API's. Elsewhere, or without permission, it stays as is.
+let tid: number | undefined;
+try {
+  const n = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(n) && n > 0) tid = n;
+} catch { /* not Linux */ }
 if (init.nice > 0) {
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + init.nice));
+    if (tid) setPriority(tid, Math.min(19, getPriority(tid) + init.nice));
   } catch (err) {
     log.debug({ err: String(err) }, 'API thread: priority unchanged');
   }
@@ -109,6 +115,7 @@ const driver = createPostgresDriver(init.target.url, {
   max: init.limits.readConnections, connectTimeoutSec: init.target.connectTimeoutSec, statementTimeoutMs: init.target.statementTimeoutMs, applicationName: 'riskwire-api', serial: true,
 });
 const storage = createStorage(driver, { log, clock: systemClock, maintenance: false });
+const dbNice = init.limits.dbNice > 0 ? startDbNice({ storage, url: init.target.url, nice: init.limits.dbNice, connections: init.limits.readConnections, log }) : undefined;
 
 port.on('message', (m: ToApi) => {
   switch (m.t) {
@@ -134,12 +141,13 @@ port.on('message', (m: ToApi) => {
 
 const app = await buildApi({
   pipeline, storage, reader: storage, log, token: init.token, limits: init.limits, actorFlags: init.actorFlags, risk,
-  quoteTtlMs: init.quoteTtlMs, cluster: { view: () => state.cluster },
+  quoteTtlMs: init.quoteTtlMs, cluster: { view: () => state.cluster }, cpuMeter: threadCpuMeter(),
   quoteMemory: (symbols) => call<QuoteRow[]>('latestQuotes', symbols),
   riskMetricsText: init.risk ? () => call<string>('riskMetrics') : undefined,
 });
 
 async function close(): Promise<void> {
+  dbNice?.stop();
   await app.close().catch((err: unknown) => log.warn({ err: String(err) }, 'API thread: close failed'));
   await storage.close().catch(() => undefined);
   for (const w of waiting.values()) w.reject(new Error('the API is closing'));
@@ -151,7 +159,7 @@ try {
   await app.listen({ host: init.host, port: init.port });
   const addr = app.server.address();
   if (!addr || typeof addr !== 'object') throw new Error('the API server has no address');
-  post({ t: 'listening', address: addr.address, port: addr.port, family: addr.family });
+  post({ t: 'listening', address: addr.address, port: addr.port, family: addr.family, tid });
 } catch (err) {
   post({ t: 'failed', error: toWire(err) });
   await storage.close().catch(() => undefined);
