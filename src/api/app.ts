@@ -4,7 +4,7 @@
  * address. Routes and their errors: specs/api.md.
  */
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError } from '../core/errors.js';
 import { redactText } from '../core/logger.js';
@@ -47,7 +47,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
     // One line per request would be per-tick noise for a polling dashboard; errors are logged below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     schemaErrorFormatter,
   }) as unknown as FastifyInstance;
